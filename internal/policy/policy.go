@@ -1,0 +1,258 @@
+// Package policy is the one place that answers "may this actor do this to
+// this resource?" from the actor's roles and organisation scope and the
+// resource's owner and TLP label. Services call it before they validate or
+// touch the store; no handler and no SQL method decides on its own.
+package policy
+
+import (
+	"slices"
+
+	"certnet/internal/errs"
+)
+
+// Role is a user's role inside their organisation.
+type Role string
+
+const (
+	RoleAdmin       Role = "admin"       // manages the organisation's (and its subtree's) data and people
+	RoleCoordinator Role = "coordinator" // coordinates response: orders, contacts, registry upkeep
+	RoleAnalyst     Role = "analyst"     // works incidents and intelligence
+	RoleReporter    Role = "reporter"    // reports incidents and answers requests for their organisation
+	RoleViewer      Role = "viewer"      // reads
+	RoleAuditor     Role = "auditor"     // reads everything in scope, including the audit log; changes nothing
+)
+
+// Roles lists every role, for forms and validation.
+var Roles = []Role{RoleAdmin, RoleCoordinator, RoleAnalyst, RoleReporter, RoleViewer, RoleAuditor}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r Role) bool { return slices.Contains(Roles, r) }
+
+// Scope is the set of organisations an actor acts for: its own organisation
+// and every organisation under it in the hierarchy; All for the national
+// coordinator.
+type Scope struct {
+	All  bool
+	Orgs map[int64]bool
+}
+
+// Contains reports whether org is in scope.
+func (s Scope) Contains(org int64) bool { return s.All || s.Orgs[org] }
+
+// Actor is who is asking.
+type Actor struct {
+	UserID   int64
+	Username string
+	OrgID    int64
+	Roles    []Role
+	Scope    Scope
+	// System is certnet itself (migrations, demo seeding, background jobs,
+	// the command line run by the operator of the machine).
+	System bool
+	// TokenScopes, when the actor authenticated with an API token, limits
+	// what the token may do: "read" or "write".
+	TokenScopes []string
+	RequestID   string
+}
+
+// SystemActor is certnet acting on its own account.
+func SystemActor(label string) Actor {
+	return Actor{Username: label, System: true, Scope: Scope{All: true}}
+}
+
+// Has reports whether the actor holds role r.
+func (a Actor) Has(r Role) bool { return slices.Contains(a.Roles, r) }
+
+// Label names the actor in the audit log.
+func (a Actor) Label() string {
+	if a.Username != "" {
+		return a.Username
+	}
+	if a.System {
+		return "system"
+	}
+	return "anonymous"
+}
+
+// Resource is what the action touches.
+type Resource struct {
+	OwnerOrg int64
+	TLP      TLP
+	// SharedOrgs are organisations the owner shared the resource with
+	// (recipients under AMBER and AMBER+STRICT).
+	SharedOrgs []int64
+	// Recipients are the named people who may see a RED resource.
+	Recipients []int64
+	CreatedBy  int64
+	// Subject is a user the action is about; actions marked Self allow the
+	// user themself.
+	Subject int64
+}
+
+// Action is something an actor does.
+type Action string
+
+// Foundation actions. Feature packages add their own to the table below.
+const (
+	OrgRead      Action = "org.read"
+	OrgCreate    Action = "org.create"
+	OrgUpdate    Action = "org.update"
+	OrgImport    Action = "org.import"
+	ContactWrite Action = "contact.write"
+	RangeRead    Action = "range.read"
+	RangeWrite   Action = "range.write"
+	Whois        Action = "whois"
+	RegistryEdit Action = "registry.edit" // provinces and clusters: national scope only
+	UserRead     Action = "user.read"
+	UserWrite    Action = "user.write"
+	SelfManage   Action = "self.manage" // own profile, password, second factor, tokens
+	AuditRead    Action = "audit.read"
+)
+
+type rule struct {
+	write bool
+	roles []Role // any of these; nil means every role
+	// national means the actor's scope must be the whole network.
+	national bool
+	// self allows the subject user regardless of role.
+	self bool
+}
+
+var everyone []Role
+
+var rules = map[Action]rule{
+	OrgRead:      {roles: everyone},
+	OrgCreate:    {write: true, roles: []Role{RoleAdmin}},
+	OrgUpdate:    {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
+	OrgImport:    {write: true, roles: []Role{RoleAdmin}},
+	ContactWrite: {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
+	RangeRead:    {roles: everyone},
+	RangeWrite:   {write: true, roles: []Role{RoleAdmin}},
+	Whois:        {roles: everyone},
+	RegistryEdit: {write: true, roles: []Role{RoleAdmin}, national: true},
+	UserRead:     {roles: []Role{RoleAdmin, RoleAuditor}, self: true},
+	UserWrite:    {write: true, roles: []Role{RoleAdmin}},
+	SelfManage:   {write: true, self: true},
+	AuditRead:    {roles: []Role{RoleAuditor, RoleAdmin}},
+}
+
+// Actions lists every known action (for the matrix test and the docs).
+func Actions() []Action {
+	out := make([]Action, 0, len(rules))
+	for a := range rules {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// IsWrite reports whether the action changes something.
+func IsWrite(a Action) bool { return rules[a].write }
+
+// Register adds a feature's actions. It panics on a duplicate, at start-up.
+func Register(a Action, write bool, national bool, roles ...Role) {
+	if _, dup := rules[a]; dup {
+		panic("policy: action registered twice: " + string(a))
+	}
+	rules[a] = rule{write: write, roles: roles, national: national}
+}
+
+// CanSee reports whether the TLP label lets the actor see the resource at
+// all. This is the TLP 2.0 rule; scope is checked separately.
+//
+//   - CLEAR: anyone, also outside the network.
+//   - GREEN: any member of the network (any authenticated actor).
+//   - AMBER: the owner, organisations whose scope holds the owner, and the
+//     organisations it was shared with and their clients (their subtree).
+//   - AMBER+STRICT: the owner organisation and the organisations it was shared
+//     with, not their clients.
+//   - RED: the named recipients and the creator only.
+func CanSee(a Actor, r Resource) bool {
+	if a.System {
+		return true
+	}
+	switch r.TLP {
+	case TLPClear:
+		return true
+	case TLPGreen:
+		return a.OrgID != 0
+	case TLPAmber:
+		// The service that shares a resource resolves each recipient's
+		// clients (its subtree) into SharedOrgs.
+		return a.Scope.Contains(r.OwnerOrg) || slices.Contains(r.SharedOrgs, a.OrgID)
+	case TLPAmberStrict:
+		return a.OrgID == r.OwnerOrg || slices.Contains(r.SharedOrgs, a.OrgID)
+	default: // RED and anything unknown
+		return a.UserID != 0 && (a.UserID == r.CreatedBy || slices.Contains(r.Recipients, a.UserID))
+	}
+}
+
+// Check decides whether the actor may perform the action on the resource. It
+// returns nil, errs.NotFound (the actor may not even know the resource
+// exists) or errs.Forbidden (the actor can see it but may not do this).
+func Check(a Actor, act Action, r Resource) error {
+	op := "policy: " + string(act)
+	ru, ok := rules[act]
+	if !ok {
+		return errs.Forbidden(op) // unknown actions are denied
+	}
+	if a.System {
+		return nil
+	}
+	if a.UserID == 0 && a.OrgID == 0 {
+		return errs.Unauthenticated(op, "")
+	}
+	tokenWrite := len(a.TokenScopes) == 0 || slices.Contains(a.TokenScopes, "write")
+	if ru.self && r.Subject != 0 && r.Subject == a.UserID {
+		if ru.write && !tokenWrite {
+			return errs.Forbidden(op)
+		}
+		return nil
+	}
+	if act == SelfManage {
+		return errs.Forbidden(op)
+	}
+	if !CanSee(a, r) {
+		return errs.NotFound(op)
+	}
+	inScope := a.Scope.Contains(r.OwnerOrg)
+	if ru.write {
+		if !tokenWrite || !inScope {
+			return errs.Forbidden(op)
+		}
+	} else if ru.roles != nil && !inScope {
+		// Scoped reads (users, the audit log) stop at the actor's scope.
+		return errs.NotFound(op)
+	}
+	if ru.national && !a.Scope.All {
+		return errs.Forbidden(op)
+	}
+	if ru.roles != nil && !anyRole(a, ru.roles) {
+		return errs.Forbidden(op)
+	}
+	return nil
+}
+
+func anyRole(a Actor, want []Role) bool {
+	for _, r := range want {
+		if a.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Allowed is Check as a boolean, for templates that show or hide a button.
+func Allowed(a Actor, act Action, r Resource) bool { return Check(a, act, r) == nil }
+
+// VisibleTLPs returns the labels the actor could see on resources owned by
+// org; lists use it to filter in SQL before Check confirms each row.
+func VisibleTLPs(a Actor, owner int64) []TLP {
+	var out []TLP
+	for _, t := range TLPs {
+		if CanSee(a, Resource{OwnerOrg: owner, TLP: t}) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

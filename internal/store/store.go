@@ -1,0 +1,295 @@
+// Package store opens certnet's database — SQLite (pure Go, WAL) by default,
+// PostgreSQL for scale — applies the embedded migrations, and gives the
+// feature packages one small query interface that works on both engines.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // SQLite driver "sqlite", pure Go
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is an open certnet database.
+type DB struct {
+	SQL    *sql.DB
+	Engine Engine
+	// Where is a human description of the database (a path or a redacted URL).
+	Where string
+}
+
+// Open opens the database. dsn is either empty (SQLite in dataDir) or a
+// postgres:// URL.
+func Open(ctx context.Context, dataDir, dsn string) (*DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn)
+	}
+	if dsn != "" && !strings.HasPrefix(dsn, "sqlite:") {
+		return nil, fmt.Errorf("store: --db must be a postgres:// URL or sqlite:PATH, got %q", redact(dsn))
+	}
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	if path == "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create data folder: %w", err)
+		}
+		path = filepath.Join(dataDir, "certnet.db")
+	}
+	return OpenSQLite(ctx, path)
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	// WAL for concurrent readers; synchronous FULL so that an acknowledged
+	// commit survives power loss; immediate transactions so that two writers
+	// never deadlock on a lock upgrade; foreign keys on.
+	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(15000)" +
+		"&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"
+	db, err := sql.Open("sqlite", "file:"+path+q)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	return &DB{SQL: db, Engine: SQLite, Where: path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect %s: %w", redact(dsn), err)
+	}
+	return &DB{SQL: db, Engine: Postgres, Where: redact(dsn)}, nil
+}
+
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			cred := rest[:at]
+			if c := strings.Index(cred, ":"); c >= 0 {
+				return dsn[:i+3] + cred[:c] + ":***" + rest[at:]
+			}
+		}
+	}
+	return dsn
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.SQL.Close() }
+
+func (db *DB) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.Engine))
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	if db.Engine == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	return goose.NewProvider(dialect, db.SQL, sub)
+}
+
+// Migrate applies every pending migration and returns how many ran.
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, fmt.Errorf("store: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range res {
+		if log != nil {
+			log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+		}
+	}
+	return len(res), nil
+}
+
+// Pending reports whether migrations are waiting (for /readyz).
+func (db *DB) Pending(ctx context.Context) (bool, error) {
+	p, err := db.provider()
+	if err != nil {
+		return false, err
+	}
+	return p.HasPending(ctx)
+}
+
+// Version returns the current schema version.
+func (db *DB) Version(ctx context.Context) (int64, error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, err
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// Q is what DB and Tx have in common: queries with `?` placeholders, rebound
+// for PostgreSQL.
+type Q interface {
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Dialect() Engine
+}
+
+// Exec runs a statement.
+func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return db.SQL.ExecContext(ctx, Rebind(db.Engine, q), args...)
+}
+
+// Query runs a query.
+func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.SQL.QueryContext(ctx, Rebind(db.Engine, q), args...)
+}
+
+// QueryRow runs a query returning one row.
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.SQL.QueryRowContext(ctx, Rebind(db.Engine, q), args...)
+}
+
+// Dialect returns the engine.
+func (db *DB) Dialect() Engine { return db.Engine }
+
+// Tx is a transaction.
+type Tx struct {
+	tx     *sql.Tx
+	engine Engine
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, Rebind(t.engine, q), args...)
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, Rebind(t.engine, q), args...)
+}
+
+// QueryRow runs a one-row query in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, Rebind(t.engine, q), args...)
+}
+
+// Dialect returns the engine.
+func (t *Tx) Dialect() Engine { return t.engine }
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling
+// back otherwise (also on panic).
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, engine: db.Engine}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Rebind turns `?` placeholders into `$1, $2…` for PostgreSQL. Question marks
+// inside single-quoted literals are left alone.
+func Rebind(e Engine, q string) string {
+	if e != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	inStr := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+			b.WriteByte(c)
+		case c == '?' && !inStr:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// LockAudit serialises writers of the audit hash chain for the rest of the
+// transaction. SQLite transactions are already exclusive (immediate), so only
+// PostgreSQL needs an advisory lock.
+func LockAudit(ctx context.Context, tx *Tx) error {
+	if tx.engine != Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7340001)")
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either engine.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") ||
+		strings.Contains(s, "duplicate key value")
+}
+
+// IsNoRows reports sql.ErrNoRows.
+func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Like makes a LIKE pattern (used with ESCAPE '\') that finds s anywhere.
+func Like(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
+
+// LikePrefix makes a LIKE pattern (used with ESCAPE '\') for values that
+// start with s.
+func LikePrefix(s string) string { return likeEscaper.Replace(s) + "%" }
