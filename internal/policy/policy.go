@@ -111,11 +111,17 @@ const (
 
 type rule struct {
 	write bool
-	roles []Role // any of these; nil means every role
+	// roles: any of these. nil means every role for a read, and every role
+	// that may change things (not viewer, not auditor) for a write. An
+	// auditor never writes (except through self) and reads every action
+	// in scope whatever the list says.
+	roles []Role
 	// national means the actor's scope must be the whole network.
 	national bool
 	// self allows the subject user regardless of role.
 	self bool
+	// selfOnly allows nobody but the subject user.
+	selfOnly bool
 }
 
 var everyone []Role
@@ -132,7 +138,7 @@ var rules = map[Action]rule{
 	RegistryEdit: {write: true, roles: []Role{RoleAdmin}, national: true},
 	UserRead:     {roles: []Role{RoleAdmin, RoleAuditor}, self: true},
 	UserWrite:    {write: true, roles: []Role{RoleAdmin}},
-	SelfManage:   {write: true, self: true},
+	SelfManage:   {write: true, self: true, selfOnly: true},
 	AuditRead:    {roles: []Role{RoleAuditor, RoleAdmin}},
 }
 
@@ -149,12 +155,23 @@ func Actions() []Action {
 // IsWrite reports whether the action changes something.
 func IsWrite(a Action) bool { return rules[a].write }
 
-// Register adds a feature's actions. It panics on a duplicate, at start-up.
+// Register adds a feature's actions. With no roles a read is open to every
+// role and a write to every role that changes things (not viewer, not
+// auditor). It panics on a duplicate, an empty name or an unknown role, at
+// start-up.
 func Register(a Action, write bool, national bool, roles ...Role) {
+	if a == "" {
+		panic("policy: empty action name")
+	}
 	if _, dup := rules[a]; dup {
 		panic("policy: action registered twice: " + string(a))
 	}
-	rules[a] = rule{write: write, roles: roles, national: national}
+	for _, r := range roles {
+		if !ValidRole(r) {
+			panic("policy: action " + string(a) + ": unknown role " + string(r))
+		}
+	}
+	rules[a] = rule{write: write, roles: slices.Clone(roles), national: national}
 }
 
 // CanSee reports whether the TLP label lets the actor see the resource at
@@ -179,9 +196,11 @@ func CanSee(a Actor, r Resource) bool {
 	case TLPAmber:
 		// The service that shares a resource resolves each recipient's
 		// clients (its subtree) into SharedOrgs.
-		return a.Scope.Contains(r.OwnerOrg) || slices.Contains(r.SharedOrgs, a.OrgID)
+		return a.Scope.Contains(r.OwnerOrg) || (a.OrgID != 0 && slices.Contains(r.SharedOrgs, a.OrgID))
 	case TLPAmberStrict:
-		return a.OrgID == r.OwnerOrg || slices.Contains(r.SharedOrgs, a.OrgID)
+		// An actor without an organisation is never "the owner", even of a
+		// resource whose owner is unset.
+		return a.OrgID != 0 && (a.OrgID == r.OwnerOrg || slices.Contains(r.SharedOrgs, a.OrgID))
 	default: // RED and anything unknown
 		return a.UserID != 0 && (a.UserID == r.CreatedBy || slices.Contains(r.Recipients, a.UserID))
 	}
@@ -209,28 +228,56 @@ func Check(a Actor, act Action, r Resource) error {
 		}
 		return nil
 	}
-	if act == SelfManage {
-		return errs.Forbidden(op)
-	}
+	// Past this point the answer for something the actor may not see is
+	// NotFound, whatever else is wrong, so that a denial does not reveal
+	// that the resource exists.
 	if !CanSee(a, r) {
 		return errs.NotFound(op)
+	}
+	if ru.selfOnly {
+		return errs.Forbidden(op)
 	}
 	inScope := a.Scope.Contains(r.OwnerOrg)
 	if ru.write {
 		if !tokenWrite || !inScope {
 			return errs.Forbidden(op)
 		}
-	} else if ru.roles != nil && !inScope {
+		if ru.national && !a.Scope.All {
+			return errs.Forbidden(op)
+		}
+		if !mayWrite(a, ru.roles) {
+			return errs.Forbidden(op)
+		}
+		return nil
+	}
+	if ru.roles != nil && !inScope {
 		// Scoped reads (users, the audit log) stop at the actor's scope.
 		return errs.NotFound(op)
 	}
 	if ru.national && !a.Scope.All {
 		return errs.Forbidden(op)
 	}
-	if ru.roles != nil && !anyRole(a, ru.roles) {
+	if ru.roles != nil && !a.Has(RoleAuditor) && !anyRole(a, ru.roles) {
 		return errs.Forbidden(op)
 	}
 	return nil
+}
+
+// writers are the roles a write open to "every role" admits.
+var writers = []Role{RoleAdmin, RoleCoordinator, RoleAnalyst, RoleReporter}
+
+// mayWrite reports whether one of the actor's roles admits a write; the
+// auditor role never does.
+func mayWrite(a Actor, want []Role) bool {
+	if want == nil {
+		want = writers
+	}
+	for _, r := range want {
+		if r != RoleAuditor && a.Has(r) {
+			return true
+		}
+	}
+	return false
 }
 
 func anyRole(a Actor, want []Role) bool {

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // TLP is a Traffic Light Protocol 2.0 label.
@@ -20,11 +21,18 @@ const (
 var TLPs = []TLP{TLPClear, TLPGreen, TLPAmber, TLPAmberStrict, TLPRed}
 
 // ParseTLP accepts "TLP:AMBER", "amber", "amber+strict" and the TLP 1.0
-// "WHITE" (which becomes CLEAR).
+// "WHITE" (which becomes CLEAR). Case and spaces do not matter; letters
+// outside ASCII are refused (Unicode case folding would otherwise turn
+// "whıte" or "amber+ſtrict" into labels).
 func ParseTLP(s string) (TLP, error) {
-	u := strings.ToUpper(strings.TrimSpace(s))
+	u := strings.TrimSpace(s)
+	for i := 0; i < len(u); i++ {
+		if u[i] >= utf8.RuneSelf {
+			return "", fmt.Errorf("policy: unknown TLP label %q", s)
+		}
+	}
+	u = strings.ReplaceAll(strings.ToUpper(u), " ", "")
 	u = strings.TrimPrefix(u, "TLP:")
-	u = strings.ReplaceAll(u, " ", "")
 	switch u {
 	case "CLEAR", "WHITE":
 		return TLPClear, nil
