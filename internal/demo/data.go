@@ -56,25 +56,29 @@ type ClusterData struct {
 // OrgData is one organisation with its contact points and constituency.
 // Parent, Province and Cluster are codes.
 type OrgData struct {
-	Code        string        `json:"code"`
-	Name        string        `json:"name"`
-	NameEn      string        `json:"name_en"`
-	ShortName   string        `json:"short_name"`
-	Roles       []string      `json:"roles"`
-	Parent      string        `json:"parent"`
-	Region      string        `json:"region"`
-	Province    string        `json:"province"`
-	Cluster     string        `json:"cluster"`
-	Sector      string        `json:"sector"`
-	Address     string        `json:"address"`
-	IntakeEmail string        `json:"intake_email"`
-	IntakePhone string        `json:"intake_phone"`
-	Website     string        `json:"website"`
-	Contacts    []ContactData `json:"contacts"`
-	Ranges      []RangeData   `json:"ranges"`
-	ASNs        []ASNData     `json:"asns"`
-	Domains     []DomainData  `json:"domains"`
-	Profile     *ProfileData  `json:"profile,omitempty"`
+	Code        string   `json:"code"`
+	Name        string   `json:"name"`
+	NameEn      string   `json:"name_en"`
+	ShortName   string   `json:"short_name"`
+	Roles       []string `json:"roles"`
+	Parent      string   `json:"parent"`
+	Region      string   `json:"region"`
+	Province    string   `json:"province"`
+	Cluster     string   `json:"cluster"`
+	Sector      string   `json:"sector"`
+	Address     string   `json:"address"`
+	IntakeEmail string   `json:"intake_email"`
+	IntakePhone string   `json:"intake_phone"`
+	Website     string   `json:"website"`
+	// SecurityLead, ProfileYear and Profile are the member profile (form
+	// 01), filled for a few organisations.
+	SecurityLead string        `json:"security_lead,omitempty"`
+	ProfileYear  int           `json:"profile_year,omitempty"`
+	Contacts     []ContactData `json:"contacts"`
+	Ranges       []RangeData   `json:"ranges"`
+	ASNs         []ASNData     `json:"asns"`
+	Domains      []DomainData  `json:"domains"`
+	Profile      *ProfileData  `json:"profile,omitempty"`
 }
 
 // ContactData is a contact point (đầu mối): kind is "primary" or "backup".
@@ -105,15 +109,40 @@ type DomainData struct {
 	Note   string `json:"note"`
 }
 
-// ProfileData is the member profile (form 01) of the year.
+// ProfileData is the member profile (form 01); its JSON has the shape of
+// org.Profile.
 type ProfileData struct {
-	Year           int            `json:"year"`
-	SecurityLead   string         `json:"security_lead"`
-	Capabilities   []string       `json:"capabilities"`
-	SystemsByLevel map[string]int `json:"systems_by_level"` // "1".."5" → count
-	Staff          map[string]int `json:"staff"`            // field → count
-	Certificates   map[string]int `json:"certificates"`     // certificate → holders
-	ExpertGroups   []string       `json:"expert_groups"`
+	SecurityLead     PersonData        `json:"security_lead"`
+	Capabilities     []string          `json:"capabilities"`
+	Staff            []CountData       `json:"staff"`
+	Certificates     []CountData       `json:"certificates"`
+	ExpertGroups     []ExpertGroupData `json:"expert_groups"`
+	ResponseTeamSize int               `json:"response_team_size"`
+	SystemsByLevel   [5]int            `json:"systems_by_level"` // index 0 is level 1
+	Notes            string            `json:"notes"`
+}
+
+// PersonData is a named person in a profile.
+type PersonData struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+// CountData counts staff in a field ("field") or holding a certificate
+// ("name").
+type CountData struct {
+	Field string `json:"field,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Count int    `json:"count"`
+}
+
+// ExpertGroupData is a group of experts the member offers the network.
+type ExpertGroupData struct {
+	Name    string `json:"name"`
+	Lead    string `json:"lead"`
+	Members int    `json:"members"`
 }
 
 // UserData is a demo user; the password is generated at seed time.

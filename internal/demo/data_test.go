@@ -194,9 +194,12 @@ func TestDataOrganisations(t *testing.T) {
 			t.Errorf("org %s: website %q", o.Code, o.Website)
 		}
 		if p := o.Profile; p != nil {
-			if p.Year != 2026 || p.SecurityLead == "" || len(p.Capabilities) == 0 || len(p.SystemsByLevel) != 5 {
+			if o.ProfileYear != 2026 || o.SecurityLead != p.SecurityLead.Name || p.SecurityLead.Name == "" ||
+				!emailRE.MatchString(p.SecurityLead.Email) || len(p.Capabilities) == 0 || len(p.Staff) == 0 {
 				t.Errorf("org %s: incomplete profile %+v", o.Code, p)
 			}
+		} else if o.ProfileYear != 0 || o.SecurityLead != "" {
+			t.Errorf("org %s: profile year or security lead without a profile", o.Code)
 		}
 	}
 	if len(roots) != 1 || !slices.Contains(seen[roots[0]].Roles, "national_coordinator") {
