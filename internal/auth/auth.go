@@ -219,6 +219,9 @@ func NewService(db *store.DB, orgs Orgs, now func() time.Time, log *slog.Logger)
 }
 
 // now is the injected clock, in UTC and at the precision both engines keep.
+// Every time auth stores is UTC: SQLite keeps times as text
+// ("2026-11-26 07:00:00.5+00:00"), which sorts in time order only when all
+// share one offset, and the SQL comparisons on expiry rely on that.
 func (s *Service) now() time.Time {
 	f := s.Now
 	if f == nil {

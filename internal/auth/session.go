@@ -7,6 +7,7 @@ import (
 
 	"certnet/internal/audit"
 	"certnet/internal/errs"
+	"certnet/internal/obs"
 	"certnet/internal/policy"
 	"certnet/internal/store"
 )
@@ -21,8 +22,8 @@ const maxUserAgentLen = 512
 
 // userActor is the actor of a user acting on their own account before the
 // request has a full actor (login, logout, second factor).
-func userActor(u User) policy.Actor {
-	return policy.Actor{UserID: u.ID, Username: u.Username, OrgID: u.OrgID, Roles: u.Roles}
+func userActor(ctx context.Context, u User) policy.Actor {
+	return policy.Actor{UserID: u.ID, Username: u.Username, OrgID: u.OrgID, Roles: u.Roles, RequestID: obs.RequestID(ctx)}
 }
 
 // Login checks a username and password and opens a session. Failures are
@@ -123,7 +124,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		if err := clearThrottle(ctx, tx, keys[0].Key); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, userActor(u), audit.Change{OrgID: u.OrgID, Action: "auth.login",
+		return audit.Record(ctx, tx, now, userActor(ctx, u), audit.Change{OrgID: u.OrgID, Action: "auth.login",
 			Entity: "user", EntityID: idString(u.ID), After: map[string]any{
 				"ip": ip, "user_agent": userAgent, "need_mfa": sess.NeedMFA, "need_enroll": sess.NeedEnroll}})
 	})
@@ -155,7 +156,7 @@ func (s *Service) loginFailed(ctx context.Context, name string, u User, ip, user
 		if len(locked) > 0 {
 			after["locked"] = locked
 		}
-		return audit.Record(ctx, tx, now, policy.Actor{Username: label}, audit.Change{OrgID: u.OrgID,
+		return audit.Record(ctx, tx, now, policy.Actor{Username: label, RequestID: obs.RequestID(ctx)}, audit.Change{OrgID: u.OrgID,
 			Action: "auth.login_failed", Entity: "user", EntityID: entityID, After: after})
 	})
 }
@@ -242,7 +243,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // a concurrent logout got there first
 		}
-		return audit.Record(ctx, tx, now, userActor(u), audit.Change{OrgID: u.OrgID, Action: "auth.logout",
+		return audit.Record(ctx, tx, now, userActor(ctx, u), audit.Change{OrgID: u.OrgID, Action: "auth.logout",
 			Entity: "user", EntityID: idString(u.ID)})
 	})
 	return wrapInternal(op, err)

@@ -3,10 +3,12 @@ package auth
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"certnet/internal/errs"
+	"certnet/internal/obs"
 	"certnet/internal/policy"
 	"certnet/internal/store"
 	"certnet/internal/testkit"
@@ -402,5 +404,48 @@ func TestRehashOnLogin(t *testing.T) {
 			t.Fatalf("hash not upgraded: %s", after)
 		}
 		f.login(t, u.Username)
+	})
+}
+
+// Nodes share the throttle: failures that arrive at the same moment are all
+// counted.
+func TestThrottleConcurrent(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.user(t, f.province, "lan.nguyen", policy.RoleAnalyst)
+		var wg sync.WaitGroup
+		for i := 0; i < 5; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.svc.Login(ctx, "lan.nguyen", "wrong password", fmt.Sprintf("192.0.2.%d", i+1), "")
+				if !errs.Is(err, errs.KindUnauthenticated) {
+					t.Errorf("concurrent failure: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		_, err := f.svc.Login(ctx, "lan.nguyen", goodPassword, "198.51.100.1", "")
+		wantKey(t, err, errs.KindTooMany, "auth.err.throttled")
+		verifyAudit(t, db)
+	})
+}
+
+func TestRequestIDInAudit(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.user(t, f.province, "lan.nguyen", policy.RoleAnalyst)
+		rctx := obs.WithRequestID(ctx, "rid-login-1")
+		_, err := f.svc.Login(rctx, "lan.nguyen", goodPassword, "", "")
+		noErr(t, err)
+		_, err = f.svc.Login(obs.WithRequestID(ctx, "rid-login-2"), "lan.nguyen", "wrong password", "", "")
+		wantKind(t, err, errs.KindUnauthenticated)
+		for action, rid := range map[string]string{"auth.login": "rid-login-1", "auth.login_failed": "rid-login-2"} {
+			var got string
+			noErr(t, db.QueryRow(ctx, "SELECT request_id FROM audit_log WHERE action = ?", action).Scan(&got))
+			if got != rid {
+				t.Errorf("%s: request id %q", action, got)
+			}
+		}
 	})
 }

@@ -248,7 +248,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code string) error {
 			if len(locked) > 0 {
 				after["locked"] = locked
 			}
-			return audit.Record(ctx, tx, now, userActor(u), audit.Change{OrgID: u.OrgID, Action: "auth.mfa_failed",
+			return audit.Record(ctx, tx, now, userActor(ctx, u), audit.Change{OrgID: u.OrgID, Action: "auth.mfa_failed",
 				Entity: "user", EntityID: idString(u.ID), After: after})
 		}
 		if _, err := tx.Exec(ctx, "UPDATE sessions SET mfa_passed = ? WHERE id_hash = ?", true, se.IDHash); err != nil {
@@ -261,7 +261,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code string) error {
 		if method == "recovery_code" {
 			after["recovery_codes_left"] = left
 		}
-		return audit.Record(ctx, tx, now, userActor(u), audit.Change{OrgID: u.OrgID, Action: "auth.mfa_passed",
+		return audit.Record(ctx, tx, now, userActor(ctx, u), audit.Change{OrgID: u.OrgID, Action: "auth.mfa_passed",
 			Entity: "user", EntityID: idString(u.ID), After: after})
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"certnet/internal/audit"
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
+	"certnet/internal/obs"
 	"certnet/internal/policy"
 	"certnet/internal/store"
 )
@@ -541,11 +542,15 @@ func (s *Service) SetLocale(ctx context.Context, a policy.Actor, locale string) 
 }
 
 // ActorFor builds the actor for a signed-in user: roles, organisation and
-// scope (the organisation and its subtree, or the whole network).
+// scope (the organisation and its subtree, or the whole network). An empty
+// requestID is taken from ctx (obs.RequestID). A disabled user has no actor.
 func (s *Service) ActorFor(ctx context.Context, u User, requestID string) (policy.Actor, error) {
 	const op = "auth: actor"
-	if u.ID == 0 {
+	if u.ID == 0 || u.Disabled {
 		return policy.Actor{}, errs.Unauthenticated(op, "")
+	}
+	if requestID == "" {
+		requestID = obs.RequestID(ctx)
 	}
 	if s.Orgs == nil {
 		return policy.Actor{}, errs.Internal(op, errNoOrgs)
