@@ -7,6 +7,19 @@
 // validates second, and writes in one transaction together with its audit
 // entry. Secrets (password hashes, TOTP secrets, token and session hashes)
 // never reach the audit log.
+//
+// How a transport uses it:
+//
+//   - Sign-in: Login gives a session token for the cookie. When the result
+//     (or later Session) says NeedMFA, only VerifyTOTP and Logout may follow;
+//     when it says NeedEnroll, only BeginTOTP, ConfirmTOTP and Logout.
+//   - Each request: Session(token) → ActorFor(user, requestID), and
+//     ctx = WithSession(ctx, token) so that ConfirmTOTP passes that session
+//     and SetPassword keeps it. Changes to one's own credentials made from a
+//     session short of its second factor are refused here too.
+//   - API: AuthenticateToken(bearer) gives an actor limited to the token's
+//     scopes.
+//   - A background job calls PruneExpired.
 package auth
 
 import (

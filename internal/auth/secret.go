@@ -1,140 +1,16 @@
 package auth
 
 import (
-	"bufio"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	_ "embed"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"github.com/alexedwards/argon2id"
 
 	"certnet/internal/errs"
 )
-
-// Password rules.
-const (
-	MinPasswordLen = 12  // characters
-	MaxPasswordLen = 256 // characters; argon2id takes anything, people do not type more
-)
-
-//go:embed common_passwords.txt
-var commonPasswordsText string
-
-var commonPasswords = func() map[string]bool {
-	m := map[string]bool{}
-	sc := bufio.NewScanner(strings.NewReader(commonPasswordsText))
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		m[strings.ToLower(l)] = true
-	}
-	return m
-}()
-
-// checkPassword applies the password policy and returns the i18n key and
-// arguments of the first problem, or "" when the password is acceptable.
-func checkPassword(username, pw string) (string, []any) {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < MinPasswordLen:
-		return "auth.err.password_too_short", []any{MinPasswordLen}
-	case n > MaxPasswordLen:
-		return "auth.err.password_too_long", []any{MaxPasswordLen}
-	case !utf8.ValidString(pw):
-		return "field.invalid", nil
-	}
-	lower := strings.ToLower(pw)
-	// The word people dress up with digits and symbols: "Password2024!".
-	base := strings.TrimFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) })
-	if username != "" && (lower == strings.ToLower(username) || base == strings.ToLower(username)) {
-		return "auth.err.password_is_username", nil
-	}
-	if commonPasswords[lower] || (base != "" && commonPasswords[base]) {
-		return "auth.err.password_common", nil
-	}
-	distinct := map[rune]bool{}
-	for _, r := range lower {
-		distinct[r] = true
-	}
-	if len(distinct) < 4 { // "aaaaaaaaaaaa", "abababababab"
-		return "auth.err.password_common", nil
-	}
-	return "", nil
-}
-
-// hashPassword makes an argon2id hash with the service's parameters.
-func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
-	if err := s.acquireHash(ctx); err != nil {
-		return "", err
-	}
-	defer s.releaseHash()
-	p := s.HashParams
-	if p.Memory == 0 {
-		p = DefaultHashParams
-	}
-	return argon2id.CreateHash(pw, &p)
-}
-
-// verifyPassword compares pw with hash in constant time. rehash is true when
-// the hash was made with other parameters than the service's current ones.
-func (s *Service) verifyPassword(ctx context.Context, pw, hash string) (ok, rehash bool, err error) {
-	if err := s.acquireHash(ctx); err != nil {
-		return false, false, err
-	}
-	defer s.releaseHash()
-	match, params, err := argon2id.CheckHash(pw, hash)
-	if err != nil {
-		return false, false, err
-	}
-	cur := s.HashParams
-	if cur.Memory == 0 {
-		cur = DefaultHashParams
-	}
-	rehash = match && (params.Memory != cur.Memory || params.Iterations != cur.Iterations ||
-		params.Parallelism != cur.Parallelism || params.KeyLength != cur.KeyLength)
-	return match, rehash, nil
-}
-
-// burnDummy spends the time a real password check would take, so that an
-// unknown username answers as slowly as a known one.
-func (s *Service) burnDummy(ctx context.Context, pw string) {
-	s.dummyOnce.Do(func() {
-		h, err := s.hashPassword(ctx, "certnet-dummy-"+randomToken(16))
-		if err == nil {
-			s.dummy = h
-		}
-	})
-	if s.dummy != "" {
-		s.verifyPassword(ctx, pw, s.dummy)
-	}
-}
-
-func (s *Service) acquireHash(ctx context.Context) error {
-	s.once.Do(func() {
-		n := s.MaxConcurrentHashes
-		if n <= 0 {
-			n = 4
-		}
-		s.hashSem = make(chan struct{}, n)
-	})
-	select {
-	case s.hashSem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *Service) releaseHash() { <-s.hashSem }
 
 // randomToken returns n random bytes as unpadded base64url.
 func randomToken(n int) string {

@@ -331,3 +331,29 @@ func (s *Service) PruneExpired(ctx context.Context) error {
 	}
 	return nil
 }
+
+// sessionGate refuses a change to the actor's own credentials when the
+// request came with a session (see WithSession) that has not passed the
+// second factor: a stolen password alone must not be enough to replace the
+// authenticator, mint a token or change the password. A session that must
+// enrol may take the enrolment steps (enrolling).
+func (s *Service) sessionGate(ctx context.Context, op string, a policy.Actor, enrolling bool) error {
+	h := sessionHashFrom(ctx)
+	if h == "" || a.UserID == 0 {
+		return nil
+	}
+	var userID int64
+	var passed, totpOn bool
+	err := s.DB.QueryRow(ctx, `SELECT s.user_id, s.mfa_passed, u.totp_enabled FROM sessions s
+		JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`, h).Scan(&userID, &passed, &totpOn)
+	if store.IsNoRows(err) {
+		return errs.Unauthenticated(op, "auth.err.session_expired")
+	}
+	if err != nil {
+		return errs.Internal(op, err)
+	}
+	if userID != a.UserID || passed || (enrolling && !totpOn) {
+		return nil
+	}
+	return errs.Forbidden(op)
+}

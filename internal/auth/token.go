@@ -70,6 +70,9 @@ func (s *Service) CreateToken(ctx context.Context, a policy.Actor, userID int64,
 	if err := checkManage(a, u); err != nil {
 		return Token{}, "", err
 	}
+	if err := s.sessionGate(ctx, op, a, false); err != nil {
+		return Token{}, "", err
+	}
 	now := s.now()
 	v := errs.Invalid(op)
 	name = strings.TrimSpace(name)

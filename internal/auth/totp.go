@@ -68,6 +68,9 @@ func (s *Service) BeginTOTP(ctx context.Context, a policy.Actor) (TOTPEnrolment,
 	if err := policy.Check(a, policy.SelfManage, u.Resource()); err != nil {
 		return TOTPEnrolment{}, err
 	}
+	if err := s.sessionGate(ctx, op, a, true); err != nil {
+		return TOTPEnrolment{}, err
+	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.issuer(), AccountName: u.Username, Period: totpPeriod,
 		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
@@ -109,6 +112,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a policy.Actor, code string) 
 		return nil, err
 	}
 	if err := policy.Check(a, policy.SelfManage, u.Resource()); err != nil {
+		return nil, err
+	}
+	if err := s.sessionGate(ctx, op, a, true); err != nil {
 		return nil, err
 	}
 	sec, err := loadSecrets(ctx, s.DB, u.ID)
@@ -288,6 +294,9 @@ func (s *Service) DisableTOTP(ctx context.Context, a policy.Actor, userID int64,
 	}
 	self := !a.System && a.UserID == userID
 	if self {
+		if err := s.sessionGate(ctx, op, a, false); err != nil {
+			return err
+		}
 		if s.Orgs == nil {
 			return errs.Internal(op, errNoOrgs)
 		}
@@ -332,6 +341,9 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, a policy.Actor) (
 		return nil, err
 	}
 	if err := policy.Check(a, policy.SelfManage, u.Resource()); err != nil {
+		return nil, err
+	}
+	if err := s.sessionGate(ctx, op, a, false); err != nil {
 		return nil, err
 	}
 	if !u.TOTPEnabled {

@@ -102,6 +102,18 @@ func TestTOTP(t *testing.T) {
 			noErr(t, f.svc.VerifyTOTP(ctx, third.SessionToken, f.code(t, secret)))
 		})
 
+		t.Run("a session short of the second factor cannot change credentials", func(t *testing.T) {
+			half := WithSession(ctx, f.login(t, u.Username).SessionToken)
+			_, err := f.svc.BeginTOTP(half, a)
+			wantKind(t, err, errs.KindForbidden)
+			_, err = f.svc.RegenerateRecoveryCodes(half, a)
+			wantKind(t, err, errs.KindForbidden)
+			wantKind(t, f.svc.SetPassword(half, a, u.ID, goodPassword, "Hoa-Sen-Nở-Giữa-Hè-26"), errs.KindForbidden)
+			wantKind(t, f.svc.DisableTOTP(half, a, u.ID, goodPassword), errs.KindForbidden)
+			_, _, err = f.svc.CreateToken(half, a, u.ID, "x", []string{"write"}, time.Time{})
+			wantKind(t, err, errs.KindForbidden)
+		})
+
 		t.Run("recovery code works once", func(t *testing.T) {
 			r1 := f.login(t, u.Username)
 			noErr(t, f.svc.VerifyTOTP(ctx, r1.SessionToken, strings.ToUpper(recovery[0])))
@@ -199,9 +211,11 @@ func TestOrgRequiresMFA(t *testing.T) {
 		// No code to give yet: VerifyTOTP says so.
 		wantKey(t, f.svc.VerifyTOTP(ctx, res.SessionToken, "123456"), errs.KindConflict, "auth.err.totp_not_enabled")
 
-		// Enrolling from that session passes it.
+		// Enrolling from that session passes it; nothing else may happen first.
 		sctx := WithSession(ctx, res.SessionToken)
 		a := f.actor(t, u)
+		_, _, err = f.svc.CreateToken(sctx, a, u.ID, "x", []string{"read"}, time.Time{})
+		wantKind(t, err, errs.KindForbidden)
 		en, err := f.svc.BeginTOTP(sctx, a)
 		noErr(t, err)
 		_, err = f.svc.ConfirmTOTP(sctx, a, f.code(t, en.Secret))
