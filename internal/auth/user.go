@@ -375,7 +375,7 @@ func (s *Service) ListUsers(ctx context.Context, a policy.Actor, f UserFilter) (
 		// Scope ids are integers from the database, never user input.
 		where = append(where, "org_id IN ("+strings.Join(ids, ",")+")")
 	}
-	if q := i18n.Fold(f.Q); q != "" {
+	if q := i18n.Fold(truncate(f.Q, 200)); q != "" {
 		where = append(where, "search_text LIKE ? ESCAPE '\\'")
 		args = append(args, store.Like(q))
 	}
