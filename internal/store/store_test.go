@@ -44,7 +44,7 @@ func TestTxRollsBackOnError(t *testing.T) {
 			t.Fatalf("want unique violation, got %v", err)
 		}
 		var n int
-		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM settings").Scan(&n); err != nil || n != 0 {
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE key = ?", "a").Scan(&n); err != nil || n != 0 {
 			t.Fatalf("rows after rollback: %d, %v", n, err)
 		}
 	})
