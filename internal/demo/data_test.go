@@ -8,18 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"certnet/internal/org"
 	"certnet/internal/policy"
 )
 
 // The data's own consistency, without a database.
 
 var (
-	networkRoles = []string{"national_coordinator", "standing_body", "monitoring_centre", "ministry_response_unit",
-		"provincial_response_unit", "sector_cert", "provincial_soc", "ioc_provincial", "ioc_city", "isp",
-		"system_owner", "voluntary_member"}
-	sectors = []string{"transport", "energy", "resources_environment", "information", "health", "finance",
-		"banking", "defence", "public_security", "urban", "government"}
-	regions = []string{"north", "central", "south"}
+	networkRoles = strs(org.Roles)
+	sectors      = strs(org.Sectors)
+	regions      = org.Regions
 	// Every address in the demo comes from these prefixes.
 	allowedPrefixes = []netip.Prefix{
 		netip.MustParsePrefix("192.0.2.0/24"),
@@ -41,6 +39,14 @@ var (
 	emailRE  = regexp.MustCompile(`^[a-z0-9._-]+@([a-z0-9-]+\.)+example$`)
 	phoneRE  = regexp.MustCompile(`^0[0-9]{2,3}( [0-9]{3,4}){2}$`)
 )
+
+func strs[S ~string](in []S) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = string(s)
+	}
+	return out
+}
 
 func load(t *testing.T) *Dataset {
 	t.Helper()
@@ -197,6 +203,16 @@ func TestDataOrganisations(t *testing.T) {
 			if o.ProfileYear != 2026 || o.SecurityLead != p.SecurityLead.Name || p.SecurityLead.Name == "" ||
 				!emailRE.MatchString(p.SecurityLead.Email) || len(p.Capabilities) == 0 || len(p.Staff) == 0 {
 				t.Errorf("org %s: incomplete profile %+v", o.Code, p)
+			}
+			for _, c := range p.Capabilities {
+				if !slices.Contains(org.Capabilities, c) {
+					t.Errorf("org %s: unknown capability %q", o.Code, c)
+				}
+			}
+			for _, c := range p.Staff {
+				if !slices.Contains(org.StaffFields, c.Field) {
+					t.Errorf("org %s: unknown staff field %q", o.Code, c.Field)
+				}
 			}
 		} else if o.ProfileYear != 0 || o.SecurityLead != "" {
 			t.Errorf("org %s: profile year or security lead without a profile", o.Code)
