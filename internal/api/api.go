@@ -1,0 +1,250 @@
+// Package api is certnet's JSON REST API under /api/v1: token-authenticated,
+// errors as {"error":{"code","message","fields"}} in the caller's language,
+// unknown fields and oversize bodies refused. routes.go lists every route and
+// openapi.json documents them; a test keeps the two in step.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"certnet/internal/audit"
+	"certnet/internal/auth"
+	"certnet/internal/errs"
+	"certnet/internal/i18n"
+	"certnet/internal/obs"
+	"certnet/internal/org"
+	"certnet/internal/policy"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Server is the REST API.
+type Server struct {
+	Orgs    *org.Service
+	Auth    *auth.Service
+	Audit   *audit.Service
+	Log     *slog.Logger
+	MaxBody int64
+	Now     func() time.Time
+}
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.MaxBody <= 0 {
+		s.MaxBody = 1 << 20
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errs.NotFound("api: route"))
+	})
+	return mux
+}
+
+// OpenAPI returns the embedded OpenAPI document.
+func OpenAPI() []byte { return openAPI }
+
+type actorKey struct{}
+
+func actorFrom(ctx context.Context) policy.Actor {
+	a, _ := ctx.Value(actorKey{}).(policy.Actor)
+	return a
+}
+
+// handler is an API handler that returns its result or an error.
+type handler func(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error)
+
+// authed wraps h: it authenticates the bearer token (or HTTP Basic with the
+// token as password), limits the body, and writes the result as JSON.
+func (s *Server) authed(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r)
+		if tok == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="certnet"`)
+			s.writeError(w, r, errs.Unauthenticated("api", "api.err.no_token"))
+			return
+		}
+		a, _, err := s.Auth.AuthenticateToken(r.Context(), tok, obs.RequestID(r.Context()))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="certnet", error="invalid_token"`)
+			s.writeError(w, r, err)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
+		}
+		ctx := context.WithValue(r.Context(), actorKey{}, a)
+		r = r.WithContext(ctx)
+		out, status, err := h(w, r, a)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		writeJSON(w, status, out)
+	}
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(v)
+	}
+	if _, pass, ok := r.BasicAuth(); ok {
+		return pass
+	}
+	return ""
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+// ErrorBody is the JSON error shape.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail carries a stable code, a message in the caller's language and
+// per-field messages.
+type ErrorDetail struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+}
+
+var statusOf = map[errs.Kind]int{
+	errs.KindInvalid:         http.StatusBadRequest,
+	errs.KindNotFound:        http.StatusNotFound,
+	errs.KindConflict:        http.StatusConflict,
+	errs.KindForbidden:       http.StatusForbidden,
+	errs.KindUnauthenticated: http.StatusUnauthorized,
+	errs.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	errs.KindTooMany:         http.StatusTooManyRequests,
+	errs.KindInternal:        http.StatusInternalServerError,
+}
+
+func lang(r *http.Request) i18n.Lang {
+	return i18n.Parse(r.Header.Get("Accept-Language"))
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	l := lang(r)
+	rid := obs.RequestID(r.Context())
+	kind := errs.KindOf(err)
+	body := ErrorDetail{Code: kind.String(), RequestID: rid}
+	if kind == errs.KindInternal {
+		s.Log.Error("api: internal error", "err", err, "request_id", rid, "path", r.URL.Path)
+		body.Message = i18n.T(l, "error.internal", rid)
+	} else if e, ok := errs.As(err); ok {
+		body.Message = i18n.T(l, e.Message.Key, e.Message.Args...)
+		if len(e.Fields) > 0 {
+			body.Fields = map[string]string{}
+			for f, m := range e.Fields {
+				body.Fields[f] = i18n.T(l, m.Key, m.Args...)
+			}
+		}
+	}
+	writeJSON(w, statusOf[kind], ErrorBody{Error: body})
+}
+
+// decode reads a JSON body strictly: one object, no unknown fields, within
+// the size limit.
+func decode(r *http.Request, v any) error {
+	const op = "api: decode"
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return errs.Invalid(op).Field("body", "api.err.content_type")
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooBig):
+			return errs.TooLarge(op)
+		case errors.Is(err, io.EOF):
+			return errs.Invalid(op).Field("body", "api.err.empty_body")
+		case errors.As(err, &syn):
+			return errs.Invalid(op).Field("body", "error.bad_json", fmt.Sprintf("offset %d", syn.Offset))
+		case errors.As(err, &typ):
+			return errs.Invalid(op).Field(typ.Field, "api.err.wrong_type", typ.Type.String())
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return errs.Invalid(op).Field(name, "error.unknown_field", name)
+		}
+		return errs.Invalid(op).Field("body", "error.bad_json", err.Error())
+	}
+	// Exactly one value: trailing data is an error; draining also notices a
+	// body over the limit.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errs.TooLarge(op)
+		}
+		return errs.Invalid(op).Field("body", "api.err.trailing_data")
+	}
+	return nil
+}
+
+func pathID(r *http.Request, name string) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errs.NotFound("api: " + name)
+	}
+	return n, nil
+}
+
+// page reads limit and offset: limit 1–500 (default 50).
+func page(r *http.Request) (limit, offset int, err error) {
+	q := r.URL.Query()
+	limit, offset = 50, 0
+	v := errs.Invalid("api: page")
+	if s := q.Get("limit"); s != "" {
+		n, e := strconv.Atoi(s)
+		if e != nil || n < 1 || n > 500 {
+			v.Field("limit", "api.err.limit")
+		}
+		limit = n
+	}
+	if s := q.Get("offset"); s != "" {
+		n, e := strconv.Atoi(s)
+		if e != nil || n < 0 {
+			v.Field("offset", "api.err.offset")
+		}
+		offset = n
+	}
+	return limit, offset, v.OrNil()
+}
+
+// List is the envelope of every list answer.
+type List[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}

@@ -1,0 +1,91 @@
+package api
+
+import "net/http"
+
+// Route is one documented API route.
+type Route struct {
+	Method, Pattern string
+}
+
+// Routes lists every API route; the OpenAPI test compares it with the
+// document.
+var Routes = []Route{
+	{"GET", "/api/v1/openapi.json"},
+	{"GET", "/api/v1/me"},
+	{"GET", "/api/v1/orgs"},
+	{"POST", "/api/v1/orgs"},
+	{"GET", "/api/v1/orgs/{id}"},
+	{"PUT", "/api/v1/orgs/{id}"},
+	{"GET", "/api/v1/orgs/{id}/children"},
+	{"GET", "/api/v1/orgs/{id}/contacts"},
+	{"POST", "/api/v1/orgs/{id}/contacts"},
+	{"PUT", "/api/v1/orgs/{id}/contacts/{cid}"},
+	{"DELETE", "/api/v1/orgs/{id}/contacts/{cid}"},
+	{"GET", "/api/v1/orgs/{id}/contacts/history"},
+	{"GET", "/api/v1/orgs/{id}/ranges"},
+	{"POST", "/api/v1/orgs/{id}/ranges"},
+	{"DELETE", "/api/v1/orgs/{id}/ranges/{rid}"},
+	{"GET", "/api/v1/orgs/{id}/asns"},
+	{"POST", "/api/v1/orgs/{id}/asns"},
+	{"DELETE", "/api/v1/orgs/{id}/asns/{rid}"},
+	{"GET", "/api/v1/orgs/{id}/domains"},
+	{"POST", "/api/v1/orgs/{id}/domains"},
+	{"DELETE", "/api/v1/orgs/{id}/domains/{rid}"},
+	{"GET", "/api/v1/whois"},
+	{"GET", "/api/v1/users"},
+	{"POST", "/api/v1/users"},
+	{"GET", "/api/v1/users/{id}"},
+	{"PUT", "/api/v1/users/{id}"},
+	{"GET", "/api/v1/users/{id}/tokens"},
+	{"POST", "/api/v1/users/{id}/tokens"},
+	{"DELETE", "/api/v1/users/{id}/tokens/{tid}"},
+}
+
+func (s *Server) routes(mux *http.ServeMux) {
+	h := map[string]http.HandlerFunc{
+		"GET /api/v1/openapi.json":                s.handleOpenAPI,
+		"GET /api/v1/me":                          s.authed(s.me),
+		"GET /api/v1/orgs":                        s.authed(s.listOrgs),
+		"POST /api/v1/orgs":                       s.authed(s.createOrg),
+		"GET /api/v1/orgs/{id}":                   s.authed(s.getOrg),
+		"PUT /api/v1/orgs/{id}":                   s.authed(s.updateOrg),
+		"GET /api/v1/orgs/{id}/children":          s.authed(s.orgChildren),
+		"GET /api/v1/orgs/{id}/contacts":          s.authed(s.listContacts),
+		"POST /api/v1/orgs/{id}/contacts":         s.authed(s.saveContact),
+		"PUT /api/v1/orgs/{id}/contacts/{cid}":    s.authed(s.saveContact),
+		"DELETE /api/v1/orgs/{id}/contacts/{cid}": s.authed(s.deleteContact),
+		"GET /api/v1/orgs/{id}/contacts/history":  s.authed(s.contactHistory),
+		"GET /api/v1/orgs/{id}/ranges":            s.authed(s.listRanges),
+		"POST /api/v1/orgs/{id}/ranges":           s.authed(s.addRange),
+		"DELETE /api/v1/orgs/{id}/ranges/{rid}":   s.authed(s.deleteRange),
+		"GET /api/v1/orgs/{id}/asns":              s.authed(s.listASNs),
+		"POST /api/v1/orgs/{id}/asns":             s.authed(s.addASN),
+		"DELETE /api/v1/orgs/{id}/asns/{rid}":     s.authed(s.deleteASN),
+		"GET /api/v1/orgs/{id}/domains":           s.authed(s.listDomains),
+		"POST /api/v1/orgs/{id}/domains":          s.authed(s.addDomain),
+		"DELETE /api/v1/orgs/{id}/domains/{rid}":  s.authed(s.deleteDomain),
+		"GET /api/v1/whois":                       s.authed(s.whois),
+		"GET /api/v1/users":                       s.authed(s.listUsers),
+		"POST /api/v1/users":                      s.authed(s.createUser),
+		"GET /api/v1/users/{id}":                  s.authed(s.getUser),
+		"PUT /api/v1/users/{id}":                  s.authed(s.updateUser),
+		"GET /api/v1/users/{id}/tokens":           s.authed(s.listTokens),
+		"POST /api/v1/users/{id}/tokens":          s.authed(s.createToken),
+		"DELETE /api/v1/users/{id}/tokens/{tid}":  s.authed(s.revokeToken),
+	}
+	for _, rt := range Routes {
+		fn, ok := h[rt.Method+" "+rt.Pattern]
+		if !ok {
+			panic("api: route without handler: " + rt.Method + " " + rt.Pattern)
+		}
+		mux.HandleFunc(rt.Method+" "+rt.Pattern, fn)
+	}
+	if len(h) != len(Routes) {
+		panic("api: handler without a listed route")
+	}
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPI)
+}

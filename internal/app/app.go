@@ -1,0 +1,226 @@
+// Package app is certnet's composition root: it turns a Config into an open
+// store, the services, and the HTTP servers, and stops them cleanly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"certnet/internal/api"
+	"certnet/internal/audit"
+	"certnet/internal/auth"
+	"certnet/internal/config"
+	"certnet/internal/obs"
+	"certnet/internal/org"
+	"certnet/internal/store"
+	"certnet/internal/web"
+)
+
+// Version is set at build time with -ldflags "-X certnet/internal/app.Version=…".
+var Version = ""
+
+// BuildVersion returns the version, falling back to the module's build info.
+func BuildVersion() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			if dirty {
+				rev += "-dirty"
+			}
+			return "dev-" + rev
+		}
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return "dev"
+}
+
+// App holds the open store and the services.
+type App struct {
+	Cfg     config.Config
+	Log     *slog.Logger
+	DB      *store.DB
+	Orgs    *org.Service
+	Auth    *auth.Service
+	Audit   *audit.Service
+	Metrics *obs.Metrics
+	Now     func() time.Time
+}
+
+// NewLogger builds the process logger from the config.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open opens the store, applies migrations and builds the services.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	db, err := store.Open(ctx, cfg.Data, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return build(cfg, log, db, time.Now), nil
+}
+
+func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Time) *App {
+	a := &App{Cfg: cfg, Log: log, DB: db, Now: now, Metrics: obs.NewMetrics()}
+	a.Orgs = org.NewService(db, now, log.With("component", "org"))
+	a.Auth = auth.NewService(db, a.Orgs, now, log.With("component", "auth"))
+	a.Auth.SessionTTL = cfg.SessionTTL
+	a.Auth.IdleTimeout = cfg.IdleTimeout
+	a.Audit = &audit.Service{DB: db}
+	return a
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler is the whole HTTP surface: operations endpoints, the REST API and
+// the web UI, wrapped with request ids, access logs, recovery and metrics.
+func (a *App) Handler() (http.Handler, error) {
+	ui, err := web.New(web.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Log: a.Log.With("component", "web"),
+		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
+	if err != nil {
+		return nil, err
+	}
+	rest := &api.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Log: a.Log.With("component", "api"),
+		MaxBody: a.Cfg.MaxBody, Now: a.Now}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", a.handleReady)
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.Handle("/api/", rest.Handler())
+	mux.Handle("/", ui.Handler())
+	return obs.Wrap(mux, a.Log.With("component", "http"), a.Metrics), nil
+}
+
+func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := a.DB.SQL.PingContext(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "database unreachable: %v\n", err)
+		return
+	}
+	pending, err := a.DB.Pending(ctx)
+	if err != nil || pending {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "migrations not current (pending=%v, err=%v)\n", pending, err)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// Serve listens until ctx is cancelled, then shuts down gracefully. ready,
+// when not nil, receives the URL once listening.
+func (a *App) Serve(ctx context.Context, ready func(url string)) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen %s: %w", a.Cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if a.Cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String() + "/"
+	errc := make(chan error, 1)
+	go func() {
+		if a.Cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, a.Cfg.TLSCert, a.Cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	a.Log.Info("certnet listening", "url", url, "database", a.DB.Where, "engine", a.DB.Engine, "version", BuildVersion())
+	if ready != nil {
+		ready(url)
+	}
+	go a.housekeeping(ctx)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "grace", a.Cfg.ShutdownWait)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownWait)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+// housekeeping prunes expired sessions and throttle rows every few minutes.
+func (a *App) housekeeping(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Auth.PruneExpired(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("prune sessions", "err", err)
+			}
+		}
+	}
+}
+
+// stderrIsTerminal reports whether progress bars make sense.
+func stderrIsTerminal() bool {
+	fi, err := os.Stderr.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

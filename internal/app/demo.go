@@ -1,0 +1,49 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"certnet/internal/demo"
+	"certnet/internal/store"
+)
+
+// seedDemo seeds the demo network once and prints its users' credentials.
+func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
+	res, err := demo.Seed(ctx, a.DB, a.Orgs, a.Auth, a.Now())
+	if err != nil {
+		return err
+	}
+	// The demo's passwords are kept, readable by the operator only, in the
+	// data folder, so that a second start can print them again. Only the demo
+	// does this; real users' passwords exist nowhere but in their heads.
+	credFile := filepath.Join(a.Cfg.Data, "demo-credentials.txt")
+	if !res.Seeded {
+		b, err := os.ReadFile(credFile)
+		if err != nil {
+			fmt.Fprintln(w, "demo network already seeded; reset a password with: certnet user passwd USERNAME")
+			return nil
+		}
+		fmt.Fprintf(w, "demo network already seeded. Sign in with:\n%s", b)
+		return nil
+	}
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  USERNAME\tPASSWORD\tROLE\tORGANISATION")
+	for _, c := range res.Credentials {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Username, c.Password, c.Role, c.Org)
+	}
+	tw.Flush()
+	if a.DB.Engine == store.SQLite {
+		if err := os.WriteFile(credFile, buf.Bytes(), 0o600); err != nil {
+			a.Log.Warn("demo: keep credentials", "err", err)
+		}
+	}
+	fmt.Fprintf(w, "demo network seeded: %d organisations, %d users. Sign in with:\n%s", res.Orgs, res.Users, buf.Bytes())
+	return nil
+}

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	"certnet/internal/org"
+)
+
+// need is one thing waiting for the user's organisation.
+type need struct {
+	Text string
+	Href string
+	Due  time.Time
+	Late bool
+}
+
+type dashboardView struct {
+	Base
+	Needs      []need
+	Counts     org.Counts
+	RoleBars   []Bar
+	RoleChart  template.HTML
+	ProvBars   []Bar
+	ProvChart  template.HTML
+	Provinces  int
+}
+
+func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	ctx := r.Context()
+	v := dashboardView{Base: s.base(r, "dash.title")}
+	counts, err := s.Orgs.Counts(ctx, wh.Actor)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	v.Counts = counts
+	v.Needs = s.needs(r, wh)
+
+	for _, role := range org.Roles {
+		if n := counts.ByRole[role]; n > 0 {
+			v.RoleBars = append(v.RoleBars, Bar{Label: v.T(role.LabelKey()), Value: n, Href: "/orgs?role=" + string(role)})
+		}
+	}
+	v.RoleChart = barChart(v.T("dash.by_role"), v.RoleBars)
+
+	provs, err := s.Orgs.Provinces(ctx)
+	if err == nil {
+		v.Provinces = len(provs)
+		for _, p := range provs {
+			if n := counts.ByProvince[p.Code]; n > 0 {
+				v.ProvBars = append(v.ProvBars, Bar{Label: p.Name, Value: n, Href: "/orgs?province=" + url.QueryEscape(p.Code)})
+			}
+		}
+		sort.SliceStable(v.ProvBars, func(i, j int) bool { return v.ProvBars[i].Value > v.ProvBars[j].Value })
+		if len(v.ProvBars) > 12 {
+			v.ProvBars = v.ProvBars[:12]
+		}
+		v.ProvChart = barChart(v.T("dash.by_province"), v.ProvBars)
+	}
+	s.render(w, r, http.StatusOK, tplDashboard, v)
+}
+
+// needs lists what the user's own organisation owes the network, most
+// urgent first: a contact point, its yearly renewal, the member profile, a
+// second factor.
+func (s *Server) needs(r *http.Request, wh *who) []need {
+	ctx := r.Context()
+	now := s.Now()
+	lang := wh.Lang
+	var out []need
+	orgHref := "/orgs/" + itoa(wh.User.OrgID)
+	if o, err := s.Orgs.Get(ctx, wh.Actor, wh.User.OrgID); err == nil {
+		contacts, _ := s.Orgs.Contacts(ctx, wh.Actor, o.ID)
+		hasPrimary := false
+		for _, c := range contacts {
+			if c.Kind == "primary" {
+				hasPrimary = true
+			}
+		}
+		if !hasPrimary {
+			out = append(out, need{Text: t(lang, "needs.no_primary_contact"), Href: orgHref + "#contacts", Late: true})
+		} else if !o.ContactsUpdatedAt.IsZero() && now.Sub(o.ContactsUpdatedAt) > 365*24*time.Hour {
+			out = append(out, need{Text: t(lang, "needs.contacts_stale"), Href: orgHref + "#contacts",
+				Due: o.ContactsUpdatedAt.AddDate(1, 0, 0), Late: true})
+		}
+		if o.ProfileYear < now.Year() {
+			due := time.Date(now.Year(), 12, 31, 0, 0, 0, 0, now.Location())
+			out = append(out, need{Text: t(lang, "needs.profile_year", now.Year()), Href: orgHref + "/edit#profile", Due: due})
+		}
+	}
+	if !wh.User.TOTPEnabled {
+		out = append(out, need{Text: t(lang, "needs.enable_totp"), Href: "/profile/totp"})
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+// Package web is certnet's server-rendered user interface: Vietnamese first,
+// English by a switch, every essential action usable without JavaScript.
+// routes.go lists every route; each page has its own file and template.
+package web
+
+import (
+	"embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"certnet/internal/audit"
+	"certnet/internal/auth"
+	"certnet/internal/config"
+	"certnet/internal/org"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Server is the web UI.
+type Server struct {
+	Orgs    *org.Service
+	Auth    *auth.Service
+	Audit   *audit.Service
+	Log     *slog.Logger
+	Cfg     config.Config
+	Now     func() time.Time
+	Version string
+
+	pages map[string]*pageTemplate
+}
+
+// New builds the web UI and parses its templates (a broken template fails
+// at start, not on the first request).
+func New(s Server) (*Server, error) {
+	srv := &s
+	if srv.Now == nil {
+		srv.Now = time.Now
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	srv.pages = pages
+	return srv, nil
+}
+
+// Handler returns the UI's routes with session, CSRF and language handling.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.routes(mux)
+	return securityHeaders(mux)
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		if r.TLS != nil {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
