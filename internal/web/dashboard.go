@@ -20,13 +20,13 @@ type need struct {
 
 type dashboardView struct {
 	Base
-	Needs      []need
-	Counts     org.Counts
-	RoleBars   []Bar
-	RoleChart  template.HTML
-	ProvBars   []Bar
-	ProvChart  template.HTML
-	Provinces  int
+	Needs     []need
+	Counts    org.Counts
+	RoleBars  []Bar
+	RoleChart template.HTML
+	ProvBars  []Bar
+	ProvChart template.HTML
+	Provinces int
 }
 
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
