@@ -15,7 +15,7 @@ import (
 	"certnet/internal/org"
 )
 
-//go:embed templates static
+//go:embed all:templates static
 var assets embed.FS
 
 // Server is the web UI.
