@@ -105,10 +105,10 @@ func randomToken() string {
 func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wh := &who{Lang: i18n.VI}
+		// Vietnamese unless the person chose English (the switch sets a
+		// cookie, and a signed-in user's choice is kept on their account).
 		if c, err := r.Cookie(cookieLang); err == nil {
 			wh.Lang = i18n.Parse(c.Value)
-		} else if al := r.Header.Get("Accept-Language"); strings.HasPrefix(strings.ToLower(al), "en") {
-			wh.Lang = i18n.EN
 		}
 		if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" {
 			sess, u, err := s.Auth.Session(r.Context(), c.Value)
