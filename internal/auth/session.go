@@ -357,3 +357,24 @@ func (s *Service) sessionGate(ctx context.Context, op string, a policy.Actor, en
 	}
 	return errs.Forbidden(op)
 }
+
+// Rotate gives a session a new token and a new CSRF token, keeping
+// everything else. The web UI rotates once the second factor passes, so a
+// token planted or seen before the login (session fixation) is worth nothing
+// afterwards. It returns the new plaintext token.
+func (s *Service) Rotate(ctx context.Context, token string) (string, error) {
+	const op = "auth: rotate session"
+	if !validSessionToken(token) {
+		return "", errs.Unauthenticated(op, "")
+	}
+	nt := newSessionToken()
+	res, err := s.DB.Exec(ctx, "UPDATE sessions SET id_hash = ?, csrf_token = ? WHERE id_hash = ?",
+		hashSecret(nt), randomToken(32), hashSecret(token))
+	if err != nil {
+		return "", errs.Internal(op, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return "", errs.Unauthenticated(op, "")
+	}
+	return nt, nil
+}

@@ -449,3 +449,29 @@ func TestRequestIDInAudit(t *testing.T) {
 		}
 	})
 }
+
+func TestRotate(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		u := f.user(t, f.province, "rot.user", policy.RoleAnalyst)
+		res := f.login(t, u.Username)
+		before, _, err := f.svc.Session(ctx, res.SessionToken)
+		noErr(t, err)
+		nt, err := f.svc.Rotate(ctx, res.SessionToken)
+		noErr(t, err)
+		if nt == res.SessionToken {
+			t.Fatal("rotation kept the token")
+		}
+		_, _, err = f.svc.Session(ctx, res.SessionToken)
+		wantKind(t, err, errs.KindUnauthenticated) // the old token is dead
+		after, su, err := f.svc.Session(ctx, nt)
+		noErr(t, err)
+		if su.ID != u.ID || after.CSRFToken == before.CSRFToken || after.CreatedAt != before.CreatedAt {
+			t.Fatalf("rotated session: user %d, csrf changed %v, created %v/%v", su.ID, after.CSRFToken != before.CSRFToken, after.CreatedAt, before.CreatedAt)
+		}
+		_, err = f.svc.Rotate(ctx, res.SessionToken)
+		wantKind(t, err, errs.KindUnauthenticated)
+		_, err = f.svc.Rotate(ctx, "garbage")
+		wantKind(t, err, errs.KindUnauthenticated)
+	})
+}

@@ -93,6 +93,14 @@ func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, tplMFA, v)
 		return
 	}
+	// A new token once both factors passed: whatever token existed before
+	// (seen, planted) is worth nothing now.
+	nt, err := s.Auth.Rotate(r.Context(), wh.Token)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	s.setCookie(w, r, s.sessionCookieName(r), nt, 0)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
