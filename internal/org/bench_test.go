@@ -68,7 +68,7 @@ func BenchmarkWhoisLookup(b *testing.B) {
 	}
 	el := time.Since(start)
 	b.StopTimer()
-	if hits == 0 {
+	if b.N >= 1000 && hits == 0 {
 		b.Fatal("no hits")
 	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "lookups/s")
@@ -76,7 +76,7 @@ func BenchmarkWhoisLookup(b *testing.B) {
 
 // benchService fills a SQLite registry with n organisations through Import
 // (one transaction) and returns the service.
-func benchService(b *testing.B, n int) *Service {
+func benchService(b testing.TB, n int) *Service {
 	b.Helper()
 	ctx := context.Background()
 	db, err := store.OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"))
