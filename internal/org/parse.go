@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -172,7 +173,7 @@ func parseDomain(s string) (string, string) {
 	if s == "" {
 		return "", "field.required"
 	}
-	if len(s) > 1000 {
+	if len(s) > 1000 || !utf8.ValidString(s) {
 		return "", "org.err.domain_format"
 	}
 	d, err := domainProfile.ToASCII(s)
@@ -181,6 +182,11 @@ func parseDomain(s string) (string, string) {
 	}
 	d = strings.ToLower(d)
 	if !validDomainASCII(d) {
+		return "", "org.err.domain_format"
+	}
+	// The canonical form must be stable: its xn-- labels must decode to
+	// something the profile accepts.
+	if again, err := domainProfile.ToASCII(d); err != nil || again != d {
 		return "", "org.err.domain_format"
 	}
 	return d, ""
