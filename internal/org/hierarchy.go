@@ -82,8 +82,8 @@ func (s *Service) hierarchyFor(ctx context.Context, force bool) (*hierarchy, err
 	if h != nil && h.gen == gen {
 		return h, nil
 	}
-	s.buildMu.Lock()
-	defer s.buildMu.Unlock()
+	s.hierMu.Lock()
+	defer s.hierMu.Unlock()
 	if h = s.hier.Load(); h != nil && h.gen == gen {
 		return h, nil
 	}

@@ -35,7 +35,10 @@ type Service struct {
 	dbGen        atomic.Int64
 	genCheckedAt atomic.Int64
 
-	buildMu sync.Mutex // one rebuild at a time
+	// One rebuild of each cache at a time; readers of the current copy
+	// never wait.
+	indexMu sync.Mutex
+	hierMu  sync.Mutex
 	index   atomic.Pointer[Index]
 	hier    atomic.Pointer[hierarchy]
 }
@@ -150,8 +153,10 @@ func (s *Service) generation(ctx context.Context, force bool) (int64, error) {
 // rebuilds them from the store. The registry keeps them current by itself;
 // this is for data changed behind its back (a restore, a hand edit).
 func (s *Service) Invalidate() {
-	s.buildMu.Lock()
-	defer s.buildMu.Unlock()
+	s.indexMu.Lock()
+	s.hierMu.Lock()
+	defer s.indexMu.Unlock()
+	defer s.hierMu.Unlock()
 	s.index.Store(nil)
 	s.hier.Store(nil)
 	s.genCheckedAt.Store(0)

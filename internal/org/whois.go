@@ -204,8 +204,8 @@ func (s *Service) WhoisIndex(ctx context.Context) (*Index, error) {
 	if x != nil && x.gen == gen {
 		return x, nil
 	}
-	s.buildMu.Lock()
-	defer s.buildMu.Unlock()
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
 	if x = s.index.Load(); x != nil && x.gen == gen {
 		return x, nil
 	}
