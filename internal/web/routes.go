@@ -20,6 +20,30 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// Home.
 	mux.Handle("GET /{$}", s.page(s.handleDashboard))
+
+	// People, profile, audit.
+	mux.Handle("GET /users", s.page(s.handleUsers))
+	mux.Handle("GET /users/new", s.page(s.handleUserNew))
+	mux.Handle("POST /users", s.page(s.handleUserCreate))
+	mux.Handle("GET /users/{id}", s.page(s.handleUser))
+	mux.Handle("POST /users/{id}", s.page(s.handleUserUpdate))
+	mux.Handle("POST /users/{id}/disable", s.page(s.handleUserDisable))
+	mux.Handle("POST /users/{id}/enable", s.page(s.handleUserEnable))
+	mux.Handle("POST /users/{id}/password", s.page(s.handleUserPassword))
+	mux.Handle("POST /users/{id}/sessions/revoke", s.page(s.handleUserSessionsRevoke))
+	mux.Handle("POST /users/{id}/totp/disable", s.page(s.handleUserTOTPDisable))
+	mux.Handle("GET /profile", s.page(s.handleProfile))
+	mux.Handle("POST /profile", s.page(s.handleProfileUpdate))
+	mux.Handle("POST /profile/password", s.page(s.handleProfilePassword))
+	mux.Handle("GET /profile/totp", s.page(s.handleTOTP))
+	mux.Handle("POST /profile/totp", s.page(s.handleTOTPConfirm))
+	mux.Handle("POST /profile/totp/disable", s.page(s.handleTOTPDisable))
+	mux.Handle("POST /profile/recovery-codes", s.page(s.handleRecoveryCodes))
+	mux.Handle("GET /profile/tokens", s.page(s.handleTokens))
+	mux.Handle("POST /profile/tokens", s.page(s.handleTokenCreate))
+	mux.Handle("POST /profile/tokens/{id}/revoke", s.page(s.handleTokenRevoke))
+	mux.Handle("GET /audit", s.page(s.handleAudit))
+	mux.Handle("GET /audit.csv", s.page(s.handleAuditCSV))
 }
 
 func cacheStatic(h http.Handler) http.Handler {
