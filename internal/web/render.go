@@ -195,6 +195,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	if _, err := r.Cookie("certnet_flash"); err == nil {
+		// Shown once: this page carried it.
+		http.SetCookie(w, &http.Cookie{Name: "certnet_flash", Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
