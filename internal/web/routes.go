@@ -21,6 +21,28 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Home.
 	mux.Handle("GET /{$}", s.page(s.handleDashboard))
 
+	// Organisations, whois, import.
+	mux.Handle("GET /orgs", s.page(s.handleOrgList))
+	mux.Handle("GET /orgs.csv", s.page(s.handleOrgExportCSV))
+	mux.Handle("GET /orgs.xlsx", s.page(s.handleOrgExportXLSX))
+	mux.Handle("GET /orgs/new", s.page(s.handleOrgNew))
+	mux.Handle("POST /orgs", s.page(s.handleOrgCreate))
+	mux.Handle("GET /orgs/import", s.page(s.handleImportForm))
+	mux.Handle("POST /orgs/import", s.limitUpload(maxUpload, s.page(s.handleImport)))
+	mux.Handle("GET /orgs/{id}", s.page(s.handleOrg))
+	mux.Handle("GET /orgs/{id}/edit", s.page(s.handleOrgEdit))
+	mux.Handle("POST /orgs/{id}", s.page(s.handleOrgUpdate))
+	mux.Handle("POST /orgs/{id}/contacts", s.page(s.handleContactSave))
+	mux.Handle("POST /orgs/{id}/contacts/{cid}", s.page(s.handleContactSave))
+	mux.Handle("POST /orgs/{id}/contacts/{cid}/delete", s.page(s.handleContactDelete))
+	mux.Handle("GET /orgs/{id}/contacts/history", s.page(s.handleContactHistory))
+	mux.Handle("GET /orgs/{id}/ranges", s.page(s.handleOrgRanges))
+	mux.Handle("POST /orgs/{id}/ranges", s.page(s.handleRangeAdd))
+	mux.Handle("POST /orgs/{id}/ranges/{rid}/delete", s.page(s.handleDeleteRange))
+	mux.Handle("POST /orgs/{id}/asns/{rid}/delete", s.page(s.handleDeleteASN))
+	mux.Handle("POST /orgs/{id}/domains/{rid}/delete", s.page(s.handleDeleteDomain))
+	mux.Handle("GET /whois", s.page(s.handleWhois))
+
 	// People, profile, audit.
 	mux.Handle("GET /users", s.page(s.handleUsers))
 	mux.Handle("GET /users/new", s.page(s.handleUserNew))
