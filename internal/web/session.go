@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -173,6 +174,9 @@ func (s *Server) page(h http.HandlerFunc) http.Handler {
 				return
 			}
 		}
+		if !s.limitBody(w, r) {
+			return
+		}
 		if r.Method == http.MethodPost && !s.checkCSRF(r, wh.Session.CSRFToken) {
 			s.renderError(w, r, errs.Forbidden("web: csrf"), "error.csrf")
 			return
@@ -190,6 +194,9 @@ func (s *Server) public(h http.HandlerFunc) http.Handler {
 			wh.PreCSRF = randomToken()
 			s.setCookie(w, r, cookiePre, wh.PreCSRF, 0)
 		}
+		if !s.limitBody(w, r) {
+			return
+		}
 		if r.Method == http.MethodPost {
 			want := wh.PreCSRF
 			if wh.LoggedIn {
@@ -202,6 +209,29 @@ func (s *Server) public(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	}))
+}
+
+// limitBody holds a form body to the configured size (uploads read theirs
+// earlier under their own limit) and answers 413 past it.
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost || r.MultipartForm != nil {
+		return true
+	}
+	max := s.Cfg.MaxBody
+	if max <= 0 {
+		max = 1 << 20
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.renderError(w, r, errs.TooLarge("web: form"), "")
+			return false
+		}
+		s.renderError(w, r, errs.Invalid("web: form"), "")
+		return false
+	}
+	return true
 }
 
 func (s *Server) checkCSRF(r *http.Request, want string) bool {
