@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -103,8 +105,9 @@ func (s *Server) authed(h handler) http.HandlerFunc {
 }
 
 func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	// The scheme name is case-insensitive (RFC 9110 §11.1).
+	if scheme, v, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(v)
 	}
 	if _, pass, ok := r.BasicAuth(); ok {
@@ -147,8 +150,37 @@ var statusOf = map[errs.Kind]int{
 	errs.KindInternal:        http.StatusInternalServerError,
 }
 
+// lang picks the caller's language from Accept-Language: the supported
+// language with the highest weight (the first of equal weights), Vietnamese
+// when none is acceptable. "fr, en;q=0.8" is English.
 func lang(r *http.Request) i18n.Lang {
-	return i18n.Parse(r.Header.Get("Accept-Language"))
+	best, bestQ := i18n.VI, 0.0
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, params, _ := strings.Cut(part, ";")
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		primary, _, _ := strings.Cut(tag, "-")
+		var l i18n.Lang
+		switch primary {
+		case string(i18n.VI):
+			l = i18n.VI
+		case string(i18n.EN):
+			l = i18n.EN
+		default:
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || f < 0 || f > 1 {
+				continue
+			}
+			q = f
+		}
+		if q > bestQ {
+			best, bestQ = l, q
+		}
+	}
+	return best
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -175,8 +207,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // the size limit.
 func decode(r *http.Request, v any) error {
 	const op = "api: decode"
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return errs.Invalid(op).Field("body", "api.err.content_type")
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// Exactly application/json, with parameters (charset) allowed:
+		// not "application/jsonp" nor "application/json-seq".
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return errs.Invalid(op).Field("body", "api.err.content_type")
+		}
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -192,7 +228,12 @@ func decode(r *http.Request, v any) error {
 		case errors.As(err, &syn):
 			return errs.Invalid(op).Field("body", "error.bad_json", fmt.Sprintf("offset %d", syn.Offset))
 		case errors.As(err, &typ):
-			return errs.Invalid(op).Field(typ.Field, "api.err.wrong_type", typ.Type.String())
+			// A body that is not an object has no field to name.
+			field := typ.Field
+			if field == "" {
+				field = "body"
+			}
+			return errs.Invalid(op).Field(field, "api.err.wrong_type", jsonType(typ.Type))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return errs.Invalid(op).Field(name, "error.unknown_field", name)
@@ -209,6 +250,25 @@ func decode(r *http.Request, v any) error {
 		return errs.Invalid(op).Field("body", "api.err.trailing_data")
 	}
 	return nil
+}
+
+// jsonType names a Go type as the JSON a client should send: the message
+// must not show the server's internal type names (api.contactBody).
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "object"
 }
 
 func pathID(r *http.Request, name string) (int64, error) {

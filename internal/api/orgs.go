@@ -1,6 +1,7 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 
@@ -245,15 +246,19 @@ func (s *Server) constituency(r *http.Request, a policy.Actor, kind string) (any
 			return nil, 0, err
 		}
 		var out any
+		var field string
 		switch kind {
 		case "ranges":
 			out, err = s.Orgs.AddRange(ctx, a, id, b.Value, b.Note)
+			field = "cidr"
 		case "asns":
 			out, err = s.Orgs.AddASN(ctx, a, id, b.Value, b.Note)
+			field = "asn"
 		default:
 			out, err = s.Orgs.AddDomain(ctx, a, id, b.Value, b.Note)
+			field = "domain"
 		}
-		return out, http.StatusCreated, err
+		return out, http.StatusCreated, renameField(err, field, "value")
 	default: // DELETE
 		rid, err := pathID(r, "rid")
 		if err != nil {
@@ -269,6 +274,25 @@ func (s *Server) constituency(r *http.Request, a policy.Actor, kind string) (any
 		}
 		return nil, http.StatusNoContent, err
 	}
+}
+
+// renameField reports a field error under the name the client sent the
+// field by: the registry names the constituency value "cidr", "asn" or
+// "domain", the request body "value".
+func renameField(err error, from, to string) error {
+	e, ok := errs.As(err)
+	if !ok {
+		return err
+	}
+	m, ok := e.Fields[from]
+	if !ok {
+		return err
+	}
+	c := *e
+	c.Fields = maps.Clone(e.Fields)
+	delete(c.Fields, from)
+	c.Fields[to] = m
+	return &c
 }
 
 func nonNil[T any](items []T, err error) ([]T, error) {

@@ -130,6 +130,16 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, a policy.Act
 		return nil, 0, errs.Invalid("api: update user").Field("password", "api.err.password_here")
 	}
 	ctx := r.Context()
+	// Disabling is a second write after UpdateUser: refuse it before the
+	// first one, so that a refused request changes nothing.
+	if b.Disabled != nil && *b.Disabled != cur.Disabled {
+		if err := policy.Check(a, policy.UserWrite, cur.Resource()); err != nil {
+			return nil, 0, err
+		}
+		if *b.Disabled && !a.System && a.UserID == id {
+			return nil, 0, errs.Invalid("api: update user").Field("disabled", "auth.err.cannot_disable_self")
+		}
+	}
 	u, err := s.Auth.UpdateUser(ctx, a, id, auth.UserInput{OrgID: b.OrgID, Username: b.Username,
 		DisplayName: b.DisplayName, Email: b.Email, Locale: b.Locale, Roles: b.Roles})
 	if err != nil {
