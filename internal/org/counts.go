@@ -32,7 +32,7 @@ func (s *Service) Counts(ctx context.Context, a policy.Actor) (Counts, error) {
 	if err := policy.Check(a, policy.OrgRead, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPGreen}); err != nil {
 		return Counts{}, err
 	}
-	vis, vargs := visibleWhere(a)
+	vis, vargs := s.listWhere(ctx, a)
 	sub := "SELECT o.id FROM organisations o WHERE " + vis
 	c := Counts{ByRole: map[Role]int{}, ByProvince: map[string]int{}}
 	one := func(q string, dst *int, args ...any) error {

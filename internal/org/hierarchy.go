@@ -13,6 +13,9 @@ import (
 type hierarchy struct {
 	gen   int64
 	nodes map[int64]*hnode
+	// restricted counts organisations labelled other than CLEAR or GREEN:
+	// while there are none, lists need no visibility condition.
+	restricted int
 }
 
 type hnode struct {
@@ -26,16 +29,20 @@ type hnode struct {
 // loadHierarchy reads the tree from the store.
 func (s *Service) loadHierarchy(ctx context.Context, gen int64) (*hierarchy, error) {
 	h := &hierarchy{gen: gen, nodes: map[int64]*hnode{}}
-	rows, err := s.DB.Query(ctx, "SELECT id, COALESCE(parent_id, 0), name, require_mfa FROM organisations")
+	rows, err := s.DB.Query(ctx, "SELECT id, COALESCE(parent_id, 0), name, require_mfa, tlp FROM organisations")
 	if err != nil {
 		return nil, fmt.Errorf("org: load hierarchy: %w", err)
 	}
 	for rows.Next() {
 		var id int64
+		var tlp string
 		n := &hnode{}
-		if err := rows.Scan(&id, &n.parent, &n.name, &n.requireMFA); err != nil {
+		if err := rows.Scan(&id, &n.parent, &n.name, &n.requireMFA, &tlp); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("org: load hierarchy: %w", err)
+		}
+		if t := policy.TLP(tlp); t != policy.TLPClear && t != policy.TLPGreen {
+			h.restricted++
 		}
 		h.nodes[id] = n
 	}
