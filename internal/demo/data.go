@@ -40,6 +40,8 @@ type ProvinceData struct {
 	SortOrder int    `json:"sort_order"`
 	Slug      string `json:"slug"`      // used in the fictional domains
 	AreaCode  string `json:"area_code"` // landline area code of the provincial centre
+	MapCol    int    `json:"map_col"`   // cell of the dashboards' tile-grid map
+	MapRow    int    `json:"map_row"`
 }
 
 // ClusterData is one cluster (cụm) of provinces with its head and deputy

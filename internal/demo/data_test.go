@@ -422,3 +422,22 @@ func TestDataUsers(t *testing.T) {
 		}
 	}
 }
+
+// Every province has a cell of its own on the tile-grid map.
+func TestDataProvinceMap(t *testing.T) {
+	d, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[[2]int]string{}
+	for _, p := range d.Provinces {
+		cell := [2]int{p.MapCol, p.MapRow}
+		if other, dup := seen[cell]; dup {
+			t.Errorf("%s and %s share the map cell %v", p.Name, other, cell)
+		}
+		seen[cell] = p.Name
+		if p.MapCol < 0 || p.MapCol > 8 || p.MapRow < 0 || p.MapRow > 20 {
+			t.Errorf("%s is off the map: %v", p.Name, cell)
+		}
+	}
+}

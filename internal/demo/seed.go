@@ -120,7 +120,8 @@ type seeder struct {
 func (s *seeder) run(ctx context.Context) (Result, error) {
 	var res Result
 	for _, p := range s.d.Provinces {
-		if err := s.orgs.SaveProvince(ctx, s.a, org.Province{Code: p.Code, Name: p.Name, Region: p.Region, SortOrder: p.SortOrder}); err != nil {
+		if err := s.orgs.SaveProvince(ctx, s.a, org.Province{Code: p.Code, Name: p.Name, Region: p.Region, SortOrder: p.SortOrder,
+			Map: &org.MapTile{Col: p.MapCol, Row: p.MapRow}}); err != nil {
 			return res, fmt.Errorf("province %s: %w", p.Code, err)
 		}
 	}

@@ -695,3 +695,34 @@ func usedKeys(t *testing.T) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+func TestProvinceMapTiles(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if err := f.s.SaveProvince(ctx, f.sys, Province{Code: "HN", Name: "Hà Nội", Region: "north", SortOrder: 1, Map: &MapTile{Col: 2, Row: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := f.s.Provinces(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			switch {
+			case p.Code == "HN" && (p.Map == nil || *p.Map != MapTile{Col: 2, Row: 2}):
+				t.Errorf("HN tile: %+v", p.Map)
+			case p.Code != "HN" && p.Map != nil:
+				t.Errorf("%s should not be placed: %+v", p.Code, p.Map)
+			}
+		}
+		// Two provinces cannot share a cell; a cell off the grid is refused.
+		err = f.s.SaveProvince(ctx, f.sys, Province{Code: "DN", Name: "Đà Nẵng", Region: "central", SortOrder: 3, Map: &MapTile{Col: 2, Row: 2}})
+		wantKind(t, err, errs.KindInvalid, "map", "org.err.map_taken")
+		err = f.s.SaveProvince(ctx, f.sys, Province{Code: "DN", Name: "Đà Nẵng", Region: "central", SortOrder: 3, Map: &MapTile{Col: -1, Row: 99}})
+		wantKind(t, err, errs.KindInvalid, "map", "org.err.count_range")
+		// Moving a province to its own cell again is fine.
+		if err := f.s.SaveProvince(ctx, f.sys, Province{Code: "HN", Name: "Hà Nội", Region: "north", SortOrder: 1, Map: &MapTile{Col: 2, Row: 2}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -21,7 +21,19 @@ type Province struct {
 	Name      string `json:"name"`
 	Region    string `json:"region,omitempty"`
 	SortOrder int    `json:"sort_order"`
+	// Map places the province on the dashboards' tile-grid map; nil when
+	// it is not placed.
+	Map *MapTile `json:"map,omitempty"`
 }
+
+// MapTile is a cell of the tile-grid map, counted from the top-left.
+type MapTile struct {
+	Col int `json:"col"`
+	Row int `json:"row"`
+}
+
+// maxMapCell bounds the tile grid.
+const maxMapCell = 40
 
 // Cluster is a cluster (cụm) of the network, with its head and deputy; the
 // head rotates yearly.
@@ -41,7 +53,7 @@ var regCodeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$`)
 
 // Provinces lists the provinces in their display order.
 func (s *Service) Provinces(ctx context.Context) ([]Province, error) {
-	rows, err := s.DB.Query(ctx, "SELECT code, name, region, sort_order FROM provinces ORDER BY sort_order, name_fold, code")
+	rows, err := s.DB.Query(ctx, "SELECT code, name, region, sort_order, map_col, map_row, map_set FROM provinces ORDER BY sort_order, name_fold, code")
 	if err != nil {
 		return nil, errs.Internal("org: provinces", err)
 	}
@@ -49,8 +61,13 @@ func (s *Service) Provinces(ctx context.Context) ([]Province, error) {
 	out := []Province{}
 	for rows.Next() {
 		var p Province
-		if err := rows.Scan(&p.Code, &p.Name, &p.Region, &p.SortOrder); err != nil {
+		var t MapTile
+		var placed bool
+		if err := rows.Scan(&p.Code, &p.Name, &p.Region, &p.SortOrder, &t.Col, &t.Row, &placed); err != nil {
 			return nil, errs.Internal("org: provinces", err)
+		}
+		if placed {
+			p.Map = &t
 		}
 		out = append(out, p)
 	}
@@ -83,11 +100,28 @@ func (s *Service) SaveProvince(ctx context.Context, a policy.Actor, p Province) 
 	if p.SortOrder < 0 || p.SortOrder > 1_000_000 {
 		v.Field("sort_order", "org.err.count_range", 1_000_000)
 	}
+	var tile MapTile
+	if p.Map != nil {
+		tile = *p.Map
+		if tile.Col < 0 || tile.Col > maxMapCell || tile.Row < 0 || tile.Row > maxMapCell {
+			v.Field("map", "org.err.count_range", maxMapCell)
+		}
+	}
 	if err := v.OrNil(); err != nil {
 		return err
 	}
 	now := s.stamp()
 	return ensureInternal(op, s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if p.Map != nil {
+			var other string
+			err := tx.QueryRow(ctx, "SELECT name FROM provinces WHERE map_set = ? AND map_col = ? AND map_row = ? AND code <> ?",
+				true, tile.Col, tile.Row, p.Code).Scan(&other)
+			if err == nil {
+				return errs.Invalid(op).Field("map", "org.err.map_taken", other)
+			} else if !store.IsNoRows(err) {
+				return errs.Internal(op, err)
+			}
+		}
 		var before *Province
 		var old Province
 		err := tx.QueryRow(ctx, "SELECT code, name, region, sort_order FROM provinces WHERE code = ?", p.Code).
@@ -98,10 +132,12 @@ func (s *Service) SaveProvince(ctx context.Context, a policy.Actor, p Province) 
 		case !store.IsNoRows(err):
 			return errs.Internal(op, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO provinces (code, name, name_fold, region, sort_order) VALUES (?, ?, ?, ?, ?)
+		if _, err := tx.Exec(ctx, `INSERT INTO provinces (code, name, name_fold, region, sort_order, map_col, map_row, map_set)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_fold = excluded.name_fold,
-			region = excluded.region, sort_order = excluded.sort_order`,
-			p.Code, p.Name, i18n.Fold(p.Name), p.Region, p.SortOrder); err != nil {
+			region = excluded.region, sort_order = excluded.sort_order, map_col = excluded.map_col,
+			map_row = excluded.map_row, map_set = excluded.map_set`,
+			p.Code, p.Name, i18n.Fold(p.Name), p.Region, p.SortOrder, tile.Col, tile.Row, p.Map != nil); err != nil {
 			return errs.Internal(op, err)
 		}
 		if before != nil && before.Name != p.Name {

@@ -26,6 +26,7 @@ type dashboardView struct {
 	RoleChart template.HTML
 	ProvBars  []Bar
 	ProvChart template.HTML
+	ProvMap   template.HTML
 	Provinces int
 }
 
@@ -56,6 +57,14 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 				v.ProvBars = append(v.ProvBars, Bar{Label: p.Name, Value: n, Href: "/orgs?province=" + url.QueryEscape(p.Code)})
 			}
 		}
+		var tiles []Tile
+		for _, p := range provs {
+			if p.Map != nil {
+				tiles = append(tiles, Tile{Col: p.Map.Col, Row: p.Map.Row, Label: p.Name, Value: counts.ByProvince[p.Code],
+					Href: "/orgs?province=" + url.QueryEscape(p.Code)})
+			}
+		}
+		v.ProvMap = tileMap(v.T("dash.map"), tiles)
 		sort.SliceStable(v.ProvBars, func(i, j int) bool { return v.ProvBars[i].Value > v.ProvBars[j].Value })
 		if len(v.ProvBars) > 12 {
 			v.ProvBars = v.ProvBars[:12]
