@@ -81,7 +81,7 @@ Commands:
   serve            run the web UI and API (--demo seeds a demo network)
   migrate          apply database migrations
   user             add, passwd, list, disable, enable users
-  org              add, list, import, whois organisations of the network
+  org              add, list, import, whois, overlaps: the network registry
   audit verify     check the hash chain of the audit log
   backup           write an online, consistent copy of the SQLite database
   restore          put a backup in place of the SQLite database

@@ -18,7 +18,7 @@ import (
 
 func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("want a subcommand: add, list, import, whois")
+		return usagef("want a subcommand: add, list, import, whois, overlaps")
 	}
 	sub, rest := args[0], args[1:]
 	fs, cfg, finish := newFlags("org "+sub, 0, stderr)
@@ -45,9 +45,9 @@ func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.StringVar(&format, "format", "", "csv or xlsx (default: from the file name)")
 		fs.BoolVar(&skipBad, "skip-bad", false, "import the good rows even when some rows are bad")
 		fs.BoolVar(&dryRun, "dry-run", false, "check the file, import nothing")
-	case "whois":
+	case "whois", "overlaps":
 	default:
-		return usagef("unknown subcommand %q: want add, list, import, whois", sub)
+		return usagef("unknown subcommand %q: want add, list, import, whois, overlaps", sub)
 	}
 	if err := parse(fs, rest, finish); err != nil {
 		return err
@@ -161,6 +161,18 @@ func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "%s %s\n  matched %s\n  owner   %s  %s\n", res.Kind, res.Query, res.Matched, res.Org.Code, res.Org.Name)
 		for _, p := range res.Chain {
 			fmt.Fprintf(stdout, "  parent  %s  %s\n", p.Code, p.Name)
+		}
+	case "overlaps":
+		ov, err := a.Orgs.Overlaps(ctx, actor)
+		if err != nil {
+			return describe(err)
+		}
+		for _, o := range ov {
+			fmt.Fprintf(stdout, "%s (%s) contains %s (%s)\n", o.A.CIDR, o.AName, o.B.CIDR, o.BName)
+		}
+		fmt.Fprintf(stdout, "%d overlapping ranges between organisations\n", len(ov))
+		if len(ov) > 0 {
+			return fmt.Errorf("the constituency has overlapping ranges")
 		}
 	}
 	return nil

@@ -64,6 +64,11 @@ func TestCLIRegistryUsersAuditBackup(t *testing.T) {
 		t.Fatalf("whois: %d %s %s", code, out, errs)
 	}
 
+	code, out, _ = run(t, "org", "overlaps", "--data", data)
+	if code != 0 || !strings.Contains(out, "0 overlapping") {
+		t.Fatalf("overlaps: %d %s", code, out)
+	}
+
 	code, out, errs = run(t, "user", "add", "--data", data, "--org", "HNI-RU", "--username", "an.nguyen", "--roles", "analyst")
 	if code != 0 || !strings.Contains(out, "password: ") {
 		t.Fatalf("user add: %d %s %s", code, out, errs)
