@@ -230,9 +230,15 @@ func (s *Server) handleAuditCSV(w http.ResponseWriter, r *http.Request) {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	cw.Write(auditCSVColumns)
+	names := map[int64]string{} // an export names few organisations many times
 	for n := 0; ; {
 		for _, e := range entries {
-			cw.Write(auditCSVRecord(e, s.orgLabel(r, e.OrgID)))
+			name, ok := names[e.OrgID]
+			if !ok {
+				name = s.orgLabel(r, e.OrgID)
+				names[e.OrgID] = name
+			}
+			cw.Write(auditCSVRecord(e, name))
 		}
 		cw.Flush()
 		n += len(entries)

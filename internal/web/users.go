@@ -61,16 +61,17 @@ func (s *Server) peopleOrgs(r *http.Request, act policy.Action) []peopleOrg {
 	return out
 }
 
-// orgLabel is an organisation's name for a label, "" when unknown.
+// orgLabel is an organisation's name for a label, "" when unknown and
+// "#id" when the actor may not read it (its TLP label hides its name too).
 func (s *Server) orgLabel(r *http.Request, id int64) string {
 	if id == 0 {
 		return ""
 	}
-	name, err := s.Orgs.Name(r.Context(), id)
+	o, err := s.Orgs.Get(r.Context(), whoFrom(r).Actor, id)
 	if err != nil {
 		return "#" + itoa(id)
 	}
-	return name
+	return o.Name
 }
 
 // showOnForm reports whether err belongs next to the form that caused it
