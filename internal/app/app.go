@@ -100,7 +100,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Auth = auth.NewService(db, a.Orgs, now, log.With("component", "auth"))
 	a.Auth.SessionTTL = cfg.SessionTTL
 	a.Auth.IdleTimeout = cfg.IdleTimeout
-	a.Audit = &audit.Service{DB: db}
+	a.Audit = &audit.Service{DB: db, OrgLabel: a.Orgs.Label}
 	return a
 }
 

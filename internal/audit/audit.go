@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -209,6 +210,36 @@ type Filter struct {
 // Service reads the log for people.
 type Service struct {
 	DB *store.DB
+	// OrgLabel returns an organisation's TLP label, so that entries about
+	// an organisation are shown only to those who may see it. When nil,
+	// every organisation counts as AMBER.
+	OrgLabel func(ctx context.Context, orgID int64) (policy.TLP, error)
+}
+
+// label is the organisation's TLP label (AMBER without OrgLabel; RED, the
+// most restrictive, for an organisation that cannot be found).
+func (s *Service) label(ctx context.Context, org int64) policy.TLP {
+	if s.OrgLabel == nil {
+		return policy.TLPAmber
+	}
+	t, err := s.OrgLabel(ctx, org)
+	if err != nil || !t.Valid() {
+		return policy.TLPRed
+	}
+	return t
+}
+
+// visible reports whether the actor may see entries about org.
+func (s *Service) visible(ctx context.Context, a policy.Actor, org int64, cache map[int64]bool) bool {
+	if org == 0 {
+		return true
+	}
+	if v, ok := cache[org]; ok {
+		return v
+	}
+	v := policy.CanSee(a, policy.Resource{OwnerOrg: org, TLP: s.label(ctx, org)})
+	cache[org] = v
+	return v
 }
 
 // List returns entries newest first that the actor may read: the auditor or
@@ -218,7 +249,7 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Entry, 
 		return nil, err
 	}
 	if f.OrgID != 0 {
-		if err := policy.Check(a, policy.AuditRead, policy.Resource{OwnerOrg: f.OrgID, TLP: policy.TLPAmber}); err != nil {
+		if err := policy.Check(a, policy.AuditRead, policy.Resource{OwnerOrg: f.OrgID, TLP: s.label(ctx, f.OrgID)}); err != nil {
 			return nil, err
 		}
 	}
@@ -255,10 +286,6 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Entry, 
 		where = append(where, "at < ?")
 		args = append(args, f.Until.UTC())
 	}
-	if f.BeforeSeq > 0 {
-		where = append(where, "seq < ?")
-		args = append(args, f.BeforeSeq)
-	}
 	if !a.Scope.All {
 		ids := make([]string, 0, len(a.Scope.Orgs))
 		for id := range a.Scope.Orgs {
@@ -270,29 +297,57 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Entry, 
 		// Scope ids are integers from the database, never user input.
 		where = append(where, "(org_id IN ("+strings.Join(ids, ",")+") OR actor_org_id IN ("+strings.Join(ids, ",")+"))")
 	}
-	q := `SELECT seq, at, COALESCE(actor_user_id, 0), actor, COALESCE(actor_org_id, 0), COALESCE(org_id, 0),
-		action, entity, entity_id, before_json, after_json, request_id, prev_hash, hash FROM audit_log`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	// Page backwards from BeforeSeq (or the newest entry).
+	before := f.BeforeSeq
+	if before <= 0 {
+		before = math.MaxInt64
 	}
-	q += " ORDER BY seq DESC LIMIT ?"
-	args = append(args, f.Limit)
+	where = append(where, "seq < ?")
+	q := `SELECT seq, at, COALESCE(actor_user_id, 0), actor, COALESCE(actor_org_id, 0), COALESCE(org_id, 0),
+		action, entity, entity_id, before_json, after_json, request_id, prev_hash, hash FROM audit_log
+		WHERE ` + strings.Join(where, " AND ") + " ORDER BY seq DESC LIMIT ?"
+	// Entries about organisations the actor may not see (by their TLP
+	// label) are left out; read on until the page is full.
+	cache := map[int64]bool{}
+	out := []Entry{}
+	for round := 0; round < 20 && len(out) < f.Limit; round++ {
+		n, last, err := s.page(ctx, q, append(append([]any{}, args...), before, f.Limit), func(e Entry) {
+			if len(out) < f.Limit && s.visible(ctx, a, e.OrgID, cache) {
+				out = append(out, e)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if n < f.Limit {
+			break
+		}
+		before = last
+	}
+	return out, nil
+}
+
+// page runs one query of the list and hands each entry to fn; it returns
+// how many rows it read and the last sequence number.
+func (s *Service) page(ctx context.Context, q string, args []any, fn func(Entry)) (int, int64, error) {
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
-		return nil, errs.Internal("audit: list", err)
+		return 0, 0, errs.Internal("audit: list", err)
 	}
 	defer rows.Close()
-	var out []Entry
+	n, last := 0, int64(0)
 	for rows.Next() {
 		var e Entry
 		if err := rows.Scan(&e.Seq, &e.At, &e.ActorUserID, &e.Actor, &e.ActorOrgID, &e.OrgID, &e.Action,
 			&e.Entity, &e.EntityID, &e.Before, &e.After, &e.RequestID, &e.PrevHash, &e.Hash); err != nil {
-			return nil, errs.Internal("audit: list", err)
+			return 0, 0, errs.Internal("audit: list", err)
 		}
-		out = append(out, e)
+		n++
+		last = e.Seq
+		fn(e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, errs.Internal("audit: list", err)
+		return 0, 0, errs.Internal("audit: list", err)
 	}
-	return out, nil
+	return n, last, nil
 }

@@ -87,3 +87,48 @@ func TestListIsScoped(t *testing.T) {
 		}
 	})
 }
+
+// Entries about an organisation are shown only to those who may see it: an
+// AMBER+STRICT member's entries stay with the member, even from the auditor
+// of its parent, whose scope holds it.
+func TestListHonoursTheOrganisationsLabel(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		record(t, db, 3) // about org 3
+		labels := map[int64]policy.TLP{3: policy.TLPAmberStrict}
+		svc := &audit.Service{DB: db, OrgLabel: func(_ context.Context, id int64) (policy.TLP, error) { return labels[id], nil }}
+		parent := policy.Actor{UserID: 9, OrgID: 2, Roles: []policy.Role{policy.RoleAuditor}, Scope: policy.Scope{Orgs: map[int64]bool{2: true, 3: true}}}
+		got, err := svc.List(ctx, parent, audit.Filter{})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("parent auditor sees %d entries of an AMBER+STRICT child, %v", len(got), err)
+		}
+		if _, err := svc.List(ctx, parent, audit.Filter{OrgID: 3}); err == nil {
+			t.Fatal("filtering on the hidden organisation must be refused")
+		}
+		own := policy.Actor{UserID: 10, OrgID: 3, Roles: []policy.Role{policy.RoleAuditor}, Scope: policy.Scope{Orgs: map[int64]bool{3: true}}}
+		if got, err := svc.List(ctx, own, audit.Filter{OrgID: 3}); err != nil || len(got) != 3 {
+			t.Fatalf("the member's own auditor: %d entries, %v", len(got), err)
+		}
+		// Paging: one entry a page walks the whole log.
+		var seen int
+		before := int64(0)
+		for {
+			page, err := svc.List(ctx, own, audit.Filter{Limit: 1, BeforeSeq: before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			seen++
+			before = page[0].Seq
+		}
+		if seen != 3 {
+			t.Fatalf("paged through %d entries, want 3", seen)
+		}
+		labels[3] = policy.TLPGreen
+		if got, _ := svc.List(ctx, parent, audit.Filter{}); len(got) != 3 {
+			t.Fatalf("GREEN child: parent auditor sees %d entries, want 3", len(got))
+		}
+	})
+}

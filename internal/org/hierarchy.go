@@ -24,6 +24,7 @@ type hnode struct {
 	national   bool
 	requireMFA bool
 	name       string
+	tlp        policy.TLP
 }
 
 // loadHierarchy reads the tree from the store.
@@ -41,7 +42,8 @@ func (s *Service) loadHierarchy(ctx context.Context, gen int64) (*hierarchy, err
 			rows.Close()
 			return nil, fmt.Errorf("org: load hierarchy: %w", err)
 		}
-		if t := policy.TLP(tlp); t != policy.TLPClear && t != policy.TLPGreen {
+		n.tlp = policy.TLP(tlp)
+		if n.tlp != policy.TLPClear && n.tlp != policy.TLPGreen {
 			h.restricted++
 		}
 		h.nodes[id] = n
@@ -172,4 +174,15 @@ func (s *Service) Name(ctx context.Context, orgID int64) (string, error) {
 		return "", err
 	}
 	return n.name, nil
+}
+
+// Label returns the organisation's TLP label, from the in-memory tree. It
+// checks no policy: other packages use it to decide, through the policy
+// package, whether something about the organisation may be shown.
+func (s *Service) Label(ctx context.Context, orgID int64) (policy.TLP, error) {
+	n, _, err := s.node(ctx, "org: label", orgID)
+	if err != nil {
+		return "", err
+	}
+	return n.tlp, nil
 }

@@ -653,28 +653,9 @@ type wmKnownBug struct {
 }
 
 // knownBugs are left out of the assertion (and reported when they no longer
-// reproduce), by route.
-var knownBugs = map[string]wmKnownBug{
-	"GET /audit":     auditTLPBug,
-	"GET /audit.csv": auditTLPBug,
-}
-
-// auditTLPBug: audit.Service.List checks AuditRead on an organisation as if
-// it were labelled AMBER, whatever its label, and returns its entries
-// without asking CanSee of the organisation they are about. An AMBER+STRICT
-// organisation's entries — their before/after hold the whole organisation
-// record — reach the administrators and auditors of every organisation
-// whose scope holds it (its parent province, the national coordinator),
-// with or without the org= filter, while GET /orgs/{id} answers them 404.
-// The fix belongs in internal/audit (check each entry's organisation with
-// its own label, and filter the list the same way).
-var auditTLPBug = wmKnownBug{
-	why: "internal/audit: List decides with TLP:AMBER instead of the organisation's label (AMBER+STRICT entries leak)",
-	applies: func(c *wmCase) bool {
-		amber := policy.Resource{OwnerOrg: c.t.org.ID, TLP: policy.TLPAmber}
-		return c.check(policy.AuditRead, amber) == nil && c.check(policy.AuditRead, c.t.org.Resource()) != nil
-	},
-}
+// reproduce), by route. Empty: add a case here only with the bug it stands
+// for, and remove it with the fix.
+var knownBugs = map[string]wmKnownBug{}
 
 var wmRouteRe = regexp.MustCompile(`mux\.Handle\("([A-Z]+ /[^"]*)"`)
 
