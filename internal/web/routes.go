@@ -42,6 +42,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /orgs/{id}/asns/{rid}/delete", s.page(s.handleDeleteASN))
 	mux.Handle("POST /orgs/{id}/domains/{rid}/delete", s.page(s.handleDeleteDomain))
 	mux.Handle("GET /whois", s.page(s.handleWhois))
+	mux.Handle("GET /orgs/overlaps", s.page(s.handleOverlaps))
 
 	// People, profile, audit.
 	mux.Handle("GET /users", s.page(s.handleUsers))

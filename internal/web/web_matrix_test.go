@@ -475,6 +475,10 @@ var wmRoutes = map[string]wmRoute{
 		},
 		decide: onOrg(policy.RangeWrite),
 	},
+	"GET /orgs/overlaps": {
+		req:    wmGet(wmPath("/orgs/overlaps")),
+		decide: onOwn(policy.RangeRead, policy.TLPGreen),
+	},
 	"GET /whois": {
 		req:    wmGet(func(c *wmCase) string { return fmt.Sprintf("/whois?q=AS%d", c.t.asn) }),
 		decide: onOwn(policy.Whois, policy.TLPGreen),
