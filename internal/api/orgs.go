@@ -302,32 +302,12 @@ func nonNil[T any](items []T, err error) ([]T, error) {
 	return items, err
 }
 
-func (s *Server) listRanges(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "ranges")
-}
-func (s *Server) addRange(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "ranges")
-}
-func (s *Server) deleteRange(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "ranges")
-}
-func (s *Server) listASNs(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "asns")
-}
-func (s *Server) addASN(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "asns")
-}
-func (s *Server) deleteASN(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "asns")
-}
-func (s *Server) listDomains(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "domains")
-}
-func (s *Server) addDomain(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "domains")
-}
-func (s *Server) deleteDomain(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	return s.constituency(r, a, "domains")
+// constituencyOf is the handler of one kind of constituency ("ranges",
+// "asns", "domains") for every method its routes take.
+func (s *Server) constituencyOf(kind string) handler {
+	return func(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+		return s.constituency(r, a, kind)
+	}
 }
 
 func (s *Server) whois(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
