@@ -390,3 +390,45 @@ func TestIndexLookupDoesNotAllocate(t *testing.T) {
 		t.Error("invalid address answered")
 	}
 }
+
+// A hidden owner (AMBER+STRICT) of the longest match is skipped: the actor
+// gets the nearest owner they may see, as if the hidden range did not exist.
+func TestWhoisSkipsHiddenOwner(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		in := InputOf(f.cust)
+		in.TLP = policy.TLPAmberStrict
+		if _, err := f.s.Update(ctx, f.sys, f.cust.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddRange(ctx, f.sys, f.isp.ID, "10.20.0.0/16", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddRange(ctx, f.sys, f.cust.ID, "10.20.30.0/24", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddDomain(ctx, f.sys, f.isp.ID, "vt.example", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddDomain(ctx, f.sys, f.cust.ID, "kh.vt.example", ""); err != nil {
+			t.Fatal(err)
+		}
+		outsider := f.actor(f.hn, policy.RoleAnalyst)
+		for q, want := range map[string]string{"10.20.30.7": "10.20.0.0/16", "10.20.30.0/25": "10.20.0.0/16", "www.kh.vt.example": "vt.example"} {
+			res, err := f.s.Whois(ctx, outsider, q)
+			if err != nil || res.Org.ID != f.isp.ID || res.Matched != want {
+				t.Errorf("outsider whois %s: %+v %v, want the ISP by %s", q, res.Matched, err, want)
+			}
+		}
+		own := f.actor(f.cust, policy.RoleAnalyst)
+		res, err := f.s.Whois(ctx, own, "10.20.30.7")
+		if err != nil || res.Org.ID != f.cust.ID || res.Matched != "10.20.30.0/24" {
+			t.Errorf("member's own whois: %+v %v", res, err)
+		}
+		// Nothing wider: not found, as before.
+		if _, err := f.s.Whois(ctx, outsider, "10.99.0.1"); !errs.Is(err, errs.KindNotFound) {
+			t.Errorf("unowned address: %v", err)
+		}
+	})
+}

@@ -328,21 +328,30 @@ func (s *Service) Whois(ctx context.Context, a policy.Actor, q string) (WhoisRes
 	case KindDomain:
 		orgID, res.Matched, ok = x.LookupDomain(wq.domain)
 	}
+	// The longest match may belong to an organisation the actor may not
+	// see (an AMBER+STRICT member inside an ISP's block): then the answer
+	// is the nearest owner the actor may see, as if the hidden one did not
+	// exist — without saying that it does.
+	var r orgRow
+	for ok {
+		got, err := getOrgByID(ctx, s.DB, orgID)
+		if err != nil && !errs.Is(err, errs.KindNotFound) {
+			return WhoisResult{}, err
+		}
+		if err == nil {
+			cerr := policy.Check(a, policy.Whois, got.Resource())
+			if cerr == nil {
+				r = got
+				break
+			}
+			if !errs.Is(cerr, errs.KindNotFound) {
+				return WhoisResult{}, cerr
+			}
+		}
+		orgID, res.Matched, ok = x.shorter(wq, res.Matched)
+	}
 	if !ok {
 		return WhoisResult{}, notFound(op, "org.whois.not_found", res.Query)
-	}
-	r, err := getOrgByID(ctx, s.DB, orgID)
-	if errs.Is(err, errs.KindNotFound) {
-		return WhoisResult{}, notFound(op, "org.whois.not_found", res.Query)
-	}
-	if err != nil {
-		return WhoisResult{}, err
-	}
-	if err := policy.Check(a, policy.Whois, r.Resource()); err != nil {
-		if errs.Is(err, errs.KindNotFound) {
-			return WhoisResult{}, notFound(op, "org.whois.not_found", res.Query)
-		}
-		return WhoisResult{}, err
 	}
 	res.Org = r.view(a)
 	chain, err := s.Chain(ctx, a, orgID)
@@ -351,4 +360,27 @@ func (s *Service) Whois(ctx context.Context, a policy.Actor, q string) (WhoisRes
 	}
 	res.Chain = chain[1:]
 	return res, nil
+}
+
+// shorter finds the next owner of the query after the match m, going one
+// step less specific: the longest range strictly wider than m, or the
+// longest domain suffix strictly shorter than m. AS numbers have no wider
+// match.
+func (x *Index) shorter(q whoisQuery, m string) (int64, string, bool) {
+	switch q.kind {
+	case KindIP, KindCIDR:
+		p, err := netip.ParsePrefix(m)
+		if err != nil || p.Bits() == 0 {
+			return 0, "", false
+		}
+		id, wider, ok := x.LookupPrefix(netip.PrefixFrom(p.Addr(), p.Bits()-1).Masked())
+		return id, wider.String(), ok
+	case KindDomain:
+		_, rest, found := strings.Cut(m, ".")
+		if !found || rest == "" {
+			return 0, "", false
+		}
+		return x.LookupDomain(rest)
+	}
+	return 0, "", false
 }
