@@ -109,6 +109,31 @@ const (
 	AuditRead    Action = "audit.read"
 )
 
+// Incident actions (TT 20/2017 Điều 11, QĐ 05/2017 Điều 14). The incident
+// service checks them against a resource owned by the affected organisation
+// and shared with the reporting one; it adds what the table cannot say (the
+// standing body's decision needs an organisation holding that network role).
+const (
+	// IncidentRead: people of the reporting and the affected organisation
+	// and of every organisation whose scope holds either (their response
+	// units up to the national coordinator), within the TLP label.
+	IncidentRead Action = "incident.read"
+	// IncidentReport: file the notice / initial report and later reports.
+	IncidentReport Action = "incident.report"
+	// IncidentWork: move through containment and recovery, comment, add
+	// observables, link, acknowledge reports.
+	IncidentWork Action = "incident.work"
+	// IncidentClassify: verify, reject, mark duplicate, classify, propose
+	// the serious class.
+	IncidentClassify Action = "incident.classify"
+	// IncidentDecideSerious: decide on a proposed upgrade to serious
+	// (national scope; the service also requires the standing_body role).
+	IncidentDecideSerious Action = "incident.decide_serious"
+	// IncidentClose: close after the acknowledged closure report (national
+	// coordinator only).
+	IncidentClose Action = "incident.close"
+)
+
 type rule struct {
 	write bool
 	// roles: any of these. nil means every role for a read, and every role
@@ -140,6 +165,13 @@ var rules = map[Action]rule{
 	UserWrite:    {write: true, roles: []Role{RoleAdmin}},
 	SelfManage:   {write: true, self: true, selfOnly: true},
 	AuditRead:    {roles: []Role{RoleAuditor, RoleAdmin}},
+
+	IncidentRead:          {roles: Roles},
+	IncidentReport:        {write: true, roles: []Role{RoleReporter, RoleAnalyst, RoleCoordinator, RoleAdmin}},
+	IncidentWork:          {write: true, roles: []Role{RoleAnalyst, RoleCoordinator, RoleAdmin}},
+	IncidentClassify:      {write: true, roles: []Role{RoleCoordinator, RoleAnalyst}},
+	IncidentDecideSerious: {write: true, roles: []Role{RoleCoordinator, RoleAdmin}, national: true},
+	IncidentClose:         {write: true, roles: []Role{RoleCoordinator, RoleAdmin}, national: true},
 }
 
 // Actions lists every known action (for the matrix test and the docs).

@@ -104,6 +104,13 @@ var oracle = map[policy.Action]struct{ how, who string }{
 	policy.UserWrite:    {"write", "a"},
 	policy.SelfManage:   {"self only", ""},
 	policy.AuditRead:    {"scoped read", "au"},
+
+	policy.IncidentRead:          {"scoped read", "acnrvu"},
+	policy.IncidentReport:        {"write", "acnr"},
+	policy.IncidentWork:          {"write", "acn"},
+	policy.IncidentClassify:      {"write", "cn"},
+	policy.IncidentDecideSerious: {"national write", "ac"},
+	policy.IncidentClose:         {"national write", "ac"},
 }
 
 // The four places a resource can be, seen from the actor:

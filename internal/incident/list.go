@@ -1,0 +1,159 @@
+package incident
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"certnet/internal/errs"
+	"certnet/internal/policy"
+	"certnet/internal/store"
+)
+
+// Filter selects incidents for List. Zero fields do not filter.
+type Filter struct {
+	Status   Status
+	Type     Type
+	Severity Severity
+	Class    Class
+	// OrgID: reported by or affecting this organisation.
+	OrgID int64
+	// ProvinceCode: the affected organisation's province.
+	ProvinceCode string
+	// From, To: reported at in [From, To).
+	From, To time.Time
+	// Overdue: an open legal deadline has passed.
+	Overdue bool
+	// Q searches reference, title, description and system name, ignoring
+	// case and diacritics (every word must appear).
+	Q      string
+	Limit  int
+	Offset int
+	// Sort: "reported_desc" (default), "reported_asc", "detected_desc",
+	// "updated_desc", "due_asc".
+	Sort string
+}
+
+var sorts = map[string]string{
+	"":              "i.reported_at DESC, i.id DESC",
+	"reported_desc": "i.reported_at DESC, i.id DESC",
+	"reported_asc":  "i.reported_at, i.id",
+	"detected_desc": "i.detected_at DESC, i.id DESC",
+	"updated_desc":  "i.updated_at DESC, i.id DESC",
+	"due_asc":       "CASE WHEN i.next_due_at IS NULL THEN 1 ELSE 0 END, i.next_due_at, i.id",
+}
+
+// MaxLimit is the largest page.
+const MaxLimit = 500
+
+// visibleWhere is the SQL twin of checkVisible for IncidentRead: inside the
+// actor's scope (either organisation), and the TLP label lets them see it.
+// Each row is still checked with policy afterwards.
+func visibleWhere(a policy.Actor) (string, []any) {
+	if a.System {
+		return "1=1", nil
+	}
+	if a.UserID == 0 && a.OrgID == 0 {
+		return "1=0", nil
+	}
+	var conds []string
+	var args []any
+	if !a.Scope.All {
+		ids := make([]int64, 0, len(a.Scope.Orgs))
+		for id, in := range a.Scope.Orgs {
+			if in {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			return "1=0", nil
+		}
+		l := idList(ids)
+		conds = append(conds, "(i.affected_org_id IN ("+l+") OR i.reporter_org_id IN ("+l+"))")
+	}
+	conds = append(conds, `(i.tlp IN ('CLEAR', 'GREEN', 'AMBER')
+		OR (i.tlp = 'AMBER+STRICT' AND (i.affected_org_id = ? OR i.reporter_org_id = ?))
+		OR (i.tlp = 'RED' AND i.reported_by = ?))`)
+	args = append(args, a.OrgID, a.OrgID, a.UserID)
+	return strings.Join(conds, " AND "), args
+}
+
+// List returns a page of the incidents the actor may see, and how many
+// match in all. The filter runs in SQL (scope and TLP included); each row
+// is then checked with policy.
+func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Incident, int, error) {
+	const op = "incident: list"
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > MaxLimit {
+		f.Limit = MaxLimit
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	order, ok := sorts[f.Sort]
+	if !ok {
+		return nil, 0, errs.Invalid(op).Field("sort", "field.invalid_choice")
+	}
+	cond, args := visibleWhere(a)
+	where := []string{cond}
+	add := func(c string, v ...any) { where = append(where, c); args = append(args, v...) }
+	if f.Status != "" {
+		add("i.status = ?", string(f.Status))
+	}
+	if f.Type != "" {
+		add("i.type = ?", string(f.Type))
+	}
+	if f.Severity != "" {
+		add("i.severity = ?", string(f.Severity))
+	}
+	if f.Class != "" {
+		add("i.class = ?", string(f.Class))
+	}
+	if f.OrgID != 0 {
+		add("(i.affected_org_id = ? OR i.reporter_org_id = ?)", f.OrgID, f.OrgID)
+	}
+	if f.ProvinceCode != "" {
+		add("i.affected_org_id IN (SELECT id FROM organisations WHERE province_code = ?)", strings.ToUpper(strings.TrimSpace(f.ProvinceCode)))
+	}
+	if !f.From.IsZero() {
+		add("i.reported_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		add("i.reported_at < ?", f.To.UTC())
+	}
+	if f.Overdue {
+		add("i.next_due_at IS NOT NULL AND i.next_due_at < ?", s.now())
+	}
+	for _, word := range strings.Fields(fold(f.Q)) {
+		add(`i.search_text LIKE ? ESCAPE '\'`, store.Like(word))
+	}
+	w := strings.Join(where, " AND ")
+	var total int
+	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents i WHERE "+w, args...).Scan(&total); err != nil {
+		return nil, 0, errs.Internal(op, err)
+	}
+	rows, err := s.DB.Query(ctx, "SELECT "+incCols+" FROM incidents i WHERE "+w+" ORDER BY "+order+" LIMIT ? OFFSET ?",
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, errs.Internal(op, err)
+	}
+	defer rows.Close()
+	var out []Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, 0, errs.Internal(op, err)
+		}
+		if checkVisible(a, policy.IncidentRead, inc) != nil {
+			total--
+			continue
+		}
+		out = append(out, inc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, errs.Internal(op, err)
+	}
+	return out, total, nil
+}
