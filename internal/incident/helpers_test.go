@@ -96,8 +96,8 @@ func input(mods ...func(*Input)) Input {
 	in := Input{
 		Title: "Tấn công thay đổi giao diện cổng thông tin", Description: "Trang chủ www.hn-member.vn bị thay đổi, máy chủ 203.0.113.10 gửi lưu lượng bất thường.",
 		Type: TypeDefacement, Severity: SeverityHigh, DetectedAt: t0.Add(-2 * time.Hour),
-		Contact: Contact{Name: "Nguyễn Văn A", Email: "a@hn-member.vn", Phone: "+84 24 1234 5678"},
-		System:  System{Name: "Cổng thông tin điện tử", OwnerName: "Công ty Hà Nội", Level: 3, PublicIPs: []string{"203.0.113.10"}, Domains: []string{"www.hn-member.vn"}},
+		Contact:    Contact{Name: "Nguyễn Văn A", Email: "a@hn-member.vn", Phone: "+84 24 1234 5678"},
+		System:     System{Name: "Cổng thông tin điện tử", OwnerName: "Công ty Hà Nội", Level: 3, PublicIPs: []string{"203.0.113.10"}, Domains: []string{"www.hn-member.vn"}},
 		DetectedBy: DetectLogReview, AlreadyNotified: []string{NotifiedNationalCoordinator},
 	}
 	for _, m := range mods {

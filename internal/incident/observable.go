@@ -117,8 +117,13 @@ func ExtractObservables(text string) []Observable {
 
 // classify finds the observables in one token.
 func classify(tok string, add func(ObservableKind, string)) {
-	tok = strings.TrimLeft(tok, ".:!?*")
-	tok = strings.TrimRight(tok, ".,:;!?*")
+	tok = strings.TrimLeft(tok, ".!?*")
+	tok = strings.TrimRight(tok, ".,;!?*")
+	if strings.HasSuffix(tok, ":") {
+		if _, err := netip.ParseAddr(tok); err != nil { // "2001:db8::" keeps its colons
+			tok = strings.TrimRight(tok, ".,:;!?*")
+		}
+	}
 	if len(tok) < 3 || len(tok) > 2048 {
 		return
 	}
@@ -283,7 +288,7 @@ func validDomain(d string, inProse bool) bool {
 
 // fileExtTLDs are country-code top-level domains that are also common
 // file extensions.
-var fileExtTLDs = setOf(`sh py md rs pl ps so cc ai cs bz mk sy ax sc st`)
+var fileExtTLDs = setOf(`sh py md rs pl ps so cc ai cs bz mk sy ax sc st zip mov`)
 
 func knownTLD(t string) bool {
 	if strings.HasPrefix(t, "xn--") && len(t) > 4 {
@@ -313,8 +318,8 @@ pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sk sl sm sn so sr ss st
 tk tl tm tn to tr tt tv tw tz ua ug uk us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw`)
 
 // gTLDs: the generic top-level domains seen in incident reports. A name
-// under a rarer new gTLD is still found inside a URL or an e-mail address
-// only if its TLD is here: extend the list when one matters.
+// under a gTLD missing here is not recognised at all (not even inside a
+// URL): extend the list when one matters.
 var gTLDs = setOf(`com net org edu gov mil int info biz name pro mobi asia tel travel jobs cat coop aero museum
 arpa xxx post xyz top online site club shop store app dev page cloud tech space website live life world today
 news blog email link click help support host digital network services solutions company group agency center
@@ -350,7 +355,10 @@ func NormalizeObservable(kind ObservableKind, value string) (string, bool) {
 	}
 	if kind == ObsDomain {
 		d := strings.ToLower(strings.TrimSuffix(value, "."))
-		return d, validDomain(d, false)
+		if !validDomain(d, false) {
+			return "", false
+		}
+		return d, true
 	}
 	for _, o := range ExtractObservables(value) {
 		if o.Kind == kind {
