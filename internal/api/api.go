@@ -23,6 +23,7 @@ import (
 	"certnet/internal/auth"
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
+	"certnet/internal/incident"
 	"certnet/internal/obs"
 	"certnet/internal/org"
 	"certnet/internal/policy"
@@ -33,12 +34,13 @@ var openAPI []byte
 
 // Server is the REST API.
 type Server struct {
-	Orgs    *org.Service
-	Auth    *auth.Service
-	Audit   *audit.Service
-	Log     *slog.Logger
-	MaxBody int64
-	Now     func() time.Time
+	Orgs      *org.Service
+	Auth      *auth.Service
+	Audit     *audit.Service
+	Incidents *incident.Service
+	Log       *slog.Logger
+	MaxBody   int64
+	Now       func() time.Time
 }
 
 // Handler returns the API's routes.

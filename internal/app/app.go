@@ -18,6 +18,7 @@ import (
 	"certnet/internal/audit"
 	"certnet/internal/auth"
 	"certnet/internal/config"
+	"certnet/internal/incident"
 	"certnet/internal/obs"
 	"certnet/internal/org"
 	"certnet/internal/store"
@@ -60,14 +61,16 @@ func BuildVersion() string {
 
 // App holds the open store and the services.
 type App struct {
-	Cfg     config.Config
-	Log     *slog.Logger
-	DB      *store.DB
-	Orgs    *org.Service
-	Auth    *auth.Service
-	Audit   *audit.Service
-	Metrics *obs.Metrics
-	Now     func() time.Time
+	Cfg   config.Config
+	Log   *slog.Logger
+	DB    *store.DB
+	Orgs  *org.Service
+	Auth  *auth.Service
+	Audit *audit.Service
+	// Incidents is the incident service (issue 3's first slice).
+	Incidents *incident.Service
+	Metrics   *obs.Metrics
+	Now       func() time.Time
 }
 
 // NewLogger builds the process logger from the config.
@@ -101,6 +104,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Auth.SessionTTL = cfg.SessionTTL
 	a.Auth.IdleTimeout = cfg.IdleTimeout
 	a.Audit = &audit.Service{DB: db, OrgLabel: a.Orgs.Label}
+	a.Incidents = incident.NewService(db, a.Orgs, now, log.With("component", "incident"))
 	return a
 }
 
@@ -110,12 +114,12 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler is the whole HTTP surface: operations endpoints, the REST API and
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
 func (a *App) Handler() (http.Handler, error) {
-	ui, err := web.New(web.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Log: a.Log.With("component", "web"),
+	ui, err := web.New(web.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Log: a.Log.With("component", "web"),
 		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err
 	}
-	rest := &api.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Log: a.Log.With("component", "api"),
+	rest := &api.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Log: a.Log.With("component", "api"),
 		MaxBody: a.Cfg.MaxBody, Now: a.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"certnet/internal/audit"
 	"certnet/internal/auth"
 	"certnet/internal/config"
+	"certnet/internal/incident"
 	"certnet/internal/org"
 )
 
@@ -20,13 +21,14 @@ var assets embed.FS
 
 // Server is the web UI.
 type Server struct {
-	Orgs    *org.Service
-	Auth    *auth.Service
-	Audit   *audit.Service
-	Log     *slog.Logger
-	Cfg     config.Config
-	Now     func() time.Time
-	Version string
+	Orgs      *org.Service
+	Auth      *auth.Service
+	Audit     *audit.Service
+	Incidents *incident.Service
+	Log       *slog.Logger
+	Cfg       config.Config
+	Now       func() time.Time
+	Version   string
 
 	pages map[string]*pageTemplate
 }
