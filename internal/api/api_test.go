@@ -411,6 +411,12 @@ func (w *world) testList(t *testing.T) {
 		{name: "bad cluster", method: "GET", path: "/api/v1/orgs?cluster=x", token: w.hnViewerTok, wantStatus: 400, wantFields: []string{"cluster"}},
 		{name: "q too long", method: "GET", path: "/api/v1/orgs?q=" + strings.Repeat("a", 501), token: w.hnViewerTok, wantStatus: 400, wantFields: []string{"q"}},
 	})
+	t.Run("q of 200 Vietnamese characters", func(t *testing.T) {
+		t.Skip("BUG: org: List refuses q longer than 500 bytes (len(f.Q) > 500) with field.too_long \"at most 500 characters\"; " +
+			"200 letters like \"ệ\" are 600 bytes — count runes as checkText does")
+		runScenarios(t, e, []scenario{{name: "accepted", method: "GET", path: "/api/v1/orgs?q=" + strings.Repeat("%E1%BB%87", 200),
+			token: w.hnViewerTok, wantStatus: 200, wantBody: []string{`"total":0`}}})
+	})
 }
 
 func (w *world) testConstituency(t *testing.T) {
@@ -505,7 +511,11 @@ func (w *world) testConstituency(t *testing.T) {
 func (w *world) testWhois(t *testing.T) {
 	e := w.e
 	whois := func(name, q string, owner org.Org, matched string, chain ...org.Org) scenario {
-		return scenario{name: name, method: "GET", path: "/api/v1/whois?q=" + q, token: w.memberTok, wantStatus: 200,
+		tok := w.memberTok
+		if strings.HasPrefix(name, "from the sibling") {
+			tok = w.dnAdminTok
+		}
+		return scenario{name: name, method: "GET", path: "/api/v1/whois?q=" + q, token: tok, wantStatus: 200,
 			check: func(t *testing.T, r reply) {
 				var res org.WhoisResult
 				r.into(t, &res)
@@ -543,6 +553,26 @@ func (w *world) testWhois(t *testing.T) {
 		{name: "not a query", method: "GET", path: "/api/v1/whois?q=300.1.1.1", token: w.memberTok, wantStatus: 400, wantFields: []string{"q"}},
 		{name: "no query", method: "GET", path: "/api/v1/whois", token: w.memberTok, wantStatus: 400, wantFields: []string{"q"}},
 		{name: "no token", method: "GET", path: "/api/v1/whois?q=198.51.100.23", wantStatus: 401},
+	})
+
+	// A customer the asker may not see holds a /24 inside the ISP's /16:
+	// whois must answer as if that /24 did not exist — the ISP — and not
+	// "nobody registered it", which is false and betrays the hidden range.
+	t.Run("hidden longer prefix", func(t *testing.T) {
+		t.Skip("BUG: org: Whois takes the longest prefix from the index, then answers 404 when policy hides its owner; " +
+			"it should fall back to the longest prefix whose owner the actor may see (here the ISP's /16)")
+		ctx := context.Background()
+		hidden, err := e.App.Orgs.Create(ctx, e.Sys, org.Input{Code: "HN-KH2", Name: "Khách hàng kín", ParentID: w.isp.ID,
+			Roles: []org.Role{org.RoleSystemOwner}, Active: true, TLP: policy.TLPAmberStrict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.Orgs.AddRange(ctx, e.Sys, hidden.ID, "198.51.200.0/24", ""); err != nil {
+			t.Fatal(err)
+		}
+		runScenarios(t, e, []scenario{
+			whois("from the sibling province", "198.51.200.5", w.isp, "198.51.0.0/16", w.hn, w.nc),
+		})
 	})
 }
 
