@@ -46,7 +46,7 @@ func BenchmarkList(b *testing.B) {
 		}
 	}
 	an := f.actor(f.hn, policy.RoleAnalyst)
-	filter := Filter{Type: TypePhishing, Status: StatusReceived, Q: "he thong", Limit: 50}
+	filter := Filter{Type: TypeMalware, Status: StatusReceived, Q: "he thong", Limit: 50}
 	var lat []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
