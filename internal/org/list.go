@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
@@ -65,7 +66,7 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f ListFilter) ([]Org
 	if f.Region != "" && !slices.Contains(Regions, f.Region) {
 		v.Field("region", "field.invalid_choice")
 	}
-	if len(f.Q) > 500 {
+	if utf8.RuneCountInString(f.Q) > 500 {
 		v.Field("q", "field.too_long", 500)
 	}
 	if f.Offset < 0 {
