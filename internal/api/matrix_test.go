@@ -316,6 +316,92 @@ var matrixRoutes = map[string]mRoute{
 		},
 		decide: decideUser(policy.UserWrite),
 	},
+	"GET /api/v1/incidents": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return "/api/v1/incidents?limit=500&q=" + c.incident(t).Ref, ""
+		},
+		// Everyone may list: the answer holds what they may read.
+		decide: func(*mCase) error { return nil },
+		shows:  decideIncident(policy.IncidentRead),
+		listed: func(t *testing.T, c *mCase, r reply) bool { return itemIDs(t, r)[c.inc().ID] },
+	},
+	"POST /api/v1/incidents": {
+		req: func(_ *testing.T, c *mCase) (string, string) {
+			return "/api/v1/incidents", jsonBody(matrixIncidentBody(c.reportTarget(), c.n))
+		},
+		decide: decideReportIncident,
+	},
+	"GET /api/v1/incidents/{ref}": {
+		req:    func(t *testing.T, c *mCase) (string, string) { return c.incidentPath(t, ""), "" },
+		decide: decideIncident(policy.IncidentRead),
+	},
+	"POST /api/v1/incidents/{ref}/transition": {
+		// received → closed is never allowed: the answer is 409 for whoever
+		// may work the incident, nothing changes.
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, "/transition"), jsonBody(map[string]any{"to": "closed"})
+		},
+		decide: decideIncident(policy.IncidentWork),
+	},
+	"POST /api/v1/incidents/{ref}/classify": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, "/classify"), jsonBody(map[string]any{"severity": "high"})
+		},
+		decide: decideIncident(policy.IncidentClassify),
+	},
+	"POST /api/v1/incidents/{ref}/serious/propose": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, "/serious/propose"), jsonBody(map[string]any{"reason": fmt.Sprintf("Lý do %d", c.n)})
+		},
+		// incident.classify, and the actor's organisation must be the
+		// national coordinator: none of the matrix's classifiers is.
+		decide: decideOrgRole(policy.IncidentClassify),
+	},
+	"POST /api/v1/incidents/{ref}/serious/decide": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, "/serious/decide"), jsonBody(map[string]any{"accept": false})
+		},
+		// incident.decide_serious, and the actor's organisation must be the
+		// standing body: no organisation of the matrix is.
+		decide: decideOrgRole(policy.IncidentDecideSerious),
+	},
+	"GET /api/v1/incidents/{ref}/events": {
+		req:    func(t *testing.T, c *mCase) (string, string) { return c.incidentPath(t, "/events"), "" },
+		decide: decideIncident(policy.IncidentRead),
+	},
+	"POST /api/v1/incidents/{ref}/comments": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, "/comments"), jsonBody(map[string]any{"text": fmt.Sprintf("Ghi chú %d", c.n)})
+		},
+		decide: decideIncident(policy.IncidentWork),
+	},
+	"GET /api/v1/incidents/{ref}/reports": {
+		req:    func(t *testing.T, c *mCase) (string, string) { return c.incidentPath(t, "/reports"), "" },
+		decide: decideIncident(policy.IncidentRead),
+	},
+	"POST /api/v1/incidents/{ref}/reports": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, "/reports"), jsonBody(map[string]any{"kind": "progress", "summary": fmt.Sprintf("Tiến độ %d", c.n)})
+		},
+		decide: decideIncident(policy.IncidentReport),
+	},
+	"POST /api/v1/incidents/{ref}/reports/{id}/ack": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, fmt.Sprintf("/reports/%d/ack", c.systemReport(t))), ""
+		},
+		decide: decideIncident(policy.IncidentWork),
+	},
+	"GET /api/v1/incidents/{ref}/observables": {
+		req:    func(t *testing.T, c *mCase) (string, string) { return c.incidentPath(t, "/observables"), "" },
+		decide: decideIncident(policy.IncidentRead),
+	},
+	"POST /api/v1/incidents/{ref}/observables": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return c.incidentPath(t, "/observables"), jsonBody(map[string]any{"kind": "ipv4",
+				"value": fmt.Sprintf("203.0.113.%d", c.n%250+1)})
+		},
+		decide: decideIncident(policy.IncidentWork),
+	},
 }
 
 // Every route has an entry in the matrix, and every entry is a route.
