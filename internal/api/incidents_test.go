@@ -195,6 +195,8 @@ func TestIncidentAPI(t *testing.T) {
 		t.Run("lifecycle", w.testLifecycle)
 		t.Run("list", w.testIncidentList)
 		t.Run("work", w.testWork)
+		t.Run("serious", w.testSerious)
+		t.Run("duplicate", w.testDuplicate)
 		auditClean(t, w.e)
 	})
 }
@@ -400,5 +402,47 @@ func (w *incWorld) testWork(t *testing.T) {
 			wantBody: []string{`"value":"203.0.113.9"`, `"items":[`}},
 		{name: "observables for a reader: no routing", method: "GET", path: p + "/observables", token: w.hnViewerTok, wantStatus: 200,
 			notBody: []string{`"routes"`}},
+	})
+}
+
+func (w *incWorld) testSerious(t *testing.T) {
+	e := w.e
+	bca := e.Org("BCA", "Cơ quan thường trực", 0, org.RoleStandingBody)
+	ncTok := e.Token(e.User(w.nc.ID, "nc.coordinator", policy.RoleCoordinator))
+	bcaTok := e.Token(e.User(bca.ID, "bca.coordinator", policy.RoleCoordinator))
+	inc := w.create(t, w.memberTok, form03("Tấn công có chủ đích vào hệ thống"))
+	p := "/api/v1/incidents/" + inc["ref"].(string)
+	runScenarios(t, e, []scenario{
+		{name: "decide before a proposal", method: "POST", path: p + "/serious/decide", token: bcaTok,
+			body: `{"accept":true}`, wantStatus: 409},
+		{name: "reason required", method: "POST", path: p + "/serious/propose", token: ncTok,
+			body: `{"reason":""}`, wantStatus: 400, wantFields: []string{"reason"}},
+		{name: "propose", method: "POST", path: p + "/serious/propose", token: ncTok,
+			body: `{"reason":"Ảnh hưởng đến hệ thống quan trọng"}`, wantStatus: 200,
+			wantBody: []string{`"state":"proposed"`, `"class":"ordinary"`}},
+		{name: "propose twice", method: "POST", path: p + "/serious/propose", token: ncTok,
+			body: `{"reason":"Lần nữa"}`, wantStatus: 409},
+		{name: "the coordinator does not decide", method: "POST", path: p + "/serious/decide", token: ncTok,
+			body: `{"accept":true}`, wantStatus: 403},
+		{name: "decide", method: "POST", path: p + "/serious/decide", token: bcaTok,
+			body: `{"accept":true,"note":"Đồng ý"}`, wantStatus: 200,
+			wantBody: []string{`"state":"accepted"`, `"class":"serious"`}},
+		{name: "listed as serious", method: "GET", path: "/api/v1/incidents?class=serious", token: w.hnTok, wantStatus: 200,
+			wantBody: []string{inc["ref"].(string), `"total":1`}},
+	})
+}
+
+func (w *incWorld) testDuplicate(t *testing.T) {
+	a := w.create(t, w.memberTok, form03("Mất kết nối cổng thông tin"))
+	b := w.create(t, w.memberTok, form03("Mất kết nối cổng thông tin (lần 2)"))
+	p := "/api/v1/incidents/" + b["ref"].(string)
+	runScenarios(t, w.e, []scenario{
+		{name: "duplicate needs the other", method: "POST", path: p + "/transition", token: w.hnTok,
+			body: `{"to":"duplicate"}`, wantStatus: 400, wantFields: []string{"duplicate_of"}},
+		{name: "duplicate", method: "POST", path: p + "/transition", token: w.hnTok,
+			body: jsonBody(map[string]any{"to": "duplicate", "duplicate_of": a["ref"]}), wantStatus: 200,
+			wantBody: []string{`"status":"duplicate"`, fmt.Sprintf(`"duplicate_of":%v`, a["id"]), `"next":[]`}},
+		{name: "no report on a duplicate", method: "POST", path: p + "/reports", token: w.memberTok,
+			body: `{"kind":"progress","summary":"x"}`, wantStatus: 409},
 	})
 }
