@@ -43,7 +43,7 @@ func (b incidentBody) input() (incident.Input, error) {
 	if s := strings.TrimSpace(b.DetectedAt); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return in, errs.Invalid("api: incident").Field("detected_at", "field.invalid")
+			return in, errs.Invalid("api: incident").Field("detected_at", "api.err.rfc3339")
 		}
 		in.DetectedAt = t
 	}
