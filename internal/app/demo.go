@@ -19,6 +19,13 @@ func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	n, err := demo.SeedIncidents(ctx, a.DB, a.Orgs, a.Auth, a.Incidents, a.Now())
+	if err != nil {
+		return fmt.Errorf("demo incidents: %w", err)
+	}
+	if n > 0 {
+		fmt.Fprintf(w, "demo incidents added: %d\n", n)
+	}
 	// The demo's passwords are kept, readable by the operator only, in the
 	// data folder, so that a second start can print them again. Only the demo
 	// does this; real users' passwords exist nowhere but in their heads.
