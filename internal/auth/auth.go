@@ -43,6 +43,9 @@ type Orgs interface {
 	// RequiresMFA reports whether the organisation makes a second factor
 	// compulsory for its people.
 	RequiresMFA(ctx context.Context, orgID int64) (bool, error)
+	// Active reports whether the organisation is an active member: the
+	// people of a deactivated one can neither sign in nor use tokens.
+	Active(ctx context.Context, orgID int64) (bool, error)
 }
 
 // User is a person's account. It never carries a secret.

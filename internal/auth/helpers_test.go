@@ -24,6 +24,8 @@ type fakeOrgs struct {
 	mu     sync.Mutex
 	scopes map[int64]policy.Scope
 	mfa    map[int64]bool
+	// inactive marks deactivated organisations.
+	inactive map[int64]bool
 }
 
 func (o *fakeOrgs) ScopeOf(_ context.Context, id int64) (policy.Scope, error) {
@@ -40,6 +42,24 @@ func (o *fakeOrgs) RequiresMFA(_ context.Context, id int64) (bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.mfa[id], nil
+}
+
+func (o *fakeOrgs) Active(_ context.Context, id int64) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, known := o.scopes[id]; !known {
+		return false, errs.NotFound("fake orgs")
+	}
+	return !o.inactive[id], nil
+}
+
+func (o *fakeOrgs) setActive(id int64, on bool) {
+	o.mu.Lock()
+	if o.inactive == nil {
+		o.inactive = map[int64]bool{}
+	}
+	o.inactive[id] = !on
+	o.mu.Unlock()
 }
 
 func (o *fakeOrgs) setMFA(id int64, on bool) {

@@ -71,6 +71,10 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		reason = "bad_password"
 	case u.Disabled:
 		reason = "disabled"
+	case !s.orgActive(ctx, u.OrgID):
+		// A deactivated member's people lose access with it; said as
+		// plainly as a wrong password, so nothing is learnt from it.
+		reason = "org_inactive"
 	}
 	if reason != "" {
 		if err := s.loginFailed(ctx, name, u, ip, userAgent, reason, keys); err != nil {

@@ -475,3 +475,35 @@ func TestRotate(t *testing.T) {
 		wantKind(t, err, errs.KindUnauthenticated)
 	})
 }
+
+// The people of a deactivated organisation can neither sign in, nor keep
+// using a session or an API token.
+func TestInactiveOrganisation(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		u := f.user(t, f.province, "inactive.user", policy.RoleAnalyst)
+		res := f.login(t, u.Username)
+		a, err := f.svc.ActorFor(ctx, u, "")
+		noErr(t, err)
+		_, plain, err := f.svc.CreateToken(ctx, a, u.ID, "t", []string{"read"}, f.clock.Now().Add(time.Hour))
+		noErr(t, err)
+
+		f.orgs.setActive(f.province, false)
+		_, err = f.svc.Login(ctx, u.Username, goodPassword, "192.0.2.1", "test")
+		wantKey(t, err, errs.KindUnauthenticated, "auth.err.bad_credentials")
+		_, err = f.svc.ActorFor(ctx, u, "")
+		wantKind(t, err, errs.KindUnauthenticated)
+		_, _, err = f.svc.AuthenticateToken(ctx, plain, "")
+		wantKind(t, err, errs.KindUnauthenticated)
+		_, su, err := f.svc.Session(ctx, res.SessionToken)
+		if err == nil {
+			// The session row may live on, but it cannot act.
+			_, err = f.svc.ActorFor(ctx, su, "")
+			wantKind(t, err, errs.KindUnauthenticated)
+		}
+
+		f.orgs.setActive(f.province, true)
+		_, _, err = f.svc.AuthenticateToken(ctx, plain, "")
+		noErr(t, err)
+	})
+}

@@ -479,10 +479,27 @@ func (s *Service) ActorFor(ctx context.Context, u User, requestID string) (polic
 	if s.Orgs == nil {
 		return policy.Actor{}, errs.Internal(op, errNoOrgs)
 	}
+	if !s.orgActive(ctx, u.OrgID) {
+		return policy.Actor{}, errs.Unauthenticated(op, "")
+	}
 	scope, err := s.Orgs.ScopeOf(ctx, u.OrgID)
 	if err != nil {
 		return policy.Actor{}, wrapInternal(op, err)
 	}
 	return policy.Actor{UserID: u.ID, Username: u.Username, OrgID: u.OrgID, Roles: slices.Clone(u.Roles),
 		Scope: scope, RequestID: requestID}, nil
+}
+
+// orgActive reports whether the user's organisation is an active member;
+// an error reading it counts as inactive (fail closed).
+func (s *Service) orgActive(ctx context.Context, orgID int64) bool {
+	if s.Orgs == nil {
+		return false
+	}
+	ok, err := s.Orgs.Active(ctx, orgID)
+	if err != nil {
+		s.log().Warn("organisation state", "org_id", orgID, "err", err)
+		return false
+	}
+	return ok
 }

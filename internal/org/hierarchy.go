@@ -25,12 +25,13 @@ type hnode struct {
 	requireMFA bool
 	name       string
 	tlp        policy.TLP
+	active     bool
 }
 
 // loadHierarchy reads the tree from the store.
 func (s *Service) loadHierarchy(ctx context.Context, gen int64) (*hierarchy, error) {
 	h := &hierarchy{gen: gen, nodes: map[int64]*hnode{}}
-	rows, err := s.DB.Query(ctx, "SELECT id, COALESCE(parent_id, 0), name, require_mfa, tlp FROM organisations")
+	rows, err := s.DB.Query(ctx, "SELECT id, COALESCE(parent_id, 0), name, require_mfa, tlp, active FROM organisations")
 	if err != nil {
 		return nil, fmt.Errorf("org: load hierarchy: %w", err)
 	}
@@ -38,7 +39,7 @@ func (s *Service) loadHierarchy(ctx context.Context, gen int64) (*hierarchy, err
 		var id int64
 		var tlp string
 		n := &hnode{}
-		if err := rows.Scan(&id, &n.parent, &n.name, &n.requireMFA, &tlp); err != nil {
+		if err := rows.Scan(&id, &n.parent, &n.name, &n.requireMFA, &tlp, &n.active); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("org: load hierarchy: %w", err)
 		}
@@ -185,4 +186,15 @@ func (s *Service) Label(ctx context.Context, orgID int64) (policy.TLP, error) {
 		return "", err
 	}
 	return n.tlp, nil
+}
+
+// Active reports whether the organisation is an active member of the
+// network, from the in-memory tree (no policy: the auth package asks it to
+// decide whether the organisation's people may still sign in).
+func (s *Service) Active(ctx context.Context, orgID int64) (bool, error) {
+	n, _, err := s.node(ctx, "org: active", orgID)
+	if err != nil {
+		return false, err
+	}
+	return n.active, nil
 }
