@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"certnet/internal/incident"
 	"certnet/internal/org"
 )
 
@@ -104,6 +105,16 @@ func (s *Server) needs(r *http.Request, wh *who) []need {
 	}
 	if !wh.User.TOTPEnabled {
 		out = append(out, need{Text: t(lang, "needs.enable_totp"), Href: "/profile/totp"})
+	}
+	// Incidents with a legal deadline passed or within two days.
+	if s.Incidents != nil {
+		due, _ := s.Incidents.Due(ctx, wh.Actor, incident.DueFilter{Within: 48 * time.Hour, Limit: 20})
+		for _, it := range due {
+			for _, c := range it.Clocks {
+				out = append(out, need{Text: t(lang, "incidents.need", it.Incident.Ref, it.Incident.Title, t(lang, c.Kind.LabelKey())),
+					Href: "/incidents/" + url.PathEscape(it.Incident.Ref), Due: c.Due, Late: c.Overdue})
+			}
+		}
 	}
 	return out
 }

@@ -44,6 +44,18 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /whois", s.page(s.handleWhois))
 	mux.Handle("GET /orgs/overlaps", s.page(s.handleOverlaps))
 
+	// Incidents.
+	mux.Handle("GET /incidents", s.page(s.handleIncidentList))
+	mux.Handle("GET /incidents/new", s.page(s.handleIncidentNew))
+	mux.Handle("POST /incidents", s.page(s.handleIncidentCreate))
+	mux.Handle("GET /incidents/{ref}", s.page(s.handleIncident))
+	mux.Handle("GET /incidents/{ref}/form03", s.page(s.handleIncidentForm03))
+	mux.Handle("POST /incidents/{ref}/transition", s.page(s.handleIncidentTransition))
+	mux.Handle("POST /incidents/{ref}/classify", s.page(s.handleIncidentClassify))
+	mux.Handle("POST /incidents/{ref}/comments", s.page(s.handleIncidentComment))
+	mux.Handle("POST /incidents/{ref}/reports", s.page(s.handleIncidentReport))
+	mux.Handle("POST /incidents/{ref}/reports/{id}/ack", s.page(s.handleIncidentAck))
+
 	// People, profile, audit.
 	mux.Handle("GET /users", s.page(s.handleUsers))
 	mux.Handle("GET /users/new", s.page(s.handleUserNew))

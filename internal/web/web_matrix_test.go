@@ -627,6 +627,76 @@ var wmRoutes = map[string]wmRoute{
 		decide: onSelf,
 	},
 
+	// Incidents (helpers in web_incidents_test.go): the incident of the
+	// target, reported by it under its label.
+	"GET /incidents": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodGet, path: "/incidents?q=" + url.QueryEscape(c.incident(t).Ref)}
+		},
+		decide: func(*wmCase) error { return nil },
+		shows:  onIncident(policy.IncidentRead),
+		seen: func(t *testing.T, c *wmCase, p orgPage) bool {
+			return strings.Contains(p.Body, "<code>"+c.incident(t).Ref+"</code>")
+		},
+	},
+	"GET /incidents/new": {
+		req:    wmGet(wmPath("/incidents/new")),
+		decide: onOwn(policy.IncidentReport, policy.TLPGreen),
+	},
+	"POST /incidents": {
+		// For the actor's own organisation: reporting on behalf has
+		// its own rules, tested in the incident package.
+		req: wmPost(wmPath("/incidents"), func(c *wmCase) url.Values {
+			f := incForm(fmt.Sprintf("Sự cố %d", c.n))
+			f.Set("reporter_org_id", fmt.Sprint(c.a.user.OrgID))
+			return f
+		}),
+		decide: onOwn(policy.IncidentReport, policy.TLPGreen),
+	},
+	"GET /incidents/{ref}": {
+		req:    func(t *testing.T, c *wmCase) wmReq { return wmReq{method: http.MethodGet, path: c.incPath(t, "")} },
+		decide: onIncident(policy.IncidentRead),
+	},
+	"GET /incidents/{ref}/form03": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodGet, path: c.incPath(t, "/form03")}
+		},
+		decide: onIncident(policy.IncidentRead),
+	},
+	"POST /incidents/{ref}/transition": {
+		// received → closed is never allowed: 409 for whoever may work
+		// the incident, nothing changes.
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: c.incPath(t, "/transition"), form: url.Values{"to": {"closed"}}}
+		},
+		decide: onIncident(policy.IncidentWork),
+	},
+	"POST /incidents/{ref}/classify": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: c.incPath(t, "/classify"), form: url.Values{"severity": {"high"}}}
+		},
+		decide: onIncident(policy.IncidentClassify),
+	},
+	"POST /incidents/{ref}/comments": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: c.incPath(t, "/comments"), form: url.Values{"text": {fmt.Sprintf("Ghi chú %d", c.n)}}}
+		},
+		decide: onIncident(policy.IncidentWork),
+	},
+	"POST /incidents/{ref}/reports": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: c.incPath(t, "/reports"),
+				form: url.Values{"kind": {"progress"}, "summary": {fmt.Sprintf("Tiến độ %d", c.n)}}}
+		},
+		decide: onIncident(policy.IncidentReport),
+	},
+	"POST /incidents/{ref}/reports/{id}/ack": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: c.incPath(t, fmt.Sprintf("/reports/%d/ack", c.systemReport(t))), form: url.Values{}}
+		},
+		decide: onIncident(policy.IncidentWork),
+	},
+
 	// The audit log, filtered to the target organisation.
 	"GET /audit": {
 		req:    wmGet(func(c *wmCase) string { return "/audit?org=" + orgID(c.t.org.ID) }),

@@ -1,0 +1,161 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"certnet/internal/errs"
+	"certnet/internal/incident"
+	"certnet/internal/org"
+	"certnet/internal/policy"
+)
+
+// incForm is a valid form 03 as a member types it.
+func incForm(title string) url.Values {
+	return url.Values{"title": {title}, "description": {"Máy chủ cổng thông tin bị cài mã độc, kết nối tới 198.51.100.23."},
+		"type": {"malware"}, "severity": {"high"}, "tlp": {"AMBER"}, "detected_at": {"2020-01-02T08:30"},
+		"contact.name": {"Nguyễn Văn An"}, "contact.email": {"an@thanhvien.vn"}, "system.name": {"Cổng thông tin điện tử"},
+		"system.level": {"3"}, "detected_by": {"ids"}, "already_notified": {"member", "isp"}}
+}
+
+func TestWebIncidents(t *testing.T) {
+	n := newOrgNet(t)
+	e := n.e
+	member := e.Org("HNI-SO-TC", "Sở Tài chính Hà Nội", n.hanoi.ID, org.RoleSystemOwner)
+	e.User(member.ID, "baocao.tc", policy.RoleReporter)
+	e.User(n.nat.ID, "dieuphoi", policy.RoleCoordinator)
+	e.User(n.danang.ID, "xem.danang", policy.RoleViewer)
+
+	mb := newOrgBrowser(t, e)
+	mb.login("baocao.tc")
+	if p := mb.get("/incidents/new"); p.Status != http.StatusOK {
+		t.Fatalf("GET /incidents/new: %d", p.Status)
+	}
+
+	// A missing required field: its error next to it, what was typed kept,
+	// nothing created.
+	f := incForm("Mã độc trên cổng thông tin")
+	f.Del("system.name")
+	p := mb.post("/incidents", f)
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("missing system name: %d\n%s", p.Status, p.Body)
+	}
+	orgWant(t, "form shown again", p.Body, `id="system-name-err"`, `value="Mã độc trên cổng thông tin"`, `value="an@thanhvien.vn"`)
+	if _, total, err := e.App.Incidents.List(context.Background(), e.Sys, incident.Filter{}); err != nil || total != 0 {
+		t.Fatalf("after a refused form: %d incidents (%v)", total, err)
+	}
+
+	p = mb.post("/incidents", incForm("Mã độc trên cổng thông tin"))
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/incidents/") {
+		t.Fatalf("report: %d to %q\n%s", p.Status, p.Location, p.Body)
+	}
+	incPath := p.Location
+	ref, _ := url.PathUnescape(strings.TrimPrefix(incPath, "/incidents/"))
+	p = mb.get(incPath)
+	orgWant(t, "incident page", p.Body, ref, "Mã độc trên cổng thông tin", "TLP:AMBER", "198.51.100.23")
+
+	// The national coordinator's coordinator sees it in the list and
+	// verifies it.
+	cb := newOrgBrowser(t, e)
+	cb.login("dieuphoi")
+	p = cb.get("/incidents?status=received&q=" + url.QueryEscape("ma doc cong"))
+	if p.Status != http.StatusOK {
+		t.Fatalf("list: %d", p.Status)
+	}
+	orgWant(t, "list", p.Body, ref, "Sở Tài chính Hà Nội", "TLP:AMBER")
+	p = cb.get(incPath)
+	orgWant(t, "coordinator's page", p.Body, `name="to" value="verified"`)
+	p = cb.post(incPath+"/transition", url.Values{"to": {"verified"}, "reason": {"Đã xác minh nhật ký"}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("verify: %d\n%s", p.Status, p.Body)
+	}
+	inc, err := e.App.Incidents.Get(context.Background(), e.Sys, ref)
+	if err != nil || inc.Status != incident.StatusVerified {
+		t.Fatalf("after verify: %v %v", inc.Status, err)
+	}
+
+	// A forbidden transition is refused with the reason.
+	cb.get(incPath)
+	p = cb.post(incPath+"/transition", url.Values{"to": {"closed"}})
+	if p.Status != http.StatusConflict {
+		t.Fatalf("verified → closed: %d", p.Status)
+	}
+	orgWant(t, "refused transition", p.Body, `role="alert"`, "verified", "closed")
+
+	// A sibling province does not learn it exists.
+	sb := newOrgBrowser(t, e)
+	sb.login("xem.danang")
+	if p := sb.get(incPath); p.Status != http.StatusNotFound {
+		t.Fatalf("sibling province: %d", p.Status)
+	}
+
+	// What needs me now: the report waiting for its acknowledgement.
+	orgWant(t, "home", cb.get("/").Body, ref)
+
+	// Form 03, printable.
+	p = mb.get(incPath + "/form03")
+	orgWant(t, "form 03", p.Body, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", ref)
+}
+
+// --- the matrix's incident routes ---
+
+// wmIncidents holds the incident of each target organisation and label.
+var wmIncidents sync.Map
+
+type wmIncKey struct {
+	org int64
+	tlp policy.TLP
+}
+
+func (c *wmCase) incident(t *testing.T) incident.Incident {
+	t.Helper()
+	k := wmIncKey{c.t.org.ID, c.t.org.TLP}
+	if v, ok := wmIncidents.Load(k); ok {
+		return v.(incident.Incident)
+	}
+	e := c.m.e
+	inc, err := e.App.Incidents.Create(c.m.ctx, e.Sys, incident.Input{Title: fmt.Sprintf("Sự cố ma trận %d", c.n),
+		Description: "Mã độc trên máy chủ.", Type: incident.TypeMalware, ReporterOrgID: c.t.org.ID, TLP: c.t.org.TLP,
+		DetectedAt: e.App.Incidents.Now().Add(-3600e9), Contact: incident.Contact{Name: "An", Email: "an@matrix.vn"},
+		System: incident.System{Name: "Cổng"}, DetectedBy: incident.DetectIDS})
+	if err != nil {
+		t.Fatalf("matrix incident: %v", err)
+	}
+	wmIncidents.Store(k, inc)
+	return inc
+}
+
+func (c *wmCase) incPath(t *testing.T, rest string) string {
+	return "/incidents/" + url.PathEscape(c.incident(t).Ref) + rest
+}
+
+// onIncident is the service's decision: an incident the actor may not read
+// is not found, then act decides.
+func onIncident(act policy.Action) func(c *wmCase) error {
+	return func(c *wmCase) error {
+		v, _ := wmIncidents.Load(wmIncKey{c.t.org.ID, c.t.org.TLP})
+		inc, _ := v.(incident.Incident)
+		res := inc.Resource()
+		if err := c.check(policy.IncidentRead, res); err != nil {
+			return errs.NotFound("matrix: incident")
+		}
+		return c.check(act, res)
+	}
+}
+
+// systemReport files a progress report as the system, for the case to
+// acknowledge.
+func (c *wmCase) systemReport(t *testing.T) int64 {
+	t.Helper()
+	r, err := c.m.e.App.Incidents.AddReport(c.m.ctx, c.m.e.Sys, c.incident(t).Ref, incident.ReportProgress,
+		incident.ReportInput{Summary: fmt.Sprintf("Báo cáo %d", c.n)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
