@@ -106,15 +106,18 @@ func (s *Server) needs(r *http.Request, wh *who) []need {
 	if !wh.User.TOTPEnabled {
 		out = append(out, need{Text: t(lang, "needs.enable_totp"), Href: "/profile/totp"})
 	}
-	// Incidents with a legal deadline passed or within two days.
+	// Incidents with a legal deadline passed or within two days, first:
+	// these are the law's deadlines.
 	if s.Incidents != nil {
+		var inc []need
 		due, _ := s.Incidents.Due(ctx, wh.Actor, incident.DueFilter{Within: 48 * time.Hour, Limit: 20})
 		for _, it := range due {
 			for _, c := range it.Clocks {
-				out = append(out, need{Text: t(lang, "incidents.need", it.Incident.Ref, it.Incident.Title, t(lang, c.Kind.LabelKey())),
+				inc = append(inc, need{Text: t(lang, "incidents.need", it.Incident.Ref, it.Incident.Title, t(lang, c.Kind.LabelKey())),
 					Href: "/incidents/" + url.PathEscape(it.Incident.Ref), Due: c.Due, Late: c.Overdue})
 			}
 		}
+		out = append(inc, out...)
 	}
 	return out
 }

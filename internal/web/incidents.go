@@ -192,6 +192,9 @@ func (s *Server) handleIncidentList(w http.ResponseWriter, r *http.Request) {
 	names := s.orgNamer(r)
 	for _, inc := range incs {
 		row := incRow{Incident: inc, OrgName: names.name(inc.AffectedOrgID)}
+		// A list carries no reports: the earliest open deadline stands for
+		// the acknowledgement clocks.
+		row.Overdue = !inc.NextDueAt.IsZero() && inc.NextDueAt.Before(s.Incidents.Now())
 		for _, c := range s.Incidents.Clocks(inc) {
 			if c.Overdue && c.Open() {
 				row.Overdue = true
@@ -391,7 +394,14 @@ func (v incView) EventText(e incident.Event) string {
 	str := func(k string) string { s, _ := e.Detail[k].(string); return s }
 	switch e.Kind {
 	case incident.EventStatus:
-		return v.T("incidents.ev.status", v.T(incident.Status(str("from")).LabelKey()), v.T(incident.Status(str("to")).LabelKey()))
+		line := v.T("incidents.ev.status", v.T(incident.Status(str("from")).LabelKey()), v.T(incident.Status(str("to")).LabelKey()))
+		if r := str("reason"); r != "" {
+			line += " — " + r
+		}
+		if d := str("duplicate_of"); d != "" {
+			line += " (" + d + ")"
+		}
+		return line
 	case incident.EventComment:
 		return str("text")
 	case incident.EventReport, incident.EventAcknowledged:
