@@ -306,7 +306,7 @@ func inputOf(f url.Values) (incident.Input, map[string]string) {
 	if lv := strings.TrimSpace(f.Get("system.level")); lv != "" {
 		n, err := strconv.Atoi(lv)
 		if err != nil {
-			bad["system.level"] = "incident.err.level"
+			bad["system.level"], n = "incident.err.level", -1
 		}
 		in.System.Level = n
 	}
@@ -315,7 +315,7 @@ func inputOf(f url.Values) (incident.Input, map[string]string) {
 		if err != nil {
 			bad["detected_at"] = "incidents.err.time"
 		}
-		in.DetectedAt = t
+		in.DetectedAt = t // zero when unreadable
 	}
 	return in, bad
 }
@@ -327,14 +327,12 @@ func (s *Server) handleIncidentCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, bad := inputOf(r.PostForm)
-	var inc incident.Incident
-	var err error = errs.Invalid("web: incident form")
-	if len(bad) == 0 {
-		inc, err = s.Incidents.Create(r.Context(), wh.Actor, in)
-		if err == nil {
-			s.redirect(w, r, "/incidents/"+url.PathEscape(inc.Ref), "incidents.created")
-			return
-		}
+	// Fields that could not be read are left invalid (zero time, level
+	// -1): the service refuses them with every other mistake at once.
+	inc, err := s.Incidents.Create(r.Context(), wh.Actor, in)
+	if err == nil {
+		s.redirect(w, r, "/incidents/"+url.PathEscape(inc.Ref), "incidents.created")
+		return
 	}
 	if k := errs.KindOf(err); k == errs.KindForbidden || k == errs.KindNotFound || k == errs.KindUnauthenticated || k == errs.KindInternal {
 		s.renderError(w, r, err, "")
@@ -342,8 +340,7 @@ func (s *Server) handleIncidentCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.incFormView(r, formVals(r.PostForm))
 	v.formErrors(err)
-	if len(bad) > 0 {
-		v.FormError = v.T("incidents.err.form")
+	if len(bad) > 0 && v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
 	for f, k := range bad {

@@ -46,6 +46,19 @@ func TestWebIncidents(t *testing.T) {
 		t.Fatalf("missing system name: %d\n%s", p.Status, p.Body)
 	}
 	orgWant(t, "form shown again", p.Body, `id="system-name-err"`, `value="Mã độc trên cổng thông tin"`, `value="an@thanhvien.vn"`)
+	f = incForm("Mã độc trên cổng thông tin")
+	f.Set("detected_at", "hôm qua")
+	f.Set("detected_by", "other")
+	p = mb.post("/incidents", f)
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("unreadable detection time: %d", p.Status)
+	}
+	orgWant(t, "unreadable time", p.Body, `id="detected_at-err"`, `value="hôm qua"`, `id="detected_by_text-err"`)
+	f = incForm("Mã độc trên cổng thông tin")
+	f.Set("system.level", "ba")
+	if p := mb.post("/incidents", f); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="system-level-err"`) {
+		t.Fatalf("unreadable level: %d", p.Status)
+	}
 	if _, total, err := e.App.Incidents.List(context.Background(), e.Sys, incident.Filter{}); err != nil || total != 0 {
 		t.Fatalf("after a refused form: %d incidents (%v)", total, err)
 	}
@@ -96,6 +109,46 @@ func TestWebIncidents(t *testing.T) {
 
 	// What needs me now: the report waiting for its acknowledgement.
 	orgWant(t, "home", cb.get("/").Body, ref)
+
+	// The member reports progress, the coordinator acknowledges it,
+	// classifies the incident and comments.
+	mb.get(incPath)
+	if p := mb.post(incPath+"/reports", url.Values{"kind": {"progress"}, "summary": {"Đã cô lập máy chủ"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("progress report: %d\n%s", p.Status, p.Body)
+	}
+	inc, _ = e.App.Incidents.Get(context.Background(), e.Sys, ref)
+	last := inc.Reports[len(inc.Reports)-1]
+	p = cb.get(incPath)
+	orgWant(t, "reports", p.Body, "Đã cô lập máy chủ", fmt.Sprintf("/reports/%d/ack", last.ID))
+	if p := cb.post(incPath+fmt.Sprintf("/reports/%d/ack", last.ID), nil); p.Status != http.StatusSeeOther {
+		t.Fatalf("ack: %d\n%s", p.Status, p.Body)
+	}
+	cb.get(incPath)
+	if p := cb.post(incPath+"/classify", url.Values{"type": {"ransomware"}, "severity": {"critical"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("classify: %d", p.Status)
+	}
+	cb.get(incPath)
+	if p := cb.post(incPath+"/comments", url.Values{"text": {""}}); p.Status != http.StatusBadRequest {
+		t.Fatalf("empty comment: %d", p.Status)
+	}
+	if p := cb.post(incPath+"/comments", url.Values{"text": {"Đề nghị gửi mẫu mã độc"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("comment: %d", p.Status)
+	}
+	p = cb.get(incPath)
+	orgWant(t, "after classify and comment", p.Body, "sev-critical", "Đề nghị gửi mẫu mã độc", "status-ok")
+	p = cb.get("/incidents?severity=critical&type=ransomware")
+	orgWant(t, "filtered list", p.Body, ref)
+	if p := cb.get("/incidents?severity=low"); strings.Contains(p.Body, ref) {
+		t.Errorf("severity=low lists the critical incident")
+	}
+
+	// A viewer of the province reads it without the buttons to act.
+	vb := newOrgBrowser(t, e)
+	vb.login(n.viewerHN)
+	p = vb.get(incPath)
+	if p.Status != http.StatusOK || strings.Contains(p.Body, `name="to"`) || strings.Contains(p.Body, "/classify") {
+		t.Errorf("viewer: %d, with buttons to act", p.Status)
+	}
 
 	// Form 03, printable.
 	p = mb.get(incPath + "/form03")
