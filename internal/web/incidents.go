@@ -480,6 +480,19 @@ func (s *Server) handleIncidentClassify(w http.ResponseWriter, r *http.Request) 
 	s.afterAction(w, r, err, "incidents.saved")
 }
 
+func (s *Server) handleIncidentPropose(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	_, err := s.Incidents.ProposeSerious(r.Context(), wh.Actor, r.PathValue("ref"), r.PostFormValue("reason"))
+	s.afterAction(w, r, err, "incidents.saved")
+}
+
+func (s *Server) handleIncidentDecide(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	_, err := s.Incidents.DecideSerious(r.Context(), wh.Actor, r.PathValue("ref"), r.PostFormValue("accept") == "1",
+		r.PostFormValue("note"))
+	s.afterAction(w, r, err, "incidents.saved")
+}
+
 func (s *Server) handleIncidentComment(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
 	_, err := s.Incidents.AddComment(r.Context(), wh.Actor, r.PathValue("ref"), r.PostFormValue("text"))

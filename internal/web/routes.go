@@ -52,6 +52,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /incidents/{ref}/form03", s.page(s.handleIncidentForm03))
 	mux.Handle("POST /incidents/{ref}/transition", s.page(s.handleIncidentTransition))
 	mux.Handle("POST /incidents/{ref}/classify", s.page(s.handleIncidentClassify))
+	mux.Handle("POST /incidents/{ref}/serious/propose", s.page(s.handleIncidentPropose))
+	mux.Handle("POST /incidents/{ref}/serious/decide", s.page(s.handleIncidentDecide))
 	mux.Handle("POST /incidents/{ref}/comments", s.page(s.handleIncidentComment))
 	mux.Handle("POST /incidents/{ref}/reports", s.page(s.handleIncidentReport))
 	mux.Handle("POST /incidents/{ref}/reports/{id}/ack", s.page(s.handleIncidentAck))

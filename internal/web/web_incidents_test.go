@@ -142,6 +142,17 @@ func TestWebIncidents(t *testing.T) {
 		t.Errorf("severity=low lists the critical incident")
 	}
 
+	// The national coordinator proposes the serious class, with a reason.
+	p = cb.get(incPath)
+	orgWant(t, "propose form", p.Body, "/serious/propose")
+	if p := cb.post(incPath+"/serious/propose", url.Values{"reason": {""}}); p.Status != http.StatusBadRequest {
+		t.Fatalf("proposal without a reason: %d", p.Status)
+	}
+	if p := cb.post(incPath+"/serious/propose", url.Values{"reason": {"Hệ thống cấp độ 4, gián đoạn dịch vụ"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("proposal: %d\n%s", p.Status, p.Body)
+	}
+	orgWant(t, "proposed", cb.get(incPath).Body, "Đã đề xuất nghiêm trọng")
+
 	// A viewer of the province reads it without the buttons to act.
 	vb := newOrgBrowser(t, e)
 	vb.login(n.viewerHN)
@@ -211,4 +222,15 @@ func (c *wmCase) systemReport(t *testing.T) int64 {
 		t.Fatal(err)
 	}
 	return r.ID
+}
+
+// onIncidentOrgRole: act, then the organisation role the service requires,
+// which no organisation of the matrix holds.
+func onIncidentOrgRole(act policy.Action) func(c *wmCase) error {
+	return func(c *wmCase) error {
+		if err := onIncident(act)(c); err != nil {
+			return err
+		}
+		return errs.Forbidden("matrix: organisation role")
+	}
 }

@@ -677,6 +677,22 @@ var wmRoutes = map[string]wmRoute{
 		},
 		decide: onIncident(policy.IncidentClassify),
 	},
+	"POST /incidents/{ref}/serious/propose": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: c.incPath(t, "/serious/propose"), form: url.Values{"reason": {fmt.Sprintf("Lý do %d", c.n)}}}
+		},
+		// incident.classify, and the actor's organisation must be the
+		// national coordinator: none of the matrix's classifiers is.
+		decide: onIncidentOrgRole(policy.IncidentClassify),
+	},
+	"POST /incidents/{ref}/serious/decide": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: c.incPath(t, "/serious/decide"), form: url.Values{"accept": {"0"}}}
+		},
+		// incident.decide_serious, and the actor's organisation must be
+		// the standing body: no organisation of the matrix is.
+		decide: onIncidentOrgRole(policy.IncidentDecideSerious),
+	},
 	"POST /incidents/{ref}/comments": {
 		req: func(t *testing.T, c *wmCase) wmReq {
 			return wmReq{method: http.MethodPost, path: c.incPath(t, "/comments"), form: url.Values{"text": {fmt.Sprintf("Ghi chú %d", c.n)}}}
