@@ -93,6 +93,8 @@ type incListView struct {
 	Range      string
 	PrevHref   string
 	NextHref   string
+	CSVHref    string
+	XLSXHref   string
 	Statuses   []option
 	Types      []option
 	Severities []option
@@ -172,6 +174,11 @@ func (s *Server) handleIncidentList(w http.ResponseWriter, r *http.Request) {
 	f := parseIncFilter(r)
 	v := incListView{Base: s.base(r, "incidents.title"), F: f}
 	v.Filtered = f != incFilter{Page: f.Page}
+	if h := f.href(1); h != "/incidents" {
+		v.CSVHref, v.XLSXHref = "/incidents.csv"+h[len("/incidents"):], "/incidents.xlsx"+h[len("/incidents"):]
+	} else {
+		v.CSVHref, v.XLSXHref = "/incidents.csv", "/incidents.xlsx"
+	}
 	v.Statuses = incOptions(v.Base, incident.Statuses, incident.Status.LabelKey, f.Status)
 	v.Types = incOptions(v.Base, incident.Types, incident.Type.LabelKey, f.Type)
 	v.Severities = incOptions(v.Base, incident.Severities, incident.Severity.LabelKey, f.Severity)

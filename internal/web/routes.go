@@ -46,6 +46,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// Incidents.
 	mux.Handle("GET /incidents", s.page(s.handleIncidentList))
+	mux.Handle("GET /incidents.csv", s.page(s.handleIncidentExportCSV))
+	mux.Handle("GET /incidents.xlsx", s.page(s.handleIncidentExportXLSX))
 	mux.Handle("GET /incidents/new", s.page(s.handleIncidentNew))
 	mux.Handle("POST /incidents", s.page(s.handleIncidentCreate))
 	mux.Handle("GET /incidents/{ref}", s.page(s.handleIncident))

@@ -138,6 +138,8 @@ func TestWebIncidents(t *testing.T) {
 	orgWant(t, "after classify and comment", p.Body, "sev-critical", "Đề nghị gửi mẫu mã độc", "status-ok")
 	p = cb.get("/incidents?severity=critical&type=ransomware")
 	orgWant(t, "filtered list", p.Body, ref)
+	p = cb.get("/incidents.csv?severity=critical")
+	orgWant(t, "csv", p.Body, "TLP:AMBER,"+ref+",")
 	if p := cb.get("/incidents?severity=low"); strings.Contains(p.Body, ref) {
 		t.Errorf("severity=low lists the critical incident")
 	}

@@ -639,6 +639,24 @@ var wmRoutes = map[string]wmRoute{
 			return strings.Contains(p.Body, "<code>"+c.incident(t).Ref+"</code>")
 		},
 	},
+	"GET /incidents.csv": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodGet, path: "/incidents.csv?q=" + url.QueryEscape(c.incident(t).Ref)}
+		},
+		decide: func(*wmCase) error { return nil },
+		ctype:  "text/csv",
+		shows:  onIncident(policy.IncidentRead),
+		seen: func(t *testing.T, c *wmCase, p orgPage) bool {
+			return strings.Contains(p.Body, ","+c.incident(t).Ref+",")
+		},
+	},
+	"GET /incidents.xlsx": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodGet, path: "/incidents.xlsx?q=" + url.QueryEscape(c.incident(t).Ref)}
+		},
+		decide: func(*wmCase) error { return nil },
+		ctype:  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	},
 	"GET /incidents/new": {
 		req:    wmGet(wmPath("/incidents/new")),
 		decide: onOwn(policy.IncidentReport, policy.TLPGreen),
