@@ -37,7 +37,7 @@ var sevIcons = map[incident.Severity]string{
 
 var statusIcons = map[incident.Status]string{
 	incident.StatusReceived: "✉", incident.StatusVerified: "✔", incident.StatusRejected: "✖",
-	incident.StatusDuplicate: "⧉", incident.StatusContainment: "⛊", incident.StatusRecovery: "↻",
+	incident.StatusDuplicate: "≡", incident.StatusContainment: "◈", incident.StatusRecovery: "↻",
 	incident.StatusReview: "✎", incident.StatusClosed: "■",
 }
 
