@@ -74,20 +74,20 @@ func SeedIncidents(ctx context.Context, db *store.DB, orgs *org.Service, users *
 	stories := []story{
 		{by: reporter, org: "NAN-BVSL", in: incident.Input{
 			Title:       "Mã độc tống tiền mã hóa hệ thống HIS của bệnh viện",
-			Description: "Sáng nay toàn bộ máy chủ HIS và PACS bị mã hóa, xuất hiện thông báo đòi tiền chuộc. Máy chủ 203.0.113.10 kết nối ra ngoài tới c2.locker-demo.example. Bệnh viện đã ngắt kết nối Internet, chuyển sang ghi chép giấy.",
+			Description: "Sáng nay toàn bộ máy chủ HIS và PACS bị mã hóa, xuất hiện thông báo đòi tiền chuộc. Máy chủ 198.51.100.70 kết nối ra ngoài tới c2.locker-demo.example. Bệnh viện đã ngắt kết nối Internet, chuyển sang ghi chép giấy.",
 			Type:        incident.TypeRansomware, Severity: incident.SeverityCritical, TLP: policy.TLPAmber,
 			DetectedAt: now.Add(-10 * time.Hour), ExceedsCapacity: true, DetectedBy: incident.DetectOther, DetectedByText: "Nhân viên phát hiện màn hình đòi tiền chuộc",
 			Contact: incident.Contact{Name: "Hồ Thị Lan", Title: "Trưởng phòng Công nghệ thông tin", Phone: "0238 3844 112"},
-			System:  incident.System{Name: "Hệ thống thông tin bệnh viện (HIS, PACS)", Level: 3, OS: "Windows Server 2019", PublicIPs: []string{"203.0.113.10"}},
+			System:  incident.System{Name: "Hệ thống thông tin bệnh viện (HIS, PACS)", Level: 3, OS: "Windows Server 2019", PublicIPs: []string{"198.51.100.70"}},
 		}, path: []incident.Status{incident.StatusVerified, incident.StatusContainment},
 			serious: "Hệ thống cấp độ 3 phục vụ khám chữa bệnh bị gián đoạn, bệnh viện không tự xử lý được; đề nghị nâng lên sự cố nghiêm trọng."},
 		{by: coord, org: "HPG-CVDV", in: incident.Input{
 			Title:       "Tấn công từ chối dịch vụ vào cổng thông tin điện tử cảng vụ",
-			Description: "Lưu lượng UDP tới 198.51.100.20 tăng đột biến lên 40 Gbps từ nhiều nguồn, cổng khai báo tàu thuyền không truy cập được.",
+			Description: "Lưu lượng UDP tới 198.51.100.100 tăng đột biến lên 40 Gbps từ nhiều nguồn, cổng khai báo tàu thuyền không truy cập được.",
 			Type:        incident.TypeDDoS, Severity: incident.SeverityHigh, TLP: policy.TLPGreen,
 			DetectedAt: now.Add(-30 * time.Hour), DetectedBy: incident.DetectIDS,
 			Contact: incident.Contact{Name: "Vũ Minh Tuấn", Title: "Phụ trách an toàn thông tin", Phone: "0225 3842 700"},
-			System:  incident.System{Name: "Cổng khai báo điện tử của Cảng vụ", Level: 3, PublicIPs: []string{"198.51.100.20"}},
+			System:  incident.System{Name: "Cổng khai báo điện tử của Cảng vụ", Level: 3, PublicIPs: []string{"198.51.100.100"}},
 		}, path: []incident.Status{incident.StatusVerified, incident.StatusContainment}},
 		{by: coord, org: "NH-KIMLONG", in: incident.Input{
 			Title:       "Chiến dịch lừa đảo giả mạo trang đăng nhập ngân hàng điện tử",
