@@ -1,11 +1,8 @@
 package web
 
 import (
-	"bytes"
-	"encoding/csv"
 	"net/http"
 
-	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
 )
@@ -40,47 +37,12 @@ func (s *Server) incidentExportRows(r *http.Request) ([][]string, error) {
 	return out, nil
 }
 
-func (s *Server) incidentExportName(ext string) string {
-	return "certnet-incidents-" + s.Now().In(i18n.Zone).Format("20060102-1504") + "." + ext
-}
-
-// handleIncidentExportCSV writes the list as CSV, UTF-8 with a byte order
-// mark so that Excel shows Vietnamese.
+// handleIncidentExportCSV writes the list as CSV.
 func (s *Server) handleIncidentExportCSV(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.incidentExportRows(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	cw := csv.NewWriter(&buf)
-	cw.UseCRLF = true
-	for _, row := range rows {
-		for i := range row {
-			row[i] = csvSafe(row[i])
-		}
-		cw.Write(row)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		s.renderError(w, r, errs.Internal("web: export incidents csv", err), "")
-		return
-	}
-	s.sendFile(w, "text/csv; charset=utf-8", s.incidentExportName("csv"), buf.Bytes())
+	s.exportTable(w, r, "csv", "certnet-incidents", "incidents.title", s.incidentExportRows)
 }
 
 // handleIncidentExportXLSX writes the list as an Excel workbook.
 func (s *Server) handleIncidentExportXLSX(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.incidentExportRows(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	b, err := xlsxOf(t(whoFrom(r).Lang, "incidents.title"), rows)
-	if err != nil {
-		s.renderError(w, r, errs.Internal("web: export incidents xlsx", err), "")
-		return
-	}
-	s.sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", s.incidentExportName("xlsx"), b)
+	s.exportTable(w, r, "xlsx", "certnet-incidents", "incidents.title", s.incidentExportRows)
 }

@@ -62,23 +62,42 @@ func (s *Server) exportRows(r *http.Request) ([][]string, error) {
 	return out, nil
 }
 
-func (s *Server) exportName(ext string) string {
-	return "certnet-orgs-" + s.Now().In(i18n.Zone).Format("20060102-1504") + "." + ext
+// handleOrgExportCSV writes the directory as CSV.
+func (s *Server) handleOrgExportCSV(w http.ResponseWriter, r *http.Request) {
+	s.exportTable(w, r, "csv", "certnet-orgs", "orgs.sheet", s.exportRows)
 }
 
-// handleOrgExportCSV writes the directory as CSV, UTF-8 with a byte order
-// mark so that Excel shows Vietnamese.
-func (s *Server) handleOrgExportCSV(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.exportRows(r)
+// handleOrgExportXLSX writes the directory as an Excel workbook.
+func (s *Server) handleOrgExportXLSX(w http.ResponseWriter, r *http.Request) {
+	s.exportTable(w, r, "xlsx", "certnet-orgs", "orgs.sheet", s.exportRows)
+}
+
+// exportTable answers a list as a file: CSV (UTF-8 with a byte order mark so
+// that Excel shows Vietnamese, cells made safe from formula injection) or
+// an XLSX workbook whose sheet is named by sheetKey. rows builds the table,
+// header first, in the user's language.
+func (s *Server) exportTable(w http.ResponseWriter, r *http.Request, format, base, sheetKey string,
+	rows func(*http.Request) ([][]string, error)) {
+	table, err := rows(r)
 	if err != nil {
 		s.renderError(w, r, err, "")
+		return
+	}
+	name := base + "-" + s.Now().In(i18n.Zone).Format("20060102-1504") + "." + format
+	if format == "xlsx" {
+		b, err := xlsxOf(t(whoFrom(r).Lang, sheetKey), table)
+		if err != nil {
+			s.renderError(w, r, errs.Internal("web: export xlsx", err), "")
+			return
+		}
+		s.sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, b)
 		return
 	}
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	cw := csv.NewWriter(&buf)
 	cw.UseCRLF = true
-	for _, row := range rows {
+	for _, row := range table {
 		for i := range row {
 			row[i] = csvSafe(row[i])
 		}
@@ -89,22 +108,7 @@ func (s *Server) handleOrgExportCSV(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, errs.Internal("web: export csv", err), "")
 		return
 	}
-	s.sendFile(w, "text/csv; charset=utf-8", s.exportName("csv"), buf.Bytes())
-}
-
-// handleOrgExportXLSX writes the directory as an Excel workbook.
-func (s *Server) handleOrgExportXLSX(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.exportRows(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	b, err := xlsxOf(t(whoFrom(r).Lang, "orgs.sheet"), rows)
-	if err != nil {
-		s.renderError(w, r, errs.Internal("web: export xlsx", err), "")
-		return
-	}
-	s.sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", s.exportName("xlsx"), b)
+	s.sendFile(w, "text/csv; charset=utf-8", name, buf.Bytes())
 }
 
 // xlsxOf builds a one-sheet workbook; the first row is a bold, frozen
