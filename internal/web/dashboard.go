@@ -17,6 +17,8 @@ type need struct {
 	Href string
 	Due  time.Time
 	Late bool
+	// Left is the time until Due (negative once it has passed).
+	Left time.Duration
 }
 
 type dashboardView struct {
@@ -118,6 +120,11 @@ func (s *Server) needs(r *http.Request, wh *who) []need {
 			}
 		}
 		out = append(inc, out...)
+	}
+	for i := range out {
+		if !out[i].Due.IsZero() {
+			out[i].Left = out[i].Due.Sub(now)
+		}
 	}
 	return out
 }

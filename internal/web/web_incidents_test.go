@@ -108,7 +108,11 @@ func TestWebIncidents(t *testing.T) {
 	}
 
 	// What needs me now: the report waiting for its acknowledgement.
-	orgWant(t, "home", cb.get("/").Body, ref)
+	home := cb.get("/").Body
+	orgWant(t, "home", home, ref)
+	if !strings.Contains(home, "còn ") && !strings.Contains(home, "quá hạn ") {
+		t.Error("home: the deadline should say how long is left")
+	}
 
 	// The member reports progress, the coordinator acknowledges it,
 	// classifies the incident and comments.
