@@ -5,7 +5,6 @@
 package api
 
 import (
-	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -62,13 +61,6 @@ func (s *Server) Handler() http.Handler {
 // OpenAPI returns the embedded OpenAPI document.
 func OpenAPI() []byte { return openAPI }
 
-type actorKey struct{}
-
-func actorFrom(ctx context.Context) policy.Actor {
-	a, _ := ctx.Value(actorKey{}).(policy.Actor)
-	return a
-}
-
 // handler is an API handler that returns its result or an error.
 type handler func(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error)
 
@@ -91,8 +83,6 @@ func (s *Server) authed(h handler) http.HandlerFunc {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
 		}
-		ctx := context.WithValue(r.Context(), actorKey{}, a)
-		r = r.WithContext(ctx)
 		out, status, err := h(w, r, a)
 		if err != nil {
 			s.writeError(w, r, err)

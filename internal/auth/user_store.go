@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
@@ -204,11 +203,3 @@ func viewOf(u User) userView {
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
-
-// nullTime is nil for the zero time, so it is stored as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}

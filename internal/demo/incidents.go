@@ -63,13 +63,12 @@ func SeedIncidents(ctx context.Context, db *store.DB, orgs *org.Service, users *
 	}
 	day := 24 * time.Hour
 	type story struct {
-		by       policy.Actor
-		org      string // reporting and affected organisation (code)
-		in       incident.Input
-		path     []incident.Status
-		classify *incident.ClassifyInput
-		serious  string
-		closure  bool
+		by      policy.Actor
+		org     string // reporting and affected organisation (code)
+		in      incident.Input
+		path    []incident.Status
+		serious string
+		closure bool
 	}
 	stories := []story{
 		{by: reporter, org: "NAN-BVSL", in: incident.Input{

@@ -159,11 +159,11 @@ func (b *orgBrowser) login(username string) {
 // orgNet is a small network: the national coordinator with an
 // administrator, two provincial units and an ISP.
 type orgNet struct {
-	e                    *apptest.Env
-	nat, hanoi, danang   org.Org
-	isp                  org.Org
-	adminName, viewerHN  string
-	hanoiAdmin, ispAdmin string
+	e                   *apptest.Env
+	nat, hanoi, danang  org.Org
+	isp                 org.Org
+	adminName, viewerHN string
+	hanoiAdmin          string
 }
 
 func newOrgNet(t *testing.T) *orgNet {
