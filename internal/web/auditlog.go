@@ -192,8 +192,9 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 		entries = entries[:auditPerPage]
 		v.OlderURL = withQuery("/audit", f.query(entries[len(entries)-1].Seq))
 	}
+	names := s.orgNamer(r)
 	for _, e := range entries {
-		v.Rows = append(v.Rows, auditRow{Entry: e, OrgName: s.orgLabel(r, e.OrgID),
+		v.Rows = append(v.Rows, auditRow{Entry: e, OrgName: names.label(e.OrgID),
 			Before: prettyJSON(e.Before), After: prettyJSON(e.After), EntityHref: auditEntityHref(e)})
 	}
 	s.render(w, r, http.StatusOK, tplAudit, v)
@@ -230,15 +231,10 @@ func (s *Server) handleAuditCSV(w http.ResponseWriter, r *http.Request) {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	cw.Write(auditCSVColumns)
-	names := map[int64]string{} // an export names few organisations many times
+	names := s.orgNamer(r) // an export names few organisations many times
 	for n := 0; ; {
 		for _, e := range entries {
-			name, ok := names[e.OrgID]
-			if !ok {
-				name = s.orgLabel(r, e.OrgID)
-				names[e.OrgID] = name
-			}
-			cw.Write(auditCSVRecord(e, name))
+			cw.Write(auditCSVRecord(e, names.label(e.OrgID)))
 		}
 		cw.Flush()
 		n += len(entries)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"html"
 	"html/template"
 	"net/http"
@@ -139,34 +138,6 @@ func incOptions[T ~string](b Base, all []T, key func(T) string, selected string)
 		out = append(out, option{Value: string(x), Label: b.T(key(x)), Selected: string(x) == selected})
 	}
 	return out
-}
-
-// orgNames names organisations as the actor may see them ("" when hidden).
-type orgNames struct {
-	s     *Server
-	ctx   context.Context
-	a     policy.Actor
-	cache map[int64]string
-}
-
-func (s *Server) orgNamer(r *http.Request) *orgNames {
-	return &orgNames{s: s, ctx: r.Context(), a: whoFrom(r).Actor, cache: map[int64]string{}}
-}
-
-func (n *orgNames) name(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	if v, ok := n.cache[id]; ok {
-		return v
-	}
-	o, err := n.s.Orgs.Get(n.ctx, n.a, id)
-	name := ""
-	if err == nil {
-		name = o.Name
-	}
-	n.cache[id] = name
-	return name
 }
 
 func (s *Server) handleIncidentList(w http.ResponseWriter, r *http.Request) {

@@ -61,19 +61,6 @@ func (s *Server) peopleOrgs(r *http.Request, act policy.Action) []peopleOrg {
 	return out
 }
 
-// orgLabel is an organisation's name for a label, "" when unknown and
-// "#id" when the actor may not read it (its TLP label hides its name too).
-func (s *Server) orgLabel(r *http.Request, id int64) string {
-	if id == 0 {
-		return ""
-	}
-	o, err := s.Orgs.Get(r.Context(), whoFrom(r).Actor, id)
-	if err != nil {
-		return "#" + itoa(id)
-	}
-	return o.Name
-}
-
 // showOnForm reports whether err belongs next to the form that caused it
 // (bad input, a clash, too many tries) rather than on an error page.
 func showOnForm(err error) bool {
@@ -173,8 +160,9 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, formStatus(err), tplUsers, v)
 		return
 	}
+	names := s.orgNamer(r)
 	for _, u := range users {
-		v.Users = append(v.Users, userRow{User: u, OrgName: s.orgLabel(r, u.OrgID)})
+		v.Users = append(v.Users, userRow{User: u, OrgName: names.label(u.OrgID)})
 	}
 	v.Total = total
 	v.Pages = max((total+usersPerPage-1)/usersPerPage, 1)

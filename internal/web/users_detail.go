@@ -99,7 +99,7 @@ func (s *Server) userView(r *http.Request, id int64) (userView, error) {
 	if err != nil {
 		return userView{}, err
 	}
-	v := userView{Base: s.base(r, ""), TLP: policy.TLPAmber, User: u, OrgName: s.orgLabel(r, u.OrgID),
+	v := userView{Base: s.base(r, ""), TLP: policy.TLPAmber, User: u, OrgName: s.orgNamer(r).label(u.OrgID),
 		Sessions: sessionRows(sessions, wh.Session.IDHash), Tokens: tokenRows(tokens, s.Now()),
 		Form: userFormOf(u), Roles: policy.Roles, Langs: peopleLangs, Self: u.ID == wh.User.ID}
 	v.Title = u.Username
