@@ -1,15 +1,17 @@
 // Package api is certnet's JSON REST API under /api/v1: token-authenticated,
 // errors as {"error":{"code","message","fields"}} in the caller's language,
 // unknown fields and oversize bodies refused. routes.go lists every route and
-// openapi.json documents them; a test keeps the two in step.
+// openapi/*.json document them (merged into one document at start-up); a
+// test keeps the two in step.
 package api
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -28,8 +30,13 @@ import (
 	"certnet/internal/policy"
 )
 
-//go:embed openapi.json
-var openAPI []byte
+//go:embed openapi/*.json
+var openAPIFiles embed.FS
+
+// openAPI is the document served at /api/v1/openapi.json: the base
+// (00-base.json) with each area's fragment merged in — its tags, paths and
+// component schemas. A path or schema defined twice panics at start-up.
+var openAPI = mergeOpenAPI(openAPIFiles)
 
 // Server is the REST API.
 type Server struct {
@@ -299,4 +306,62 @@ type List[T any] struct {
 	Total  int `json:"total"`
 	Limit  int `json:"limit"`
 	Offset int `json:"offset"`
+}
+
+func mergeOpenAPI(fsys fs.FS) []byte {
+	names, err := fs.Glob(fsys, "openapi/*.json")
+	if err != nil || len(names) == 0 || names[0] != "openapi/00-base.json" {
+		panic("api: openapi/00-base.json missing")
+	}
+	var base map[string]any
+	for i, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			panic("api: " + err.Error())
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			panic("api: " + name + ": " + err.Error())
+		}
+		if i == 0 {
+			base = doc
+			continue
+		}
+		if tags, ok := doc["tags"].([]any); ok {
+			base["tags"] = append(base["tags"].([]any), tags...)
+		}
+		mergeInto(base, "paths", doc["paths"], name)
+		if comp, ok := doc["components"].(map[string]any); ok {
+			bc := base["components"].(map[string]any)
+			for sect, v := range comp {
+				if bc[sect] == nil {
+					bc[sect] = map[string]any{}
+				}
+				mergeInto(bc, sect, v, name)
+			}
+		}
+	}
+	out, err := json.MarshalIndent(base, "", "  ")
+	if err != nil {
+		panic("api: " + err.Error())
+	}
+	return out
+}
+
+func mergeInto(dst map[string]any, key string, src any, file string) {
+	m, ok := src.(map[string]any)
+	if !ok {
+		return
+	}
+	d, _ := dst[key].(map[string]any)
+	if d == nil {
+		d = map[string]any{}
+		dst[key] = d
+	}
+	for k, v := range m {
+		if _, dup := d[k]; dup {
+			panic("api: " + file + ": " + key + " " + k + " defined twice")
+		}
+		d[k] = v
+	}
 }

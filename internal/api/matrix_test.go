@@ -121,6 +121,17 @@ func itemIDs(t *testing.T, r reply) map[int64]bool {
 
 // matrixRoutes is the table route → (action, resource) the matrix checks
 // against. Every route of api.Routes must have an entry.
+// addMatrixRoutes adds an area's entries to the matrix; call it from an
+// init function in the area's test file.
+func addMatrixRoutes(m map[string]mRoute) {
+	for k, v := range m {
+		if _, dup := matrixRoutes[k]; dup {
+			panic("api matrix: route entry added twice: " + k)
+		}
+		matrixRoutes[k] = v
+	}
+}
+
 var matrixRoutes = map[string]mRoute{
 	"GET /api/v1/openapi.json": {
 		req:    static("/api/v1/openapi.json", ""),

@@ -55,6 +55,18 @@ var Routes = []Route{
 	{"POST", "/api/v1/incidents/{ref}/observables"},
 }
 
+// extraHandlers are the handlers of the areas that register their routes
+// from their own files (see register).
+var extraHandlers []func(s *Server) map[string]http.HandlerFunc
+
+// register adds an area's routes and handlers; call it from an init
+// function in the area's file, with the area's OpenAPI fragment in
+// openapi/. A route listed twice panics at start-up (and in every test).
+func register(routes []Route, handlers func(s *Server) map[string]http.HandlerFunc) {
+	Routes = append(Routes, routes...)
+	extraHandlers = append(extraHandlers, handlers)
+}
+
 func (s *Server) routes(mux *http.ServeMux) {
 	h := map[string]http.HandlerFunc{
 		"GET /api/v1/openapi.json":                      s.handleOpenAPI,
@@ -100,6 +112,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 		"POST /api/v1/incidents/{ref}/reports/{id}/ack": s.authed(s.ackReport),
 		"GET /api/v1/incidents/{ref}/observables":       s.authed(s.listObservables),
 		"POST /api/v1/incidents/{ref}/observables":      s.authed(s.addObservable),
+	}
+	for _, more := range extraHandlers {
+		for k, fn := range more(s) {
+			if _, dup := h[k]; dup {
+				panic("api: handler registered twice: " + k)
+			}
+			h[k] = fn
+		}
 	}
 	for _, rt := range Routes {
 		fn, ok := h[rt.Method+" "+rt.Pattern]

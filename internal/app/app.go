@@ -19,6 +19,7 @@ import (
 	"certnet/internal/auth"
 	"certnet/internal/config"
 	"certnet/internal/incident"
+	"certnet/internal/jobs"
 	"certnet/internal/obs"
 	"certnet/internal/org"
 	"certnet/internal/store"
@@ -69,8 +70,11 @@ type App struct {
 	Audit *audit.Service
 	// Incidents is the incident service (issue 3's first slice).
 	Incidents *incident.Service
-	Metrics   *obs.Metrics
-	Now       func() time.Time
+	// Jobs runs the background jobs (escalations, reminders, the
+	// notification dispatcher); started by Serve.
+	Jobs    *jobs.Runner
+	Metrics *obs.Metrics
+	Now     func() time.Time
 }
 
 // NewLogger builds the process logger from the config.
@@ -105,6 +109,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Auth.IdleTimeout = cfg.IdleTimeout
 	a.Audit = &audit.Service{DB: db, OrgLabel: a.Orgs.Label}
 	a.Incidents = incident.NewService(db, a.Orgs, now, log.With("component", "incident"))
+	a.Jobs = jobs.New(db, now, log.With("component", "jobs"))
 	return a
 }
 
@@ -189,6 +194,7 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 		ready(url)
 	}
 	go a.housekeeping(ctx)
+	go a.Jobs.Run(ctx)
 	select {
 	case err := <-errc:
 		return err

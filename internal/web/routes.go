@@ -5,8 +5,21 @@ import (
 	"net/http"
 )
 
-// routes lists every route of the web UI.
+// areaRoutes are the routes of the areas that register them from their own
+// routes_<area>.go file (see addRoutes).
+var areaRoutes []func(s *Server, mux *http.ServeMux)
+
+// addRoutes adds an area's routes; call it from an init function in
+// routes_<area>.go, where each route is a mux.Handle("METHOD /path", …)
+// line (the authorization matrix reads them from there).
+func addRoutes(f func(s *Server, mux *http.ServeMux)) { areaRoutes = append(areaRoutes, f) }
+
+// routes lists every route of the web UI (with routes_*.go).
 func (s *Server) routes(mux *http.ServeMux) {
+	for _, f := range areaRoutes {
+		f(s, mux)
+	}
+
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -767,16 +768,34 @@ var knownBugs = map[string]wmKnownBug{}
 
 var wmRouteRe = regexp.MustCompile(`mux\.Handle\("([A-Z]+ /[^"]*)"`)
 
-// wmRouteKeys reads the routes from routes.go, in their order.
+// addWMRoutes adds an area's entries to the matrix; call it from an init
+// function in the area's test file.
+func addWMRoutes(m map[string]wmRoute) {
+	for k, v := range m {
+		if _, dup := wmRoutes[k]; dup {
+			panic("web matrix: route entry added twice: " + k)
+		}
+		wmRoutes[k] = v
+	}
+}
+
+// wmRouteKeys reads the routes from routes.go and every area's
+// routes_*.go, in their order.
 func wmRouteKeys(t *testing.T) []string {
 	t.Helper()
-	src, err := os.ReadFile("routes.go")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("routes*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no routes*.go: %v", err)
 	}
 	var keys []string
-	for _, m := range wmRouteRe.FindAllStringSubmatch(string(src), -1) {
-		keys = append(keys, m[1])
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range wmRouteRe.FindAllStringSubmatch(string(src), -1) {
+			keys = append(keys, m[1])
+		}
 	}
 	if len(keys) < 40 {
 		t.Fatalf("only %d routes read from routes.go: is the pattern still right?", len(keys))
