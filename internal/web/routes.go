@@ -10,8 +10,8 @@ import (
 var areaRoutes []func(s *Server, mux *http.ServeMux)
 
 // addRoutes adds an area's routes; call it from an init function in
-// routes_<area>.go, where each route is a mux.Handle("METHOD /path", …)
-// line (the authorization matrix reads them from there).
+// routes_<area>.go, where each route is one mux.Handle call with its
+// "METHOD /path" pattern written out (the authorization matrix reads them).
 func addRoutes(f func(s *Server, mux *http.ServeMux)) { areaRoutes = append(areaRoutes, f) }
 
 // routes lists every route of the web UI (with routes_*.go).
