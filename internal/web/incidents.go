@@ -343,6 +343,8 @@ type incView struct {
 	Severities  []option
 	Kinds       []incident.ReportKind
 	Res         policy.Resource
+	// Sections are the areas' parts of the page (incident_sections.go).
+	Sections []incSection
 }
 
 // May reports whether the user may do act on the incident (to show or hide
@@ -423,6 +425,10 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, status int
 	v.Kinds = []incident.ReportKind{incident.ReportProgress, incident.ReportSupport, incident.ReportClosure}
 	if formErr != nil {
 		v.formErrors(formErr)
+	}
+	if v.Sections, err = s.incidentSections(r, &v); err != nil {
+		s.renderError(w, r, err, "")
+		return
 	}
 	s.render(w, r, status, tplIncident, v)
 }
