@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"time"
 
@@ -80,6 +81,14 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 // needs lists what the user's own organisation owes the network, most
 // urgent first: a contact point, its yearly renewal, the member profile, a
 // second factor.
+// needFns are the areas' contributions to "what needs me now" (orders to
+// acknowledge, tasks due, systems to assess, …), registered from the
+// areas' own files with addNeeds. Late and due items sort first.
+var needFns []func(s *Server, r *http.Request, wh *who) []need
+
+// addNeeds registers an area's contribution; call it from an init function.
+func addNeeds(fn func(s *Server, r *http.Request, wh *who) []need) { needFns = append(needFns, fn) }
+
 func (s *Server) needs(r *http.Request, wh *who) []need {
 	ctx := r.Context()
 	now := s.Now()
@@ -121,6 +130,27 @@ func (s *Server) needs(r *http.Request, wh *who) []need {
 		}
 		out = append(inc, out...)
 	}
+	var area []need
+	for _, fn := range needFns {
+		area = append(area, fn(s, r, wh)...)
+	}
+	// The areas' deadlines: late first, then by due time; undated last.
+	slices.SortStableFunc(area, func(a, b need) int {
+		switch {
+		case a.Late != b.Late:
+			if a.Late {
+				return -1
+			}
+			return 1
+		case a.Due.IsZero() != b.Due.IsZero():
+			if a.Due.IsZero() {
+				return 1
+			}
+			return -1
+		}
+		return a.Due.Compare(b.Due)
+	})
+	out = append(area, out...)
 	for i := range out {
 		if !out[i].Due.IsZero() {
 			out[i].Left = out[i].Due.Sub(now)
