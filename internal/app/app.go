@@ -20,6 +20,7 @@ import (
 	"certnet/internal/config"
 	"certnet/internal/incident"
 	"certnet/internal/jobs"
+	"certnet/internal/notify"
 	"certnet/internal/obs"
 	"certnet/internal/org"
 	"certnet/internal/store"
@@ -72,7 +73,10 @@ type App struct {
 	Incidents *incident.Service
 	// Jobs runs the background jobs (escalations, reminders, the
 	// notification dispatcher); started by Serve.
-	Jobs    *jobs.Runner
+	Jobs *jobs.Runner
+	// Notify is the notification service (outbox dispatcher, sender,
+	// inbox, preferences, webhooks).
+	Notify  *notify.Service
 	Metrics *obs.Metrics
 	Now     func() time.Time
 }
@@ -110,6 +114,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Audit = &audit.Service{DB: db, OrgLabel: a.Orgs.Label}
 	a.Incidents = incident.NewService(db, a.Orgs, now, log.With("component", "incident"))
 	a.Jobs = jobs.New(db, now, log.With("component", "jobs"))
+	a.Notify = newNotify(cfg, db, a.Orgs, now, log.With("component", "notify"), a.Jobs)
 	return a
 }
 

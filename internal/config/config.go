@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"os"
 	"strings"
 	"time"
@@ -33,6 +34,13 @@ type Config struct {
 	SessionTTL   time.Duration // absolute session lifetime
 	IdleTimeout  time.Duration // session idle timeout
 	ShutdownWait time.Duration // grace period on SIGTERM
+	// E-mail notifications (internal/notify): no e-mail is sent when
+	// SMTPAddr is empty.
+	SMTPAddr     string // host:port of the SMTP server
+	SMTPFrom     string // sender address, e.g. "certnet <certnet@vncert.vn>"
+	SMTPUser     string // optional AUTH PLAIN user…
+	SMTPPassword string // …and password (CERTNET_SMTP_PASSWORD_FILE)
+	SMTPStartTLS string // required, optional or none
 }
 
 // Default returns the defaults.
@@ -46,6 +54,7 @@ func Default() Config {
 		SessionTTL:   12 * time.Hour,
 		IdleTimeout:  2 * time.Hour,
 		ShutdownWait: 15 * time.Second,
+		SMTPStartTLS: "required",
 	}
 }
 
@@ -78,6 +87,11 @@ func (c *Config) Flags(fs *flag.FlagSet, which Which) func() error {
 		fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "absolute lifetime of a login session (env CERTNET_SESSION_TTL)")
 		fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a session ends after this long without use (env CERTNET_IDLE_TIMEOUT)")
 		fs.DurationVar(&c.ShutdownWait, "shutdown-wait", c.ShutdownWait, "grace period for open requests on SIGTERM (env CERTNET_SHUTDOWN_WAIT)")
+		fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP server host:port for e-mail notifications; empty sends no e-mail (env CERTNET_SMTP_ADDR)")
+		fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of e-mail notifications (env CERTNET_SMTP_FROM)")
+		fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "optional SMTP user (env CERTNET_SMTP_USER; CERTNET_SMTP_USER_FILE)")
+		fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "SMTP password (env CERTNET_SMTP_PASSWORD; CERTNET_SMTP_PASSWORD_FILE)")
+		fs.StringVar(&c.SMTPStartTLS, "smtp-starttls", c.SMTPStartTLS, "STARTTLS to the SMTP server: required, optional or none (env CERTNET_SMTP_STARTTLS)")
 	}
 	return func() error {
 		return c.apply(fs, file, os.LookupEnv)
@@ -232,6 +246,22 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBody < 1024 {
 		errs = append(errs, errors.New("config: --max-body must be at least 1024 bytes"))
+	}
+	switch c.SMTPStartTLS {
+	case "", "required", "optional", "none":
+	default:
+		errs = append(errs, fmt.Errorf("config: --smtp-starttls %q: want required, optional or none", c.SMTPStartTLS))
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("config: --smtp-addr %q: %w", c.SMTPAddr, err))
+		}
+		if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address == "" {
+			errs = append(errs, fmt.Errorf("config: --smtp-from %q: want an e-mail address when --smtp-addr is set", c.SMTPFrom))
+		}
+	}
+	if (c.SMTPUser == "") != (c.SMTPPassword == "") {
+		errs = append(errs, errors.New("config: --smtp-user and --smtp-password go together"))
 	}
 	if c.SessionTTL < time.Minute || c.IdleTimeout < time.Minute {
 		errs = append(errs, errors.New("config: --session-ttl and --idle-timeout must be at least 1m"))

@@ -1,0 +1,231 @@
+// Package notifytest gives tests a real SMTP server that collects the mail
+// certnet sends, and a webhook receiver that checks signatures.
+package notifytest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"certnet/internal/notify"
+)
+
+// Mail is one message the SMTP server received.
+type Mail struct {
+	From      string // envelope sender
+	To        []string
+	Subject   string // decoded (RFC 2047)
+	Body      string // decoded text
+	MessageID string
+	Header    mail.Header
+	Raw       []byte
+}
+
+// SMTPServer is a real SMTP server (github.com/emersion/go-smtp) on
+// 127.0.0.1 that keeps what it receives.
+type SMTPServer struct {
+	Addr string
+	srv  *smtp.Server
+
+	mu    sync.Mutex
+	mails []Mail
+	cond  *sync.Cond
+	// Fail, when set, answers every RCPT with a temporary failure.
+	fail bool
+}
+
+// StartSMTP starts the server; it stops when the test ends.
+func StartSMTP(t testing.TB) *SMTPServer {
+	t.Helper()
+	s := &SMTPServer{}
+	s.cond = sync.NewCond(&s.mu)
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	s.srv.Domain = "localhost"
+	s.srv.ReadTimeout = 10 * time.Second
+	s.srv.WriteTimeout = 10 * time.Second
+	s.srv.MaxMessageBytes = 1 << 20
+	s.srv.AllowInsecureAuth = true
+	s.srv.ErrorLog = nopLog{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Addr = ln.Addr().String()
+	go s.srv.Serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+type nopLog struct{}
+
+func (nopLog) Printf(string, ...any) {}
+func (nopLog) Println(...any)        {}
+
+// Mailer returns a client for this server (no STARTTLS: the test server
+// has no certificate).
+func (s *SMTPServer) Mailer() *notify.SMTP {
+	return &notify.SMTP{Addr: s.Addr, StartTLS: notify.StartTLSNone, Timeout: 10 * time.Second}
+}
+
+// SetFail makes the server refuse (450) every recipient, or stop refusing.
+func (s *SMTPServer) SetFail(fail bool) {
+	s.mu.Lock()
+	s.fail = fail
+	s.mu.Unlock()
+}
+
+// Mails returns what arrived so far.
+func (s *SMTPServer) Mails() []Mail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Mail(nil), s.mails...)
+}
+
+// Wait waits until n messages arrived (or timeout) and returns them.
+func (s *SMTPServer) Wait(n int, timeout time.Duration) ([]Mail, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		m := s.Mails()
+		if len(m) >= n {
+			return m, nil
+		}
+		if time.Now().After(deadline) {
+			return m, fmt.Errorf("notifytest: %d of %d messages after %s", len(m), n, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type session struct {
+	s    *SMTPServer
+	from string
+	to   []string
+}
+
+func (x *session) Reset()        { x.from, x.to = "", nil }
+func (x *session) Logout() error { return nil }
+func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.from = from
+	return nil
+}
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	fail := x.s.fail
+	x.s.mu.Unlock()
+	if fail {
+		return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "mailbox busy, try later"}
+	}
+	x.to = append(x.to, to)
+	return nil
+}
+
+func (x *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	m := Mail{From: x.from, To: append([]string(nil), x.to...), Raw: raw}
+	if msg, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
+		m.Header = msg.Header
+		dec := new(mime.WordDecoder)
+		if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
+			m.Subject = subj
+		}
+		m.MessageID = msg.Header.Get("Message-ID")
+		var body io.Reader = msg.Body
+		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			body = quotedprintable.NewReader(msg.Body)
+		}
+		b, _ := io.ReadAll(body)
+		m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
+	}
+	x.s.mu.Lock()
+	x.s.mails = append(x.s.mails, m)
+	x.s.mu.Unlock()
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+
+// Call is one webhook call the receiver took.
+type Call struct {
+	Delivery  string
+	Event     string
+	Timestamp string
+	Signature string
+	Valid     bool // the signature verified under the receiver's secret
+	Body      []byte
+	Payload   notify.Payload
+	Status    int // what the receiver answered
+}
+
+// Receiver is an HTTP endpoint for webhooks that verifies signatures.
+type Receiver struct {
+	URL string
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	secret string
+	calls  []Call
+	// answers: the status of each next call (then 204).
+	answers []int
+}
+
+// StartReceiver starts a receiver; set its secret with SetSecret once the
+// endpoint is created.
+func StartReceiver(t testing.TB) *Receiver {
+	r := &Receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	r.URL = r.srv.URL + "/hook"
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// SetSecret sets the secret signatures are checked with.
+func (r *Receiver) SetSecret(s string) { r.mu.Lock(); r.secret = s; r.mu.Unlock() }
+
+// Answer queues statuses for the next calls (e.g. 500 then 500).
+func (r *Receiver) Answer(statuses ...int) {
+	r.mu.Lock()
+	r.answers = append(r.answers, statuses...)
+	r.mu.Unlock()
+}
+
+// Calls returns the calls so far.
+func (r *Receiver) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Call(nil), r.calls...)
+}
+
+func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	c := Call{Delivery: req.Header.Get("X-Certnet-Delivery"), Event: req.Header.Get("X-Certnet-Event"),
+		Timestamp: req.Header.Get("X-Certnet-Timestamp"), Signature: req.Header.Get("X-Certnet-Signature"), Body: body}
+	json.Unmarshal(body, &c.Payload)
+	r.mu.Lock()
+	c.Valid = r.secret != "" && notify.Verify(r.secret, c.Timestamp, body, c.Signature)
+	c.Status = http.StatusNoContent
+	if len(r.answers) > 0 {
+		c.Status, r.answers = r.answers[0], r.answers[1:]
+	}
+	if !c.Valid && c.Status < 300 {
+		c.Status = http.StatusUnauthorized
+	}
+	r.calls = append(r.calls, c)
+	r.mu.Unlock()
+	w.WriteHeader(c.Status)
+}
