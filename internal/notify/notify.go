@@ -1,11 +1,43 @@
 // Package notify is certnet's transactional outbox. A feature that has
 // something to tell people calls Enqueue with the transaction that makes the
 // change, so the notification exists exactly when the change does: a crash
-// before the commit loses both, a crash after it loses neither. The
-// dispatcher (a background job) later fans each notification out to the
-// recipients' in-app inboxes, e-mails and the organisations' webhooks,
-// according to each person's preferences, and marks it fanned; deliveries
-// carry a stable id so that a retried delivery is recognisable as the same.
+// before the commit loses both, a crash after it loses neither. A second
+// Enqueue with the same Key is dropped.
+//
+// Two background jobs (internal/jobs, one node at a time each) carry it on:
+//
+//   - notify.fanout takes the notifications not yet fanned out, oldest
+//     first, and for each one, in ONE transaction: marks it fanned (a
+//     conditional UPDATE, so a second dispatcher finds nothing to do),
+//     resolves the recipients (the active people of Orgs holding one of
+//     Roles, plus Users; each must be allowed by the TLP label to see the
+//     content: RED reaches the named Users only, and naming a person shares
+//     AMBER content with their organisation), writes their inbox entries
+//     and the deliveries: an e-mail per recipient with an address whose
+//     preference for the kind is on, a call per active webhook of the
+//     organisations in Orgs subscribed to the kind. Exercises and RED
+//     content never leave certnet through webhooks; exercises not by
+//     e-mail either. Either all of this is committed or none of it.
+//   - notify.deliver claims due deliveries (claimed_until, claimed_by: a
+//     conditional UPDATE that only succeeds on a free or expired claim),
+//     sends them, and records the outcome under its claim: sent, or failed
+//     with attempts+1 and the next attempt after 1, 2, 4 … minutes (capped
+//     at an hour), dead after MaxAttempts (shown on /admin/outbox).
+//
+// Exactly once, with one window. Everything up to the send is
+// transactional, and a claimed delivery is sent by its claimer only. The
+// one gap is between the send and the commit of "sent": if the process
+// dies (or the database is unreachable) after the SMTP server accepted the
+// DATA or the webhook answered 2xx, and before the UPDATE that records it
+// commits, the row is still pending with a claim that expires after Claim
+// (5 minutes); another run then sends it again. That resend carries the
+// same delivery id — the e-mail's Message-ID <certnet.delivery.{id}@{host}>
+// and the webhook's X-Certnet-Delivery header — so receivers can recognise
+// and drop it. A crash before the send (after the claim) sends it once,
+// when the claim expires. Nothing else can send a delivery twice.
+//
+// E-mails and webhook calls of content above TLP:GREEN carry the subject and
+// the link only, never the body.
 package notify
 
 import (
