@@ -124,7 +124,7 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler is the whole HTTP surface: operations endpoints, the REST API and
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
 func (a *App) Handler() (http.Handler, error) {
-	ui, err := web.New(web.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Log: a.Log.With("component", "web"),
+	ui, err := web.New(web.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
 		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err

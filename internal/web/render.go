@@ -105,6 +105,9 @@ type Base struct {
 	// already translated; FormError the message above the form.
 	Errors    map[string]string
 	FormError string
+	// Unread counts the signed-in user's unread notifications (the badge
+	// in the header).
+	Unread int
 }
 
 // T translates key into the page's language.
@@ -150,6 +153,7 @@ func (s *Server) base(r *http.Request, titleKey string) Base {
 		}
 		b.UserID = wh.User.ID
 		b.OrgID = wh.User.OrgID
+		b.Unread = s.unread(r, wh.Actor)
 		if name, err := s.Orgs.Name(r.Context(), wh.User.OrgID); err == nil {
 			b.OrgName = name
 		}

@@ -13,6 +13,8 @@ import (
 	"certnet/internal/auth"
 	"certnet/internal/config"
 	"certnet/internal/incident"
+	"certnet/internal/jobs"
+	"certnet/internal/notify"
 	"certnet/internal/org"
 )
 
@@ -29,6 +31,12 @@ type Server struct {
 	Cfg       config.Config
 	Now       func() time.Time
 	Version   string
+
+	// Notify is the notification service (inbox, preferences, webhooks,
+	// outbox); Jobs the background job runner (the outbox page shows its
+	// last runs). Either may be nil in tests of other pages.
+	Notify *notify.Service
+	Jobs   *jobs.Runner
 
 	pages map[string]*pageTemplate
 }
