@@ -25,6 +25,7 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
+	"certnet/internal/notify"
 	"certnet/internal/obs"
 	"certnet/internal/org"
 	"certnet/internal/policy"
@@ -47,6 +48,9 @@ type Server struct {
 	Log       *slog.Logger
 	MaxBody   int64
 	Now       func() time.Time
+
+	// Notify is the notification service (inbox, preferences, webhooks).
+	Notify *notify.Service
 }
 
 // Handler returns the API's routes.
