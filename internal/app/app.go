@@ -114,7 +114,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Audit = &audit.Service{DB: db, OrgLabel: a.Orgs.Label}
 	a.Incidents = incident.NewService(db, a.Orgs, now, log.With("component", "incident"))
 	a.Jobs = jobs.New(db, now, log.With("component", "jobs"))
-	a.Notify = newNotify(cfg, db, a.Orgs, now, log.With("component", "notify"), a.Jobs)
+	a.Notify = newNotify(cfg, db, a.Orgs, now, log.With("component", "notify"), a.Jobs, a.Metrics)
 	return a
 }
 
