@@ -658,3 +658,42 @@ func TestWebhookAdmin(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+// The SMTP client: STARTTLS and AUTH against a server that requires both;
+// STARTTLS required against a server without it is an error, optional
+// sends in the clear.
+func TestSMTPClient(t *testing.T) {
+	ctx := context.Background()
+	msg := []byte("From: a@vncert.vn\r\nTo: b@vncert.vn\r\nSubject: x\r\n\r\nhello\r\n")
+	secure := notifytest.StartSMTPTLS(t, "certnet", "mật-khẩu")
+	if err := secure.Mailer().Send(ctx, "a@vncert.vn", "b@vncert.vn", msg); err != nil {
+		t.Fatal(err)
+	}
+	if got := secure.Authed(); len(got) != 1 || got[0] != "certnet" {
+		t.Fatalf("authed %v", got)
+	}
+	bad := secure.Mailer()
+	bad.Password = "sai"
+	if err := bad.Send(ctx, "a@vncert.vn", "b@vncert.vn", msg); err == nil || !strings.Contains(err.Error(), "AUTH") {
+		t.Fatalf("wrong password: %v", err)
+	}
+	untrusted := secure.Mailer()
+	untrusted.TLS = nil // the system roots do not know the test certificate
+	if err := untrusted.Send(ctx, "a@vncert.vn", "b@vncert.vn", msg); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("untrusted certificate: %v", err)
+	}
+
+	plain := notifytest.StartSMTP(t)
+	m := plain.Mailer()
+	m.StartTLS = notify.StartTLSRequired
+	if err := m.Send(ctx, "a@vncert.vn", "b@vncert.vn", msg); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("required without STARTTLS: %v", err)
+	}
+	m.StartTLS = notify.StartTLSOptional
+	if err := m.Send(ctx, "a@vncert.vn", "b@vncert.vn", msg); err != nil {
+		t.Fatal(err)
+	}
+	if mails, err := plain.Wait(1, 5*time.Second); err != nil || mails[0].Body != "hello\n" {
+		t.Fatalf("%v %+v", err, mails)
+	}
+}

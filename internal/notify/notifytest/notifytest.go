@@ -4,9 +4,17 @@ package notifytest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -18,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"certnet/internal/notify"
@@ -45,6 +54,12 @@ type SMTPServer struct {
 	cond  *sync.Cond
 	// Fail, when set, answers every RCPT with a temporary failure.
 	fail bool
+	// user and password, when set, are required (AUTH PLAIN).
+	user, password string
+	// clientTLS trusts the server's certificate (StartSMTPTLS).
+	clientTLS *tls.Config
+	// Authed records the user of each authenticated session.
+	authed []string
 }
 
 // StartSMTP starts the server; it stops when the test ends.
@@ -74,9 +89,63 @@ type nopLog struct{}
 func (nopLog) Printf(string, ...any) {}
 func (nopLog) Println(...any)        {}
 
-// Mailer returns a client for this server (no STARTTLS: the test server
-// has no certificate).
+// StartSMTPTLS starts a server that offers STARTTLS with a self-signed
+// certificate for 127.0.0.1 and requires AUTH PLAIN with user and password.
+func StartSMTPTLS(t testing.TB, user, password string) *SMTPServer {
+	t.Helper()
+	cert, pool := selfSigned(t)
+	s := &SMTPServer{user: user, password: password}
+	s.cond = sync.NewCond(&s.mu)
+	s.clientTLS = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &authSession{session{s: s}}, nil }))
+	s.srv.Domain = "localhost"
+	s.srv.ReadTimeout = 10 * time.Second
+	s.srv.WriteTimeout = 10 * time.Second
+	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.srv.ErrorLog = nopLog{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Addr = ln.Addr().String()
+	go s.srv.Serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true,
+		BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// Authed lists the users that authenticated, one per session.
+func (s *SMTPServer) Authed() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authed...)
+}
+
+// Mailer returns a client for this server: STARTTLS required and AUTH for a
+// server of StartSMTPTLS, none for a plain one.
 func (s *SMTPServer) Mailer() *notify.SMTP {
+	if s.clientTLS != nil {
+		return &notify.SMTP{Addr: s.Addr, StartTLS: notify.StartTLSRequired, TLS: s.clientTLS, User: s.user, Password: s.password,
+			Timeout: 10 * time.Second}
+	}
 	return &notify.SMTP{Addr: s.Addr, StartTLS: notify.StartTLSNone, Timeout: 10 * time.Second}
 }
 
@@ -110,9 +179,35 @@ func (s *SMTPServer) Wait(n int, timeout time.Duration) ([]Mail, error) {
 }
 
 type session struct {
-	s    *SMTPServer
-	from string
-	to   []string
+	s      *SMTPServer
+	from   string
+	to     []string
+	authed bool
+}
+
+// authSession requires AUTH PLAIN before MAIL.
+type authSession struct{ session }
+
+func (x *authSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (x *authSession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		if username != x.s.user || password != x.s.password {
+			return errors.New("invalid credentials")
+		}
+		x.authed = true
+		x.s.mu.Lock()
+		x.s.authed = append(x.s.authed, username)
+		x.s.mu.Unlock()
+		return nil
+	}), nil
+}
+
+func (x *authSession) Mail(from string, o *smtp.MailOptions) error {
+	if !x.authed {
+		return smtp.ErrAuthRequired
+	}
+	return x.session.Mail(from, o)
 }
 
 func (x *session) Reset()        { x.from, x.to = "", nil }
