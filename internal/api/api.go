@@ -51,6 +51,11 @@ type Server struct {
 
 	// Notify is the notification service (inbox, preferences, webhooks).
 	Notify *notify.Service
+
+	// Evidence (files of incidents) and Public (the public report queue);
+	// nil in tests of other routes.
+	Evidence *incident.Evidences
+	Public   *incident.PublicReports
 }
 
 // Handler returns the API's routes.

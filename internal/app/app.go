@@ -76,9 +76,13 @@ type App struct {
 	Jobs *jobs.Runner
 	// Notify is the notification service (outbox dispatcher, sender,
 	// inbox, preferences, webhooks).
-	Notify  *notify.Service
-	Metrics *obs.Metrics
-	Now     func() time.Time
+	Notify *notify.Service
+	// Evidence is the evidence file service (files in <data>/evidence);
+	// Public the public report page's service.
+	Evidence *incident.Evidences
+	Public   *incident.PublicReports
+	Metrics  *obs.Metrics
+	Now      func() time.Time
 }
 
 // NewLogger builds the process logger from the config.
@@ -113,6 +117,14 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Auth.IdleTimeout = cfg.IdleTimeout
 	a.Audit = &audit.Service{DB: db, OrgLabel: a.Orgs.Label}
 	a.Incidents = incident.NewService(db, a.Orgs, now, log.With("component", "incident"))
+	a.Evidence = incident.NewEvidences(a.Incidents, incident.NewEvidenceStore(cfg.Data, cfg.MaxEvidence))
+	a.Public = incident.NewPublicReports(a.Incidents)
+	if cfg.PublicPerAddress > 0 {
+		a.Public.PerAddress = cfg.PublicPerAddress
+	}
+	if cfg.PublicPerHour > 0 {
+		a.Public.Global = cfg.PublicPerHour
+	}
 	a.Jobs = jobs.New(db, now, log.With("component", "jobs"))
 	a.Notify = newNotify(cfg, db, a.Orgs, now, log.With("component", "notify"), a.Jobs, a.Metrics)
 	return a
@@ -125,12 +137,13 @@ func (a *App) Close() error { return a.DB.Close() }
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	ui, err := web.New(web.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
+		Evidence: a.Evidence, Public: a.Public,
 		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err
 	}
 	rest := &api.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Log: a.Log.With("component", "api"),
-		MaxBody: a.Cfg.MaxBody, Now: a.Now}
+		MaxBody: a.Cfg.MaxBody, Now: a.Now, Evidence: a.Evidence, Public: a.Public}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -41,6 +41,10 @@ type Config struct {
 	SMTPUser     string // optional AUTH PLAIN user…
 	SMTPPassword string // …and password (CERTNET_SMTP_PASSWORD_FILE)
 	SMTPStartTLS string // required, optional or none
+	// Evidence files and the public report page (internal/incident).
+	MaxEvidence      int64 // largest evidence file, bytes
+	PublicPerAddress int   // public reports per client address per hour
+	PublicPerHour    int   // public reports from everyone per hour
 }
 
 // Default returns the defaults.
@@ -55,6 +59,10 @@ func Default() Config {
 		IdleTimeout:  2 * time.Hour,
 		ShutdownWait: 15 * time.Second,
 		SMTPStartTLS: "required",
+
+		MaxEvidence:      100 << 20,
+		PublicPerAddress: 5,
+		PublicPerHour:    200,
 	}
 }
 
@@ -91,6 +99,9 @@ func (c *Config) Flags(fs *flag.FlagSet, which Which) func() error {
 		fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of e-mail notifications (env CERTNET_SMTP_FROM)")
 		fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "optional SMTP user (env CERTNET_SMTP_USER; CERTNET_SMTP_USER_FILE)")
 		fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "SMTP password (env CERTNET_SMTP_PASSWORD; CERTNET_SMTP_PASSWORD_FILE)")
+		fs.Int64Var(&c.MaxEvidence, "max-evidence", c.MaxEvidence, "largest evidence file in bytes (env CERTNET_MAX_EVIDENCE)")
+		fs.IntVar(&c.PublicPerAddress, "public-reports-per-address", c.PublicPerAddress, "public reports accepted per client address per hour (env CERTNET_PUBLIC_REPORTS_PER_ADDRESS)")
+		fs.IntVar(&c.PublicPerHour, "public-reports-per-hour", c.PublicPerHour, "public reports accepted from everyone per hour (env CERTNET_PUBLIC_REPORTS_PER_HOUR)")
 		fs.StringVar(&c.SMTPStartTLS, "smtp-starttls", c.SMTPStartTLS, "STARTTLS to the SMTP server: required, optional or none (env CERTNET_SMTP_STARTTLS)")
 	}
 	return func() error {
@@ -246,6 +257,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBody < 1024 {
 		errs = append(errs, errors.New("config: --max-body must be at least 1024 bytes"))
+	}
+	if c.MaxEvidence < 1024 {
+		errs = append(errs, errors.New("config: --max-evidence must be at least 1024 bytes"))
+	}
+	if c.PublicPerAddress < 1 || c.PublicPerHour < c.PublicPerAddress {
+		errs = append(errs, errors.New("config: --public-reports-per-address must be at least 1 and at most --public-reports-per-hour"))
 	}
 	switch c.SMTPStartTLS {
 	case "", "required", "optional", "none":

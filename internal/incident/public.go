@@ -112,6 +112,11 @@ func NewPublicReports(s *Service) *PublicReports {
 	return &PublicReports{S: s, PerAddress: DefaultPublicPerAddress, Global: DefaultPublicGlobal}
 }
 
+// NotifyPublicReport is the notification kind of a new public report.
+const NotifyPublicReport = "public_report.received"
+
+func init() { notify.RegisterKind(NotifyPublicReport, "public.notify.kind") }
+
 // publicActor is who writes a public report in the audit log.
 var publicActor = policy.Actor{Username: "public"}
 
@@ -333,7 +338,7 @@ func (p *PublicReports) Submit(ctx context.Context, in PublicInput) (string, err
 			orgs = append(orgs, unit)
 		}
 		if len(orgs) > 0 {
-			if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: "public_report.received", Key: "public_report:" + r.Ref,
+			if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: NotifyPublicReport, Key: "public_report:" + r.Ref,
 				Orgs: orgs, Roles: []policy.Role{policy.RoleCoordinator, policy.RoleAnalyst},
 				Subject: errs.Msg{Key: "public.notify.subject", Args: []any{r.Ref}},
 				Link:    "/public-reports/" + r.Ref, TLP: policy.TLPAmber}); err != nil {

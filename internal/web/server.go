@@ -38,6 +38,11 @@ type Server struct {
 	Notify *notify.Service
 	Jobs   *jobs.Runner
 
+	// Evidence (files of incidents) and Public (the public report page
+	// and its triage queue).
+	Evidence *incident.Evidences
+	Public   *incident.PublicReports
+
 	pages map[string]*pageTemplate
 }
 
