@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"time"
 
 	"certnet/internal/policy"
 	"certnet/internal/store"
@@ -142,7 +141,11 @@ func (s *Service) recipients(ctx context.Context, q store.Q, p pending, scopes m
 		if !ok {
 			var err error
 			if sc, err = s.Orgs.ScopeOf(ctx, r.orgID); err != nil {
-				return nil, err
+				// An organisation the registry cannot place sees only
+				// what anyone in the network sees; the message is not
+				// held up for everyone else.
+				s.Log.Warn("notify: scope of recipient", "user", r.id, "org", r.orgID, "err", err)
+				sc = policy.Scope{}
 			}
 			scopes[r.orgID] = sc
 		}
@@ -257,4 +260,3 @@ func activeWebhooks(ctx context.Context, q store.Q, orgs []int64) ([]Webhook, er
 	return out, rows.Err()
 }
 
-var _ = time.Second
