@@ -259,4 +259,3 @@ func activeWebhooks(ctx context.Context, q store.Q, orgs []int64) ([]Webhook, er
 	}
 	return out, rows.Err()
 }
-
