@@ -23,6 +23,7 @@ import (
 	"certnet/internal/notify"
 	"certnet/internal/obs"
 	"certnet/internal/org"
+	"certnet/internal/readiness"
 	"certnet/internal/store"
 	"certnet/internal/web"
 )
@@ -71,6 +72,8 @@ type App struct {
 	Audit *audit.Service
 	// Incidents is the incident service (issue 3's first slice).
 	Incidents *incident.Service
+	// Readiness: response teams, people, rota, SIM3 (issue 7).
+	Readiness *readiness.Service
 	// Jobs runs the background jobs (escalations, reminders, the
 	// notification dispatcher); started by Serve.
 	Jobs *jobs.Runner
@@ -127,6 +130,11 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	}
 	a.Jobs = jobs.New(db, now, log.With("component", "jobs"))
 	a.Notify = newNotify(cfg, db, a.Orgs, now, log.With("component", "notify"), a.Jobs, a.Metrics)
+	a.Readiness = readiness.NewService(db, now, log.With("component", "readiness"))
+	a.Jobs.Every(readiness.JobReminders, time.Hour, func(ctx context.Context) error {
+		_, err := a.Readiness.Remind(ctx)
+		return err
+	})
 	return a
 }
 

@@ -1,0 +1,31 @@
+package policy
+
+// Readiness actions (internal/readiness): response teams, people, their
+// certificates and courses, the on-duty rota and SIM3 self-assessments.
+//
+// The service checks them against a resource owned by the team's (or the
+// person's) organisation under TLP AMBER: the organisation and those whose
+// scope holds it (its response units up to the national coordinator).
+const (
+	// ReadinessRead: see teams, people, the rota and its coverage, SIM3
+	// assessments and the maturity of the network in scope.
+	ReadinessRead Action = "readiness.read"
+	// ReadinessWrite: keep teams, people, agreements, certificates, courses
+	// and the rota of an organisation.
+	ReadinessWrite Action = "readiness.write"
+	// ReadinessAssess: record a SIM3 self-assessment of a team.
+	ReadinessAssess Action = "readiness.assess"
+)
+
+func init() {
+	for a, r := range map[Action]rule{
+		ReadinessRead:   {roles: Roles},
+		ReadinessWrite:  {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
+		ReadinessAssess: {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
+	} {
+		if _, dup := rules[a]; dup {
+			panic("policy: action registered twice: " + string(a))
+		}
+		rules[a] = r
+	}
+}

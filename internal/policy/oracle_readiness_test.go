@@ -1,0 +1,9 @@
+package policy_test
+
+import "certnet/internal/policy"
+
+func init() {
+	oracle[policy.ReadinessRead] = struct{ how, who string }{"scoped read", "acnrvu"}
+	oracle[policy.ReadinessWrite] = struct{ how, who string }{"write", "ac"}
+	oracle[policy.ReadinessAssess] = struct{ how, who string }{"write", "ac"}
+}
