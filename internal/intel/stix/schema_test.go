@@ -68,12 +68,12 @@ func TestValidatorSharedData(t *testing.T) {
 func TestReadObjectsShapes(t *testing.T) {
 	for src, want := range map[string]string{
 		`{"objects":[{"a":1}],"type":"bundle","id":"bundle--6ba7b810-9dad-11d1-80b4-00c04fd430c8"}`: "",
-		`{"type":"identity","id":"identity--x"}`:  "",
-		`{"type":"bundle","id":"x","objects":[]}`: "bundle: id",
-		`[1]`:                                     "not a JSON object",
-		`{"objects":[1]`:                          "not JSON",
-		`{"type":"x","objects":[]}`:               "must have type",
-		`{"type":"x"} {}`:                         "after the end",
+		`{"type":"identity","id":"identity--x"}`:                                                    "",
+		`{"type":"bundle","id":"x","objects":[]}`:                                                   "bundle: id",
+		`[1]`:                       "not a JSON object",
+		`{"objects":[1]`:            "not JSON",
+		`{"type":"x","objects":[]}`: "must have type",
+		`{"type":"x"} {}`:           "after the end",
 	} {
 		_, err := ReadObjects(strings.NewReader(src), func(int, json.RawMessage) error { return nil })
 		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
