@@ -30,6 +30,7 @@ func newNotify(cfg config.Config, db *store.DB, orgs *org.Service, now func() ti
 		n.Mailer = &notify.SMTP{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS}
 		n.From = cfg.SMTPFrom
 	}
+	n.AllowPrivateWebhooks = cfg.WebhookAllowPrivate
 	n.Kick = r.Kick
 	r.Every(notify.JobFanout, 10*time.Second, func(ctx context.Context) error {
 		_, err := n.Fanout(ctx)

@@ -41,6 +41,9 @@ type Config struct {
 	SMTPUser     string // optional AUTH PLAIN user…
 	SMTPPassword string // …and password (CERTNET_SMTP_PASSWORD_FILE)
 	SMTPStartTLS string // required, optional or none
+	// WebhookAllowPrivate lets webhooks reach loopback, private and
+	// link-local addresses (refused by default).
+	WebhookAllowPrivate bool
 	// Evidence files and the public report page (internal/incident).
 	MaxEvidence      int64 // largest evidence file, bytes
 	PublicPerAddress int   // public reports per client address per hour
@@ -102,6 +105,7 @@ func (c *Config) Flags(fs *flag.FlagSet, which Which) func() error {
 		fs.Int64Var(&c.MaxEvidence, "max-evidence", c.MaxEvidence, "largest evidence file in bytes (env CERTNET_MAX_EVIDENCE)")
 		fs.IntVar(&c.PublicPerAddress, "public-reports-per-address", c.PublicPerAddress, "public reports accepted per client address per hour (env CERTNET_PUBLIC_REPORTS_PER_ADDRESS)")
 		fs.IntVar(&c.PublicPerHour, "public-reports-per-hour", c.PublicPerHour, "public reports accepted from everyone per hour (env CERTNET_PUBLIC_REPORTS_PER_HOUR)")
+		fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let organisations' webhooks reach loopback, private and link-local addresses (env CERTNET_WEBHOOK_ALLOW_PRIVATE)")
 		fs.StringVar(&c.SMTPStartTLS, "smtp-starttls", c.SMTPStartTLS, "STARTTLS to the SMTP server: required, optional or none (env CERTNET_SMTP_STARTTLS)")
 	}
 	return func() error {

@@ -68,6 +68,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w.svc.From = "certnet <certnet@vncert.vn>"
 	w.svc.BaseURL = "https://certnet.example.vn"
 	w.svc.Host = "certnet.example.vn"
+	w.svc.AllowPrivateWebhooks = true // the receivers listen on 127.0.0.1
 	return w
 }
 
@@ -442,6 +443,7 @@ func TestTwoNodesSendNothingTwice(t *testing.T) {
 		// Node b: another service on the same database.
 		b := notify.NewService(db, w.env.App.Orgs, w.env.Clock.Now, nil)
 		b.Mailer, b.From, b.BaseURL, b.Host = w.svc.Mailer, w.svc.From, w.svc.BaseURL, w.svc.Host
+		b.AllowPrivateWebhooks = true
 		w.svc.SetNode("node-a")
 		b.SetNode("node-b")
 		var wg sync.WaitGroup
@@ -695,5 +697,27 @@ func TestSMTPClient(t *testing.T) {
 	}
 	if mails, err := plain.Wait(1, 5*time.Second); err != nil || mails[0].Body != "hello\n" {
 		t.Fatalf("%v %+v", err, mails)
+	}
+}
+
+// By default a webhook may not reach inside addresses, also through a
+// name; the refusal is the delivery's error.
+func TestWebhookPrivateAddressRefused(t *testing.T) {
+	w := newWorld(t, testkit.NewSQLite(t))
+	w.svc.AllowPrivateWebhooks = false
+	ctx := context.Background()
+	rcv := notifytest.StartReceiver(t)
+	for _, u := range []string{rcv.URL, strings.Replace(rcv.URL, "127.0.0.1", "localhost", 1)} {
+		h, err := w.svc.CreateWebhook(ctx, w.actor(t, w.pAdmin), w.prov.ID, notify.WebhookInput{URL: u, Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := w.svc.TestWebhook(ctx, w.actor(t, w.pAdmin), w.prov.ID, h.ID)
+		if err != nil || d.Status != notify.StatusPending || !strings.Contains(d.LastError, "not allowed") {
+			t.Fatalf("%s: %+v %v", u, d, err)
+		}
+	}
+	if n := len(rcv.Calls()); n != 0 {
+		t.Fatalf("%d calls reached the inside", n)
 	}
 }

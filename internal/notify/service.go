@@ -56,8 +56,13 @@ type Service struct {
 	BaseURL string
 	// Host names this installation in Message-IDs.
 	Host string
-	// HTTP is the client of webhook calls (10 s timeout when nil).
+	// HTTP is the client of webhook calls; when nil, one with 10 s
+	// timeouts that refuses loopback, private and link-local addresses
+	// unless AllowPrivateWebhooks.
 	HTTP *http.Client
+	// AllowPrivateWebhooks lets webhooks reach addresses inside (config
+	// --webhook-allow-private; tests with a local receiver).
+	AllowPrivateWebhooks bool
 	// Kick asks the job runner for a run of a job soon (may be nil).
 	Kick func(job string)
 	// MaxAttempts: a delivery that failed this often is dead.
@@ -68,8 +73,10 @@ type Service struct {
 	// Batch is how many rows one run of a job takes at most.
 	Batch int
 
-	node string
-	once sync.Once
+	node     string
+	once     sync.Once
+	httpOnce sync.Once
+	client   *http.Client
 }
 
 // NewService returns the service; now may be nil (time.Now), log may be nil.

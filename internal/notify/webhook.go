@@ -9,13 +9,17 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -358,8 +362,49 @@ func (s *Service) httpClient() *http.Client {
 	if s.HTTP != nil {
 		return s.HTTP
 	}
-	return &http.Client{Timeout: WebhookTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	s.httpOnce.Do(func() {
+		allow := s.AllowPrivateWebhooks
+		d := &net.Dialer{Timeout: WebhookTimeout, Control: func(network, address string, _ syscall.RawConn) error {
+			if allow {
+				return nil
+			}
+			return publicAddress(address)
+		}}
+		s.client = &http.Client{Timeout: WebhookTimeout,
+			// No proxy from the environment: it would hide the address
+			// actually reached. No redirects: a 3xx is a failure.
+			Transport: &http.Transport{DialContext: d.DialContext, TLSHandshakeTimeout: WebhookTimeout,
+				ResponseHeaderTimeout: WebhookTimeout, MaxIdleConnsPerHost: 2, IdleConnTimeout: time.Minute},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	})
+	return s.client
 }
+
+// errPrivate: a webhook may not reach certnet's own machine or network
+// unless the operator allows it (--webhook-allow-private).
+var errPrivate = errors.New("webhook address is loopback, private or link-local; not allowed (--webhook-allow-private)")
+
+// publicAddress checks the address a webhook call is about to connect to,
+// after name resolution, so that a name resolving to an inside address is
+// refused as well.
+func publicAddress(address string) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() ||
+		ip.IsMulticast() || ip.IsInterfaceLocalMulticast() || cgnat.Contains(ip) {
+		return errPrivate
+	}
+	return nil
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 // postWebhook makes one call; status is the HTTP status (0 without an
 // answer).
