@@ -441,3 +441,8 @@ func (s *Service) Imports(ctx context.Context, a policy.Actor, limit int) ([]Imp
 	}
 	return out, rows.Err()
 }
+
+// uuidFrom makes a stable UUID from parts (so a re-import finds the same row).
+func uuidFrom(parts ...string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(strings.Join(parts, "|"))).String()
+}

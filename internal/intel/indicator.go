@@ -155,18 +155,20 @@ func Normalise(kind Kind, value string) (Kind, string, error) {
 		return KindDomain, a, nil
 	case KindURL:
 		u, err := url.Parse(v)
-		if err != nil || u.Scheme == "" || u.Host == "" || strings.ContainsAny(v, " \t\r\n") {
+		if err != nil || u.Scheme == "" || u.Hostname() == "" || u.Opaque != "" || u.User != nil || strings.ContainsAny(v, " \t\r\n") {
 			return "", "", fmt.Errorf("not a URL with a scheme and a host")
 		}
 		u.Scheme = strings.ToLower(u.Scheme)
 		host := strings.ToLower(u.Hostname())
-		if a, err := idna.Lookup.ToASCII(host); err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Zone() == "" {
+			host = ip.String()
+			if ip.Is6() {
+				host = "[" + host + "]"
+			}
+		} else if a, err := idna.Lookup.ToASCII(host); err == nil && validDomain(a) {
 			host = a
-		} else if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil {
+		} else {
 			return "", "", fmt.Errorf("not a URL with a valid host")
-		}
-		if strings.Contains(host, ":") {
-			host = "[" + host + "]"
 		}
 		if port := u.Port(); port != "" {
 			host += ":" + port
