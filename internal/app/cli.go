@@ -38,6 +38,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = runAudit(ctx, rest, stdout, stderr)
 	case "backup":
 		err = runBackup(ctx, rest, stdout, stderr)
+	case "import":
+		err = runImport(ctx, rest, stdout, stderr)
+	case "export":
+		err = runExport(ctx, rest, stdout, stderr)
 	case "restore":
 		err = runRestore(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
@@ -83,6 +87,8 @@ Commands:
   user             add, passwd, list, disable, enable users
   org              add, list, import, whois, overlaps: the network registry
   audit verify     check the hash chain of the audit log
+  import stix|misp import STIX 2.1 bundles or MISP events / feed folders (--org CODE)
+  export stix      write a STIX 2.1 bundle of what may be shared (--tlp MAX)
   backup           write an online, consistent copy of the SQLite database
   restore          put a backup in place of the SQLite database
   version          print the version

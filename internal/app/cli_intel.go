@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"certnet/internal/intel"
+	"certnet/internal/policy"
+)
+
+// runImport: certnet import stix|misp --org CODE FILE… (a MISP feed is a
+// folder holding manifest.json).
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "stix" && args[0] != "misp") {
+		return usagef("usage: certnet import stix|misp --org CODE [--tlp LABEL] FILE…")
+	}
+	format, rest := args[0], args[1:]
+	fs, cfg, finish := newFlags("import "+format, 0, stderr)
+	var orgCode, tlp string
+	fs.StringVar(&orgCode, "org", "", "member code of the organisation that will hold what is imported (required)")
+	fs.StringVar(&tlp, "tlp", "AMBER", "label of objects that carry none")
+	if err := parse(fs, rest, finish); err != nil {
+		return err
+	}
+	if orgCode == "" || fs.NArg() == 0 {
+		return usagef("usage: certnet import %s --org CODE [--tlp LABEL] FILE…", format)
+	}
+	def, err := policy.ParseTLP(tlp)
+	if err != nil {
+		return usagef("--tlp: %v", err)
+	}
+	a, err := Open(ctx, *cfg, NewLogger(*cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	actor := cliActor()
+	o, err := a.Orgs.GetByCode(ctx, actor, orgCode)
+	if err != nil {
+		return fmt.Errorf("--org %q: %w", orgCode, describe(err))
+	}
+	actor.OrgID = o.ID
+	svc := intel.NewService(a.DB, a.Now, a.Log)
+	failed := 0
+	for _, path := range fs.Args() {
+		var bar *progressbar.ProgressBar
+		opt := intel.ImportOptions{Name: filepath.Base(path), DefaultTLP: def}
+		if stderrIsTerminal() {
+			bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr),
+				progressbar.OptionSetDescription("import "+filepath.Base(path)), progressbar.OptionShowCount(),
+				progressbar.OptionClearOnFinish())
+			opt.Progress = func(n int) { bar.Set(n) }
+		}
+		var res intel.ImportResult
+		st, err := os.Stat(path)
+		switch {
+		case err != nil:
+		case format == "misp" && st.IsDir():
+			res, err = svc.ImportMISPFeed(ctx, actor, os.DirFS(path), opt)
+		default:
+			var f *os.File
+			if f, err = os.Open(path); err == nil {
+				if format == "stix" {
+					res, err = svc.ImportSTIX(ctx, actor, f, opt)
+				} else {
+					res, err = svc.ImportMISP(ctx, actor, f, opt)
+				}
+				f.Close()
+			}
+		}
+		if bar != nil {
+			bar.Finish()
+		}
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "%s: %v\n", path, describe(err))
+			continue
+		}
+		for _, e := range res.Errors {
+			fmt.Fprintf(stderr, "%s: object %d %s %s: %s\n", path, e.Index, e.Type, e.ID, e.Error)
+		}
+		fmt.Fprintf(stdout, "%s: %d objects, %d kept, %d refused; %d indicators, %d other objects, %d sightings (import %d)\n",
+			path, res.Total, res.Accepted, res.Rejected, res.Indicators, res.Objects, res.Sightings, res.ID)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files not imported", failed, fs.NArg())
+	}
+	return nil
+}
+
+// runExport: certnet export stix [--tlp MAX] [--since RFC3339] [--out FILE].
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "stix" {
+		return usagef("usage: certnet export stix [--tlp MAX] [--since TIME] [--out FILE]")
+	}
+	fs, cfg, finish := newFlags("export stix", 0, stderr)
+	var tlp, since, out string
+	fs.StringVar(&tlp, "tlp", "AMBER", "the most restrictive label to export (RED never leaves)")
+	fs.StringVar(&since, "since", "", "only what changed since this time (RFC 3339)")
+	fs.StringVar(&out, "out", "", "write to this file instead of standard output")
+	if err := parse(fs, args[1:], finish); err != nil {
+		return err
+	}
+	maxTLP, err := policy.ParseTLP(tlp)
+	if err != nil {
+		return usagef("--tlp: %v", err)
+	}
+	opt := intel.ExportOptions{MaxTLP: maxTLP}
+	if since != "" {
+		if opt.Since, err = time.Parse(time.RFC3339, since); err != nil {
+			return usagef("--since: %v", err)
+		}
+	}
+	a, err := Open(ctx, *cfg, NewLogger(*cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	w := stdout
+	if out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	var bar *progressbar.ProgressBar
+	if stderrIsTerminal() {
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("export stix"),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		opt.Progress = func(n int) { bar.Set(n) }
+	}
+	n, err := intel.NewService(a.DB, a.Now, a.Log).ExportSTIX(ctx, cliActor(), w, opt)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return describe(err)
+	}
+	if out != "" {
+		fmt.Fprintf(stderr, "%s: %d objects\n", out, n)
+		return nil
+	}
+	return nil
+}
