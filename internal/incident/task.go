@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -305,4 +306,53 @@ func (s *Service) queryTasks(ctx context.Context, where string, args ...any) ([]
 		out = append(out, t)
 	}
 	return out, ensure("task: list", rows.Err())
+}
+
+// TaskOwner is someone who may own a task of an incident.
+type TaskOwner struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// TaskOwners lists the active users who may own the incident's tasks (of
+// the affected and the reporting organisation and the organisations above
+// them), for the owner choice of a form.
+func (s *Service) TaskOwners(ctx context.Context, a policy.Actor, key string) ([]TaskOwner, error) {
+	inc, err := getVisible(ctx, s.DB, a, key)
+	if err != nil {
+		return nil, err
+	}
+	var chain []int64
+	for _, start := range []int64{inc.AffectedOrgID, inc.ReporterOrgID} {
+		cur := start
+		for range 16 {
+			if !slices.Contains(chain, cur) {
+				chain = append(chain, cur)
+			}
+			var parent sql.NullInt64
+			if err := s.DB.QueryRow(ctx, "SELECT parent_id FROM organisations WHERE id = ?", cur).Scan(&parent); err != nil || !parent.Valid {
+				break
+			}
+			cur = parent.Int64
+		}
+	}
+	rows, err := s.DB.Query(ctx, `SELECT id, username, display_name FROM users WHERE disabled = ? AND org_id IN (`+idList(chain)+`)
+		ORDER BY display_name, username LIMIT 500`, false)
+	if err != nil {
+		return nil, errs.Internal("task: owners", err)
+	}
+	defer rows.Close()
+	var out []TaskOwner
+	for rows.Next() {
+		var o TaskOwner
+		var username string
+		if err := rows.Scan(&o.ID, &username, &o.Name); err != nil {
+			return nil, errs.Internal("task: owners", err)
+		}
+		if o.Name == "" {
+			o.Name = username
+		}
+		out = append(out, o)
+	}
+	return out, ensure("task: owners", rows.Err())
 }
