@@ -13,6 +13,7 @@ import (
 	"certnet/internal/apptest"
 	"certnet/internal/auth"
 	"certnet/internal/errs"
+	"certnet/internal/jobs"
 	"certnet/internal/notify"
 	"certnet/internal/notify/notifytest"
 	"certnet/internal/org"
@@ -521,6 +522,48 @@ func TestJobsRunners(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		if n := len(w.smtp.Mails()); n != 2 {
 			t.Fatalf("%d mails", n)
+		}
+
+		// Two runners (two nodes, each with its own service) at once.
+		other := notify.NewService(db, w.env.App.Orgs, w.env.Clock.Now, nil)
+		other.Mailer, other.From, other.Host = w.svc.Mailer, w.svc.From, w.svc.Host
+		r2 := jobs.New(db, w.env.Clock.Now, nil)
+		r2.Every(notify.JobFanout, time.Minute, func(ctx context.Context) error { _, err := other.Fanout(ctx); return err })
+		r2.Every(notify.JobDeliver, time.Minute, func(ctx context.Context) error { _, err := other.Deliver(ctx); return err })
+		for i := 0; i < 5; i++ {
+			w.enqueue(t, notify.Message{Key: "runners-" + strconv.Itoa(i), Users: []int64{w.pAnalyst.ID, w.oUser.ID}})
+		}
+		var wg sync.WaitGroup
+		for _, r := range []*jobs.Runner{w.env.App.Jobs, r2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 4; i++ {
+					for _, job := range []string{notify.JobFanout, notify.JobDeliver} {
+						if _, err := r.RunNow(context.Background(), job); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for _, job := range []string{notify.JobFanout, notify.JobDeliver} {
+			w.env.App.Jobs.RunNow(context.Background(), job)
+		}
+		if _, err := w.smtp.Wait(12, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		ids := map[string]bool{}
+		for _, m := range w.smtp.Mails() {
+			if ids[m.MessageID] {
+				t.Fatalf("sent twice: %s", m.MessageID)
+			}
+			ids[m.MessageID] = true
+		}
+		if len(ids) != 12 {
+			t.Fatalf("%d mails, want 12", len(ids))
 		}
 	})
 }
