@@ -19,6 +19,7 @@ import (
 	"certnet/internal/auth"
 	"certnet/internal/config"
 	"certnet/internal/incident"
+	"certnet/internal/intel"
 	"certnet/internal/jobs"
 	"certnet/internal/notify"
 	"certnet/internal/obs"
@@ -86,6 +87,8 @@ type App struct {
 	Public   *incident.PublicReports
 	Metrics  *obs.Metrics
 	Now      func() time.Time
+	// Intel: indicators, STIX and MISP (issue 4).
+	Intel *intel.Service
 }
 
 // NewLogger builds the process logger from the config.
@@ -122,6 +125,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Incidents = incident.NewService(db, a.Orgs, now, log.With("component", "incident"))
 	a.Evidence = incident.NewEvidences(a.Incidents, incident.NewEvidenceStore(cfg.Data, cfg.MaxEvidence))
 	a.Public = incident.NewPublicReports(a.Incidents)
+	a.Intel = intel.NewService(db, now, log)
 	if cfg.PublicPerAddress > 0 {
 		a.Public.PerAddress = cfg.PublicPerAddress
 	}
@@ -144,8 +148,8 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler is the whole HTTP surface: operations endpoints, the REST API and
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
 func (a *App) Handler() (http.Handler, error) {
-	ui, err := web.New(web.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
-		Evidence: a.Evidence, Public: a.Public,
+	ui, err := web.New(web.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
+		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel,
 		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err

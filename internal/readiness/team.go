@@ -891,3 +891,16 @@ func Targets(people []Person) Targets1014 {
 	}
 	return t
 }
+
+// Person returns one person the actor may read.
+func (s *Service) Person(ctx context.Context, a policy.Actor, id int64) (Person, error) {
+	const op = "readiness: person"
+	p, err := loadPerson(ctx, s.DB, id)
+	if err != nil {
+		return Person{}, wrap(op, err)
+	}
+	if err := check(a, policy.ReadinessRead, p.OrgID); err != nil {
+		return Person{}, err
+	}
+	return p, nil
+}

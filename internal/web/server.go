@@ -13,9 +13,11 @@ import (
 	"certnet/internal/auth"
 	"certnet/internal/config"
 	"certnet/internal/incident"
+	"certnet/internal/intel"
 	"certnet/internal/jobs"
 	"certnet/internal/notify"
 	"certnet/internal/org"
+	"certnet/internal/readiness"
 )
 
 //go:embed all:templates static
@@ -42,6 +44,12 @@ type Server struct {
 	// and its triage queue).
 	Evidence *incident.Evidences
 	Public   *incident.PublicReports
+
+	// Readiness: response teams, people, rota, SIM3 (issue 7).
+	Readiness *readiness.Service
+
+	// Intel: indicators, STIX and MISP imports and exports (issue 4).
+	Intel *intel.Service
 
 	pages map[string]*pageTemplate
 }

@@ -1,0 +1,31 @@
+package web
+
+import "net/http"
+
+func init() {
+	addRoutes(func(s *Server, mux *http.ServeMux) {
+		// An organisation's response teams, people and agreements.
+		mux.Handle("GET /orgs/{id}/readiness", s.page(s.handleReadinessOrg))
+		mux.Handle("POST /orgs/{id}/readiness/teams", s.page(s.handleReadinessTeamCreate))
+		mux.Handle("POST /orgs/{id}/readiness/people", s.page(s.handleReadinessPersonCreate))
+		mux.Handle("POST /orgs/{id}/readiness/agreements", s.page(s.handleReadinessAgreementCreate))
+		mux.Handle("GET /orgs/{id}/readiness/people.csv", s.page(s.handleReadinessPeopleCSV))
+		mux.Handle("GET /orgs/{id}/readiness/people.xlsx", s.page(s.handleReadinessPeopleXLSX))
+
+		// A team: members, certificates, courses, rota, SIM3.
+		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}", s.page(s.handleReadinessTeam))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}", s.page(s.handleReadinessTeamUpdate))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/members", s.page(s.handleReadinessMemberAdd))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/members/{pid}/remove", s.page(s.handleReadinessMemberRemove))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/members/{pid}/certificates", s.page(s.handleReadinessCertAdd))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/members/{pid}/trainings", s.page(s.handleReadinessTrainingAdd))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/shifts", s.page(s.handleReadinessShiftAdd))
+		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3", s.page(s.handleReadinessSim3))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/sim3", s.page(s.handleReadinessSim3Save))
+		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3.csv", s.page(s.handleReadinessSim3CSV))
+		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3.xlsx", s.page(s.handleReadinessSim3XLSX))
+
+		// The network's SIM3 maturity in the actor's scope.
+		mux.Handle("GET /readiness/maturity", s.page(s.handleReadinessMaturity))
+	})
+}
