@@ -18,6 +18,7 @@ import (
 	"certnet/internal/audit"
 	"certnet/internal/auth"
 	"certnet/internal/config"
+	"certnet/internal/coord"
 	"certnet/internal/incident"
 	"certnet/internal/intel"
 	"certnet/internal/jobs"
@@ -89,6 +90,8 @@ type App struct {
 	Now      func() time.Time
 	// Intel: indicators, STIX and MISP (issue 4).
 	Intel *intel.Service
+	// Coord: coordination orders, support requests, effort and costs.
+	Coord *coord.Service
 }
 
 // NewLogger builds the process logger from the config.
@@ -137,6 +140,11 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Readiness = readiness.NewService(db, now, log.With("component", "readiness"))
 	a.Jobs.Every(readiness.JobReminders, time.Hour, func(ctx context.Context) error {
 		_, err := a.Readiness.Remind(ctx)
+		return err
+	})
+	a.Coord = coord.NewService(db, a.Incidents, now, log.With("component", "coord"))
+	a.Jobs.Every(coord.JobEscalate, time.Minute, func(ctx context.Context) error {
+		_, err := a.Coord.Escalate(ctx)
 		return err
 	})
 	return a
