@@ -783,3 +783,38 @@ func (s *Server) handleReadinessMaturity(w http.ResponseWriter, r *http.Request)
 	v.SectorChart = barChart(v.T("readiness.maturity.by_sector"), bars(m.BySector, func(x readiness.MaturityRow) string { return v.SectorLabel(x.Key) }))
 	s.render(w, r, http.StatusOK, tplReadinessMaturity, v)
 }
+
+func init() { addNeeds(readinessNeeds) }
+
+// readinessNeeds: certificates of the people the user keeps that expire
+// within 30 days, and the user's organisation's teams short of five
+// qualified experts.
+func readinessNeeds(s *Server, r *http.Request, wh *who) []need {
+	if s.Readiness == nil || !wh.LoggedIn {
+		return nil
+	}
+	ctx := r.Context()
+	a := wh.Actor
+	var out []need
+	xs, err := s.Readiness.Expiring(ctx, a)
+	if err == nil {
+		for _, x := range xs {
+			if !policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: x.OrgID, TLP: policy.TLPAmber}) {
+				continue
+			}
+			out = append(out, need{Text: t(wh.Lang, "readiness.needs.cert_expiring", x.Name, x.PersonName),
+				Href: fmt.Sprintf("/orgs/%d/readiness#people", x.OrgID), Due: x.ExpiresOn})
+		}
+	}
+	if policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: wh.User.OrgID, TLP: policy.TLPAmber}) {
+		if teams, err := s.Readiness.Teams(ctx, a, wh.User.OrgID); err == nil {
+			for _, tm := range teams {
+				if !tm.MeetsExperts() {
+					out = append(out, need{Text: t(wh.Lang, "readiness.needs.experts_short", tm.Name, tm.Qualified, readiness.MinExperts),
+						Href: fmt.Sprintf("/orgs/%d/readiness/teams/%d", tm.OrgID, tm.ID)})
+				}
+			}
+		}
+	}
+	return out
+}

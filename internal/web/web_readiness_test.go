@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/readiness"
 )
@@ -181,4 +182,109 @@ var wmReadinessRoutes = map[string]wmRoute{
 		req:    wmGet(wmPath("/readiness/maturity")),
 		decide: func(c *wmCase) error { return nil },
 	},
+}
+
+// TestReadinessPages walks the pages as a provincial administrator: a team,
+// people, a member from another organisation refused without an agreement,
+// a certificate, a rota with a night gap, a SIM3 assessment with a level
+// out of range refused and then saved, the maturity page and the exports.
+func TestReadinessPages(t *testing.T) {
+	n := newOrgNet(t)
+	e := n.e
+	b := newOrgBrowser(t, e)
+	b.login(n.hanoiAdmin)
+	base := fmt.Sprintf("/orgs/%d/readiness", n.hanoi.ID)
+	if p := b.get(base); p.Status != http.StatusOK || !strings.Contains(p.Body, "Đội ứng cứu sự cố") {
+		t.Fatalf("org page: %d", p.Status)
+	}
+	// Bad input shows the form again, nothing saved.
+	p := b.post(base+"/teams", url.Values{"name": {""}, "email": {"x@"}})
+	if p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest {
+		t.Fatalf("bad team: %d", p.Status)
+	}
+	if !strings.Contains(p.Body, "Trường này là bắt buộc.") || !strings.Contains(p.Body, "Địa chỉ thư điện tử không hợp lệ.") {
+		t.Fatal("bad team: field errors not shown")
+	}
+	p = b.post(base+"/teams", url.Values{"name": {"Đội ƯCSC Hà Nội"}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("create team: %d %s", p.Status, p.Body)
+	}
+	teamPath := p.Location
+	ctx := t.Context()
+	teams, _ := e.App.Readiness.Teams(ctx, e.Sys, n.hanoi.ID)
+	if len(teams) != 1 {
+		t.Fatalf("teams: %v", teams)
+	}
+	tm := teams[0]
+	b.get(base)
+	if p := b.post(base+"/people", url.Values{"full_name": {"Phạm Thị Dung"}, "ioc_role": {"security"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("person: %d", p.Status)
+	}
+	people, _ := e.App.Readiness.People(ctx, e.Sys, n.hanoi.ID)
+	hospital := e.Org("HN-BV", "Bệnh viện tỉnh", n.hanoi.ID, org.RoleSystemOwner)
+	other, err := e.App.Readiness.CreatePerson(ctx, e.Sys, readiness.PersonInput{OrgID: hospital.ID, FullName: "Kỹ sư bệnh viện"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.get(teamPath)
+	if p := b.post(teamPath+"/members", url.Values{"person_id": {fmt.Sprint(people[0].ID)}, "role": {"lead"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("member: %d", p.Status)
+	}
+	b.get(teamPath)
+	p = b.post(teamPath+"/members", url.Values{"person_id": {fmt.Sprint(other.ID)}, "role": {"expert"}})
+	if p.Status == http.StatusSeeOther || !strings.Contains(p.Body, "thỏa thuận phối hợp") {
+		t.Fatalf("member of another organisation without agreement: %d", p.Status)
+	}
+	pid := people[0].ID
+	if p := b.post(fmt.Sprintf("%s/members/%d/certificates", teamPath, pid), url.Values{"name": {"GCIH"},
+		"obtained_on": {time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)}, "expires_on": {"31/12/2027"}}); p.Status == http.StatusSeeOther {
+		t.Fatal("unreadable date accepted")
+	}
+	b.get(teamPath)
+	if p := b.post(fmt.Sprintf("%s/members/%d/certificates", teamPath, pid), url.Values{"name": {"GCIH"},
+		"obtained_on": {time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)}, "expires_on": {time.Now().AddDate(0, 0, 10).Format(time.DateOnly)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("certificate: %d", p.Status)
+	}
+	// One day shift only: the night is uncovered.
+	start := readiness.WeekStart(e.Clock.Now()).Add(8 * time.Hour)
+	b.get(teamPath)
+	if p := b.post(teamPath+"/shifts", url.Values{"person_id": {fmt.Sprint(pid)}, "starts_at": {start.Format("2006-01-02T15:04")},
+		"ends_at": {start.Add(9 * time.Hour).Format("2006-01-02T15:04")}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("shift: %d", p.Status)
+	}
+	p = b.get(teamPath + "?week=" + start.Format(time.DateOnly))
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "7 đêm không có người trực") || !strings.Contains(p.Body, "GCIH") {
+		t.Fatalf("team page: %d", p.Status)
+	}
+	// SIM3: a level out of range is refused.
+	f := url.Values{"assessed_on": {time.Now().Format(time.DateOnly)}}
+	for _, x := range readiness.Sim3Params {
+		f.Set("level_"+x.ID, "3")
+	}
+	f.Set("level_O-1", "7")
+	b.get(teamPath + "/sim3")
+	p = b.post(teamPath+"/sim3", f)
+	if p.Status == http.StatusSeeOther || !strings.Contains(p.Body, "Mức SIM3 phải từ 0 đến 4.") {
+		t.Fatalf("sim3 level 7: %d", p.Status)
+	}
+	f.Set("level_O-1", "4")
+	if p := b.post(teamPath+"/sim3", f); p.Status != http.StatusSeeOther {
+		t.Fatalf("sim3: %d %s", p.Status, p.Body)
+	}
+	if xs, _ := e.App.Readiness.Assessments(ctx, e.Sys, tm.ID); len(xs) != 1 || xs[0].Total != 3*43+4 {
+		t.Fatalf("assessments: %+v", xs)
+	}
+	if p := b.get("/readiness/maturity"); p.Status != http.StatusOK || !strings.Contains(p.Body, "<svg") {
+		t.Fatalf("maturity: %d", p.Status)
+	}
+	if p := b.get(base + "/people.csv"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Phạm Thị Dung") {
+		t.Fatalf("people csv: %d", p.Status)
+	}
+	if p := b.get(teamPath + "/sim3.csv"); p.Status != http.StatusOK || !strings.Contains(p.Body, "O-1") {
+		t.Fatalf("sim3 csv: %d", p.Status)
+	}
+	// What needs me now: the certificate and the team short of experts.
+	if p := b.get("/"); !strings.Contains(p.Body, "Chứng chỉ GCIH của Phạm Thị Dung sắp hết hạn") || !strings.Contains(p.Body, "1/5 chuyên gia") {
+		t.Fatalf("dashboard needs missing")
+	}
 }
