@@ -29,6 +29,7 @@ import (
 	"certnet/internal/obs"
 	"certnet/internal/org"
 	"certnet/internal/policy"
+	"certnet/internal/readiness"
 )
 
 //go:embed openapi/*.json
@@ -56,6 +57,9 @@ type Server struct {
 	// nil in tests of other routes.
 	Evidence *incident.Evidences
 	Public   *incident.PublicReports
+
+	// Readiness: response teams, people, rota, SIM3 (issue 7).
+	Readiness *readiness.Service
 }
 
 // Handler returns the API's routes.

@@ -162,7 +162,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	rest := &api.Server{Orgs: a.Orgs, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Log: a.Log.With("component", "api"),
+	rest := &api.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Log: a.Log.With("component", "api"),
 		MaxBody: a.Cfg.MaxBody, Now: a.Now, Evidence: a.Evidence, Public: a.Public}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
