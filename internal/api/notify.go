@@ -69,9 +69,6 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, a policy.Acto
 	if err != nil {
 		return nil, 0, err
 	}
-	if limit > 200 {
-		return nil, 0, errs.Invalid("api: inbox").Field("limit", "api.err.limit")
-	}
 	unread := false
 	switch r.URL.Query().Get("unread") {
 	case "", "false", "0":

@@ -28,7 +28,7 @@ type Item struct {
 // InboxFilter selects inbox entries.
 type InboxFilter struct {
 	UnreadOnly bool
-	Limit      int // 50 when 0, at most 200
+	Limit      int // 50 when 0, at most 500
 	Offset     int
 }
 
@@ -46,8 +46,8 @@ func (s *Service) Inbox(ctx context.Context, a policy.Actor, f InboxFilter) (ite
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	if f.Limit > 200 {
-		f.Limit = 200
+	if f.Limit > 500 {
+		f.Limit = 500
 	}
 	if f.Offset < 0 {
 		f.Offset = 0
