@@ -73,10 +73,10 @@ func validate(in Input, now time.Time, e *errs.Error) Indicator {
 		ind.Pattern = PatternOf(k, v)
 	}
 	if len(ind.Name) > 500 {
-		e.Field("name", "error.too_long", 500)
+		e.Field("name", "intel.error.too_long", 500)
 	}
 	if len(ind.Description) > 20000 {
-		e.Field("description", "error.too_long", 20000)
+		e.Field("description", "intel.error.too_long", 20000)
 	}
 	if ind.Confidence == 0 {
 		ind.Confidence = DefaultConfidence

@@ -1,0 +1,27 @@
+package web
+
+import "net/http"
+
+func init() {
+	addRoutes(func(s *Server, mux *http.ServeMux) {
+		// Indicators: list with filters (and the form to add one), one
+		// indicator with its sources and sightings.
+		mux.Handle("GET /intel/indicators", s.page(s.handleIntelList))
+		mux.Handle("POST /intel/indicators", s.page(s.handleIntelCreate))
+		mux.Handle("GET /intel/indicators/{id}", s.page(s.handleIntelIndicator))
+		mux.Handle("POST /intel/indicators/{id}/expire", s.page(s.handleIntelExpire))
+		mux.Handle("POST /intel/indicators/{id}/revoke", s.page(s.handleIntelRevoke))
+		mux.Handle("POST /intel/indicators/{id}/sightings", s.page(s.handleIntelSighting))
+
+		// Imports of STIX bundles and MISP events, with the per-object
+		// error report; the STIX export of what may be shared.
+		mux.Handle("GET /intel/import", s.page(s.handleIntelImportForm))
+		mux.Handle("POST /intel/import", s.limitUpload(maxIntelUpload, s.page(s.handleIntelImport)))
+		mux.Handle("GET /intel/imports/{id}", s.page(s.handleIntelImportReport))
+		mux.Handle("GET /intel/export.stix.json", s.page(s.handleIntelExport))
+	})
+}
+
+// maxIntelUpload bounds a bundle or event uploaded through the web UI;
+// larger files go through `certnet import`, which streams them.
+const maxIntelUpload = 256 << 20
