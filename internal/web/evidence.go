@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -307,3 +308,57 @@ func (s *Server) handleTaskAssign(w http.ResponseWriter, r *http.Request) {
 
 // Num64 groups the digits of a 64-bit number the way the language does.
 func (b Base) Num64(n int64) string { return i18n.FormatInt(b.Lang, n) }
+
+// multipartOr sends multipart bodies (a form with a file) through
+// limitUpload under limit n, and every other body straight to next, whose
+// own form limit then applies.
+func (s *Server) multipartOr(n int64, next http.Handler) http.Handler {
+	up := s.limitUpload(n, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			up.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// intakeFile is the optional file of the form 03 intake, and the catalogue
+// key of what is wrong with its name.
+func intakeFile(r *http.Request) (*multipart.FileHeader, string) {
+	if r.MultipartForm == nil || len(r.MultipartForm.File["file"]) == 0 {
+		return nil, ""
+	}
+	fh := r.MultipartForm.File["file"][0]
+	if fh.Filename == "" && fh.Size == 0 {
+		return nil, "" // the field left empty
+	}
+	if k := incident.FileNameProblem(fh.Filename); k != "" {
+		return nil, k
+	}
+	return fh, ""
+}
+
+// attachIntakeFile adds the intake's file to the new incident; when it is
+// refused the incident page says why (the incident stays).
+func (s *Server) attachIntakeFile(w http.ResponseWriter, r *http.Request, inc incident.Incident, fh *multipart.FileHeader) bool {
+	if s.Evidence == nil {
+		return true
+	}
+	f, err := fh.Open()
+	if err == nil {
+		defer f.Close()
+		_, err = s.Evidence.Add(r.Context(), whoFrom(r).Actor, inc.Ref, incident.EvidenceInput{Name: fh.Filename,
+			MediaType: fh.Header.Get("Content-Type"), Body: f, Address: s.clientIP(r)})
+	}
+	if err == nil {
+		return true
+	}
+	r.SetPathValue("ref", inc.Ref)
+	if errs.Is(err, errs.KindInvalid) {
+		s.incidentPage(w, r, http.StatusBadRequest, prefixed(err, "evidence."))
+	} else {
+		s.renderError(w, r, err, "")
+	}
+	return false
+}

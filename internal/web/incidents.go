@@ -305,10 +305,23 @@ func (s *Server) handleIncidentCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, bad := inputOf(r.PostForm)
+	// An optional evidence file (evidence.go): a bad name is refused with
+	// the form, nothing created.
+	file, fileBad := intakeFile(r)
+	if fileBad != "" {
+		bad["file"] = fileBad
+	}
 	// Fields that could not be read are left invalid (zero time, level
 	// -1): the service refuses them with every other mistake at once.
-	inc, err := s.Incidents.Create(r.Context(), wh.Actor, in)
+	var inc incident.Incident
+	var err error = errs.Invalid("web: incident form")
+	if fileBad == "" {
+		inc, err = s.Incidents.Create(r.Context(), wh.Actor, in)
+	}
 	if err == nil {
+		if file != nil && !s.attachIntakeFile(w, r, inc, file) {
+			return
+		}
 		s.redirect(w, r, "/incidents/"+url.PathEscape(inc.Ref), "incidents.created")
 		return
 	}

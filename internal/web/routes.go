@@ -62,7 +62,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /incidents.csv", s.page(s.handleIncidentExportCSV))
 	mux.Handle("GET /incidents.xlsx", s.page(s.handleIncidentExportXLSX))
 	mux.Handle("GET /incidents/new", s.page(s.handleIncidentNew))
-	mux.Handle("POST /incidents", s.page(s.handleIncidentCreate))
+	mux.Handle("POST /incidents", s.multipartOr(s.evidenceBodyLimit(), s.page(s.handleIncidentCreate)))
 	mux.Handle("GET /incidents/{ref}", s.page(s.handleIncident))
 	mux.Handle("GET /incidents/{ref}/form03", s.page(s.handleIncidentForm03))
 	mux.Handle("POST /incidents/{ref}/transition", s.page(s.handleIncidentTransition))

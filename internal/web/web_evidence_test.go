@@ -47,6 +47,23 @@ func TestWebEvidenceTasksPublic(t *testing.T) {
 	incPath := p.Location
 	p = mb.get(incPath)
 	orgWant(t, "incident page", p.Body, `enctype="multipart/form-data"`, "/evidence")
+
+	// The intake form takes a file too; a name that is a path is refused
+	// with the form and creates nothing.
+	mb.get("/incidents/new")
+	p = mb.upload("/incidents", incForm("Tệp độc hại"), `C:\x.exe`, []byte("MZ"))
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="file-err"`) {
+		t.Fatalf("intake with a path as file name: %d", p.Status)
+	}
+	if _, total, _ := e.App.Incidents.List(ctx, e.Sys, incident.Filter{}); total != 1 {
+		t.Fatalf("%d incidents after a refused intake", total)
+	}
+	mb.get("/incidents/new")
+	p = mb.upload("/incidents", incForm("Tệp độc hại"), "mau-doc.bin", []byte("MZ\x90"))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("intake with a file: %d\n%s", p.Status, p.Body)
+	}
+	orgWant(t, "intake file listed", mb.get(p.Location).Body, "mau-doc.bin")
 	content := []byte("pcap bytes from 198.51.100.77\n")
 	p = mb.upload(incPath+"/evidence", url.Values{"note": {"Bản ghi lưu lượng"}}, "198.51.100.77_capture.pcap", content)
 	if p.Status != http.StatusSeeOther {
