@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +21,16 @@ const (
 	tplOutbox     = "outbox.html"
 	inboxPage     = 50
 )
+
+func init() {
+	// Unread notifications are something waiting for the user.
+	addNeeds(func(s *Server, r *http.Request, wh *who) []need {
+		if n := s.unread(r, wh.Actor); n > 0 {
+			return []need{{Text: i18n.T(wh.Lang, "notify.inbox.unread_badge", n), Href: "/inbox?unread=1"}}
+		}
+		return nil
+	})
+}
 
 // unread is the header badge's count: one indexed COUNT, 0 on any error
 // (the badge must never break a page).
@@ -466,5 +475,3 @@ func (s *Server) handleOutbox(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, tplOutbox, v)
 }
-
-var _ = strconv.Itoa

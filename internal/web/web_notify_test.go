@@ -224,7 +224,7 @@ func TestWebNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = vb.get("/")
-	orgWant(t, "badge", p.Body, "badge-unread", "1 thông báo chưa đọc")
+	orgWant(t, "badge and what needs me now", p.Body, "badge-unread", "1 thông báo chưa đọc", `href="/inbox?unread=1"`)
 	p = vb.get("/inbox")
 	orgWant(t, "inbox", p.Body, "Thông báo thử của certnet", "Điểm nhận webhook đã được cấu hình đúng.", "TLP:GREEN")
 	id := regexp.MustCompile(`action="/inbox/(\d+)/read"`).FindStringSubmatch(p.Body)
