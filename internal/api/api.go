@@ -22,6 +22,7 @@ import (
 
 	"certnet/internal/audit"
 	"certnet/internal/auth"
+	"certnet/internal/coord"
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
@@ -60,6 +61,10 @@ type Server struct {
 
 	// Readiness: response teams, people, rota, SIM3 (issue 7).
 	Readiness *readiness.Service
+
+	// Coord: coordination orders, support requests, effort; nil in tests
+	// of other routes.
+	Coord *coord.Service
 }
 
 // Handler returns the API's routes.

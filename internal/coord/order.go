@@ -144,6 +144,9 @@ type IssueInput struct {
 	Targets       []int64
 	ObservableIDs []int64
 	SupportID     int64
+	// IssuerOrgID is the issuing organisation when certnet itself issues
+	// the order (demo seeding); ignored for people.
+	IssuerOrgID int64
 }
 
 // Issue issues an order on the incident key to the target organisations.
@@ -162,7 +165,11 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 		if err := policy.Check(a, policy.OrderIssue, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPGreen}); err != nil {
 			return err
 		}
-		issuer, err := loadOrg(ctx, tx, a.OrgID)
+		issuerID := a.OrgID
+		if a.System && in.IssuerOrgID != 0 {
+			issuerID = in.IssuerOrgID
+		}
+		issuer, err := loadOrg(ctx, tx, issuerID)
 		if err != nil {
 			if store.IsNoRows(err) {
 				return errs.Forbidden(op)
@@ -217,10 +224,6 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 				if err != nil {
 					return err
 				}
-				if t.ID == a.OrgID {
-					v.Field("targets", "coord.err.target_self")
-					continue
-				}
 				if policy.Check(a, policy.OrderIssue, policy.Resource{OwnerOrg: t.ID, TLP: policy.TLPGreen}) != nil {
 					outside = append(outside, t.Code)
 					continue
@@ -246,7 +249,7 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 			if err != nil && !store.IsNoRows(err) {
 				return err
 			}
-			if err != nil || incID != inc.ID || receiver != a.OrgID || status != SupportAccepted {
+			if err != nil || incID != inc.ID || receiver != issuer.ID || status != SupportAccepted {
 				v.Field("support_id", "coord.err.support_link")
 			}
 		}

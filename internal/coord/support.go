@@ -58,6 +58,9 @@ type SupportInput struct {
 	Needed     string
 	Urgency    string
 	ToNational bool
+	// OrgID is the requesting organisation when certnet itself files the
+	// request (demo seeding); ignored for people.
+	OrgID int64
 }
 
 // RequestSupport asks for help on the incident key.
@@ -82,22 +85,32 @@ func (s *Service) RequestSupport(ctx context.Context, a policy.Actor, key string
 		if !slices.Contains(Priorities, in.Urgency) {
 			v.Field("urgency", "field.invalid")
 		}
+		requester := a.OrgID
+		if a.System && in.OrgID != 0 {
+			requester = in.OrgID
+		}
 		var receiver int64
 		if in.ToNational {
 			receiver, err = nationalCoordinator(ctx, tx)
 		} else {
-			receiver, err = responseUnitOf(ctx, tx, a.OrgID)
+			receiver, err = responseUnitOf(ctx, tx, requester)
 		}
 		if err != nil && !store.IsNoRows(err) {
 			return err
 		}
-		if receiver == 0 || receiver == a.OrgID {
+		if receiver != 0 && receiver == requester {
+			// The national coordinator has nobody above it to ask.
+			e := errs.Forbidden(op)
+			e.Message = errs.Msg{Key: "coord.err.no_receiver"}
+			return e
+		}
+		if receiver == 0 {
 			v.Field("to", "coord.err.no_receiver")
 		}
 		if err := v.OrNil(); err != nil {
 			return err
 		}
-		req, err := loadOrg(ctx, tx, a.OrgID)
+		req, err := loadOrg(ctx, tx, requester)
 		if err != nil {
 			return err
 		}
