@@ -260,10 +260,10 @@ func (p *PublicReports) Submit(ctx context.Context, in PublicInput) (string, err
 	checkText(v, "name", in.Name, maxTitle, false, true)
 	checkText(v, "email", in.Email, 254, false, true)
 	if !v.Has("email") && !validEmail(in.Email) {
-		v.Field("email", "field.email")
+		v.Field("email", "field.invalid_email")
 	}
 	if in.Phone != "" && !validPhone(in.Phone) {
-		v.Field("phone", "field.phone")
+		v.Field("phone", "incident.err.phone")
 	}
 	checkText(v, "organisation", in.Organisation, maxTitle, false, false)
 	checkText(v, "description", in.Description, maxText, true, true)
@@ -302,6 +302,11 @@ func (p *PublicReports) Submit(ctx context.Context, in PublicInput) (string, err
 	}
 	window := now.Truncate(time.Hour)
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		// Counters of past hours are no longer read; the table stays small
+		// (a row per sending address and hour).
+		if _, err := tx.Exec(ctx, "DELETE FROM public_report_limits WHERE window_start < ?", window.Add(-2*time.Hour)); err != nil {
+			return err
+		}
 		for _, l := range []struct {
 			key   string
 			limit int
@@ -622,4 +627,20 @@ func (p *PublicReports) Convert(ctx context.Context, a policy.Actor, ref string,
 		return PublicReport{}, inc, ensure(op, err)
 	}
 	return r, inc, nil
+}
+
+// Waiting counts the new reports the actor may triage (for "what needs me
+// now").
+func (p *PublicReports) Waiting(ctx context.Context, a policy.Actor) (int, error) {
+	list, err := p.List(ctx, a, PublicFilter{Status: PublicNew, Limit: 500})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range list {
+		if p.checkReport(ctx, p.S.DB, a, policy.PublicReportTriage, r) == nil {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -96,6 +96,15 @@ func TestPublicReports(t *testing.T) {
 		if l, _ := p.List(ctx, nat, PublicFilter{Status: PublicNew}); len(l) != 6 {
 			t.Fatalf("national list: %d", len(l))
 		}
+		if n, _ := p.Waiting(ctx, nat); n != 6 {
+			t.Fatalf("national waiting: %d", n)
+		}
+		if n, _ := p.Waiting(ctx, f.actor(f.hn, policy.RoleViewer)); n != 0 {
+			t.Fatalf("viewer waiting: %d", n)
+		}
+		if n := countRows(t, db, "SELECT COUNT(*) FROM public_report_limits"); n != 6 {
+			t.Fatalf("%d counters", n)
+		}
 		// A viewer of HN reads nothing of it either (role).
 		if _, err := p.Dismiss(ctx, f.actor(f.hn, policy.RoleViewer), ref, DismissSpam, ""); !errs.Is(err, errs.KindNotFound) {
 			t.Fatalf("viewer dismiss: %v", err)
@@ -127,6 +136,14 @@ func TestPublicReports(t *testing.T) {
 		d, err := p.Dismiss(ctx, nat, other, DismissDuplicate, inc.Ref)
 		if err != nil || d.Status != PublicDismissed || d.DuplicateOf != inc.Ref {
 			t.Fatalf("dismiss: %+v %v", d, err)
+		}
+		// Counters of past hours are dropped.
+		f.clock.Advance(3 * time.Hour)
+		if _, err := p.Submit(ctx, publicInput("198.51.100.1")); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, db, "SELECT COUNT(*) FROM public_report_limits"); n != 2 {
+			t.Fatalf("%d counters kept", n)
 		}
 		f.verifyAudit()
 	})

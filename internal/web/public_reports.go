@@ -297,3 +297,17 @@ func (s *Server) handlePublicConvert(w http.ResponseWriter, r *http.Request) {
 // TLPAmber is the label of every public report (personal data of the
 // reporter inside).
 func (b Base) TLPAmber() policy.TLP { return policy.TLPAmber }
+
+func init() { addNeeds(publicNeeds) }
+
+// publicNeeds says how many public reports wait for the user's triage.
+func publicNeeds(s *Server, r *http.Request, wh *who) []need {
+	if s.Public == nil || !(wh.Actor.Has(policy.RoleCoordinator) || wh.Actor.Has(policy.RoleAnalyst)) {
+		return nil
+	}
+	n, err := s.Public.Waiting(r.Context(), wh.Actor)
+	if err != nil || n == 0 {
+		return nil
+	}
+	return []need{{Text: i18n.T(wh.Lang, "public.need", n), Href: "/public-reports?status=new"}}
+}

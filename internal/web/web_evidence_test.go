@@ -89,6 +89,15 @@ func TestWebEvidenceTasksPublic(t *testing.T) {
 	if p.Status != http.StatusBadRequest {
 		t.Fatalf("empty file: %d", p.Status)
 	}
+	// Over the size limit: refused, nothing kept.
+	max := e.App.Evidence.Files.MaxSize
+	e.App.Evidence.Files.MaxSize = 16
+	mb.get(incPath)
+	p = mb.upload(incPath+"/evidence", url.Values{}, "big.bin", bytes.Repeat([]byte{0}, 100))
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="ev-file-err"`) {
+		t.Fatalf("too large: %d", p.Status)
+	}
+	e.App.Evidence.Files.MaxSize = max
 	if files, _ := e.App.Evidence.List(ctx, e.Sys, strings.TrimPrefix(incPath, "/incidents/")); len(files) != 1 {
 		t.Fatalf("after refusals: %d files", len(files))
 	}
@@ -186,6 +195,7 @@ func TestWebEvidenceTasksPublic(t *testing.T) {
 	e.User(n.hanoi.ID, "dieuphoi.hn", policy.RoleCoordinator)
 	hb.login("dieuphoi.hn")
 	orgWant(t, "queue", hb.get("/public-reports").Body, prRef)
+	orgWant(t, "home", hb.get("/").Body, "báo cáo từ công chúng chờ xử lý")
 	if p := ob.get("/public-reports/" + prRef); p.Status != http.StatusNotFound {
 		t.Fatalf("other province: %d", p.Status)
 	}
