@@ -88,20 +88,20 @@ func (i Indicator) Resource() policy.Resource {
 
 // Source is one report of an indicator.
 type Source struct {
-	Source    string
-	Ref       string
-	FirstSeen time.Time
-	LastSeen  time.Time
+	Source    string    `json:"source"`
+	Ref       string    `json:"ref,omitempty"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // Sighting is one sighting of an indicator.
 type Sighting struct {
-	STIXID    string
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Count     int
-	Source    string
-	OrgID     int64
+	STIXID    string    `json:"stix_id"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Count     int       `json:"count"`
+	Source    string    `json:"source,omitempty"`
+	OrgID     int64     `json:"org_id,omitempty"`
 }
 
 // Normalise checks value as a kind and returns its canonical form. With kind
