@@ -16,16 +16,26 @@ type Filter struct {
 	Type     Type
 	Severity Severity
 	Class    Class
+	// RSITClass: the RSIT class of the type (e.g. "availability").
+	RSITClass string
 	// OrgID: reported by or affecting this organisation.
 	OrgID int64
+	// AffectedOrgID, ReporterOrgID: the affected or reporting organisation.
+	AffectedOrgID, ReporterOrgID int64
 	// ProvinceCode: the affected organisation's province.
 	ProvinceCode string
+	// Sector: the affected organisation's critical sector.
+	Sector string
 	// From, To: reported at in [From, To).
 	From, To time.Time
+	// DetectedFrom, DetectedTo: detected at in [DetectedFrom, DetectedTo).
+	DetectedFrom, DetectedTo time.Time
 	// Overdue: an open legal deadline has passed.
 	Overdue bool
-	// Q searches reference, title, description and system name, ignoring
-	// case and diacritics (every word must appear).
+	// Q searches reference, title, description, system name, addresses,
+	// domains and organisation names through the full-text index, ignoring
+	// case and diacritics: every word must appear, as a word or the start
+	// of one.
 	Q      string
 	Limit  int
 	Offset int
@@ -45,6 +55,48 @@ var sorts = map[string]string{
 
 // MaxLimit is the largest page.
 const MaxLimit = 500
+
+// CountCap bounds the count List returns: past it, List returns
+// CountCap+1 ("10 000+"), so that a page never counts a million rows.
+const CountCap = 10000
+
+// maxWords bounds the words of a search.
+const maxWords = 16
+
+// ftsWhere is the full-text condition for q (nil when q has no word):
+// each word of q, folded, must start a word of the incident's search text.
+func ftsWhere(engine store.Engine, q string) (string, []any) {
+	words := strings.Fields(searchWords(q))
+	if len(words) == 0 {
+		if strings.TrimSpace(q) != "" {
+			return "1=0", nil // only punctuation: nothing can match
+		}
+		return "", nil
+	}
+	if len(words) > maxWords {
+		words = words[:maxWords]
+	}
+	if engine == store.Postgres {
+		for i, w := range words {
+			words[i] = w + ":*"
+		}
+		return "to_tsvector('simple', i.search_text) @@ to_tsquery('simple', ?)", []any{strings.Join(words, " & ")}
+	}
+	for i, w := range words {
+		words[i] = `"` + w + `"*`
+	}
+	return "i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)", []any{strings.Join(words, " ")}
+}
+
+func rsitTypes(class string) []string {
+	var out []string
+	for _, t := range Types {
+		if t.RSIT().Class == class {
+			out = append(out, "'"+string(t)+"'")
+		}
+	}
+	return out
+}
 
 // visibleWhere is the SQL twin of checkVisible for IncidentRead: inside the
 // actor's scope (either organisation), and the TLP label lets them see it.
@@ -111,6 +163,28 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Inciden
 	if f.Class != "" {
 		add("i.class = ?", string(f.Class))
 	}
+	if f.RSITClass != "" {
+		ts := rsitTypes(f.RSITClass)
+		if len(ts) == 0 {
+			return nil, 0, errs.Invalid(op).Field("rsit", "field.invalid_choice")
+		}
+		add("i.type IN (" + strings.Join(ts, ",") + ")")
+	}
+	if f.AffectedOrgID != 0 {
+		add("i.affected_org_id = ?", f.AffectedOrgID)
+	}
+	if f.ReporterOrgID != 0 {
+		add("i.reporter_org_id = ?", f.ReporterOrgID)
+	}
+	if f.Sector != "" {
+		add("i.affected_org_id IN (SELECT id FROM organisations WHERE sector = ?)", strings.TrimSpace(f.Sector))
+	}
+	if !f.DetectedFrom.IsZero() {
+		add("i.detected_at >= ?", f.DetectedFrom.UTC())
+	}
+	if !f.DetectedTo.IsZero() {
+		add("i.detected_at < ?", f.DetectedTo.UTC())
+	}
 	if f.OrgID != 0 {
 		add("(i.affected_org_id = ? OR i.reporter_org_id = ?)", f.OrgID, f.OrgID)
 	}
@@ -126,12 +200,13 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Inciden
 	if f.Overdue {
 		add("i.next_due_at IS NOT NULL AND i.next_due_at < ?", s.now())
 	}
-	for _, word := range strings.Fields(fold(f.Q)) {
-		add(`i.search_text LIKE ? ESCAPE '\'`, store.Like(word))
+	if c, v := ftsWhere(s.DB.Dialect(), f.Q); c != "" {
+		add(c, v...)
 	}
 	w := strings.Join(where, " AND ")
 	var total int
-	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents i WHERE "+w, args...).Scan(&total); err != nil {
+	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM incidents i WHERE "+w+" LIMIT ?) c",
+		append(args, CountCap+1)...).Scan(&total); err != nil {
 		return nil, 0, errs.Internal(op, err)
 	}
 	rows, err := s.DB.Query(ctx, "SELECT "+incCols+" FROM incidents i WHERE "+w+" ORDER BY "+order+" LIMIT ? OFFSET ?",

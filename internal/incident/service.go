@@ -250,12 +250,17 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 	now := s.stamp()
 	v := errs.Invalid(op)
 	validateInput(v, in, now)
+	var orgNames []string
 	if s.Orgs != nil {
 		for field, id := range map[string]int64{"reporter_org_id": in.ReporterOrgID, "affected_org_id": in.AffectedOrgID} {
 			if id == 0 || v.Has(field) {
 				continue
 			}
-			if _, err := s.Orgs.Get(ctx, a, id); err != nil {
+			o, err := s.Orgs.Get(ctx, a, id)
+			if err == nil {
+				orgNames = append(orgNames, o.Name, o.ShortName)
+			}
+			if err != nil {
 				if errs.Is(err, errs.KindNotFound) {
 					v.Field(field, "incident.err.org_unknown")
 					continue
@@ -285,7 +290,7 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 			return err
 		}
 		inc.Ref = FormatRef(year, seq)
-		if err := insertIncident(ctx, tx, &inc, year, seq); err != nil {
+		if err := insertIncident(ctx, tx, &inc, year, seq, orgNames...); err != nil {
 			return err
 		}
 		kind := ReportNotice

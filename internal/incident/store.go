@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"certnet/internal/errs"
 	"certnet/internal/policy"
@@ -115,7 +116,7 @@ func nextSeq(ctx context.Context, tx *store.Tx, year int) (int64, error) {
 // FormatRef is the readable id: SC-2026-000123.
 func FormatRef(year int, seq int64) string { return fmt.Sprintf("SC-%04d-%06d", year, seq) }
 
-func insertIncident(ctx context.Context, tx *store.Tx, inc *Incident, year int, seq int64) error {
+func insertIncident(ctx context.Context, tx *store.Tx, inc *Incident, year int, seq int64, orgNames ...string) error {
 	details, err := json.Marshal(inc.Details)
 	if err != nil {
 		return err
@@ -127,7 +128,7 @@ func insertIncident(ctx context.Context, tx *store.Tx, inc *Incident, year int, 
 		inc.Ref, year, seq, inc.Title, inc.Description, string(inc.Type), string(inc.Severity), string(inc.Class),
 		string(inc.Status), string(inc.TLP), inc.ReporterOrgID, inc.AffectedOrgID, nullID(inc.ReportedBy),
 		inc.ReportedByName, inc.DetectedAt, inc.ReportedAt, inc.ExceedsCapacity, string(details),
-		searchText(*inc), inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
+		searchText(*inc, orgNames...), inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
 }
 
 // saveIncident writes the fields a change may touch.
@@ -149,10 +150,24 @@ func saveIncident(ctx context.Context, tx *store.Tx, inc *Incident) error {
 	return err
 }
 
-// searchText is what Q searches: reference, title, description and the
-// system's name, folded (no diacritics, lower case).
-func searchText(inc Incident) string {
-	return fold(inc.Ref + " " + inc.Title + " " + inc.Description + " " + inc.Details.System.Name)
+// searchText is what Q searches: reference, title, description, the
+// system's name, its public addresses and domains, and the names of the
+// organisations (extra), folded (no diacritics, lower case) with every
+// character that is not a letter or digit turned into a space, so that
+// SQLite FTS5 and PostgreSQL's 'simple' tsvector cut the same words.
+func searchText(inc Incident, extra ...string) string {
+	parts := append([]string{inc.Ref, inc.Title, inc.Description, inc.Details.System.Name},
+		inc.Details.System.PublicIPs...)
+	parts = append(parts, inc.Details.System.Domains...)
+	parts = append(parts, extra...)
+	return searchWords(strings.Join(parts, " "))
+}
+
+// searchWords folds s and keeps only words of letters and digits.
+func searchWords(s string) string {
+	return strings.Join(strings.FieldsFunc(fold(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ")
 }
 
 func addEvent(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, incID int64, kind string, detail map[string]any) (Event, error) {
