@@ -59,6 +59,8 @@ type importer struct {
 	res    *ImportResult
 	// indicator rows per STIX id seen in this import (for sightings).
 	byStix map[string][]int64
+	// indicators waiting for the next batch write.
+	pending []pendingIndicator
 }
 
 func (im *importer) fail(i int, id, typ string, err error) {
@@ -134,7 +136,7 @@ func (s *Service) ImportSTIX(ctx context.Context, a policy.Actor, r io.Reader, o
 			return err
 		}
 		_ = bundleID
-		return nil
+		return im.flush(ctx)
 	})
 	return res, err
 }
@@ -316,6 +318,8 @@ func (im *importer) indicator(ctx context.Context, o map[string]any) error {
 		values = append(values, in)
 	}
 	revoked, _ := o["revoked"].(bool)
+	// Every term must be valid before any is kept: the object is one.
+	var inds []Indicator
 	for _, in := range values {
 		e := errs.Invalid("intel: import indicator")
 		ind := validate(in, im.now, e)
@@ -323,16 +327,131 @@ func (im *importer) indicator(ctx context.Context, o map[string]any) error {
 		if e.OrNil() != nil {
 			return objectFault{fieldMessage(e)}
 		}
-		rowID, _, err := upsert(ctx, im.tx, im.now, im.a, ind, im.source, id)
+		inds = append(inds, ind)
+	}
+	for _, ind := range inds {
+		im.pending = append(im.pending, pendingIndicator{ind: ind, ref: id, revoked: revoked})
+	}
+	if len(im.pending) >= importBatch {
+		return im.flush(ctx)
+	}
+	return nil
+}
+
+// importBatch is how many indicators an import writes per statement.
+const importBatch = 400
+
+type pendingIndicator struct {
+	ind     Indicator
+	ref     string
+	revoked bool
+}
+
+// flush writes the pending indicators: the values the owner does not hold
+// yet in one INSERT (and their sources in another), the others (and
+// repeats inside the batch) one by one through upsert, which merges.
+func (im *importer) flush(ctx context.Context) error {
+	batch := im.pending
+	im.pending = im.pending[:0]
+	if len(batch) == 0 {
+		return nil
+	}
+	key := func(i Indicator) string { return string(i.Kind) + "\x00" + i.Value }
+	// The values the owner already holds.
+	held := map[string]bool{}
+	args := []any{im.owner}
+	ph := make([]string, 0, len(batch))
+	for _, p := range batch {
+		args = append(args, p.ind.Value)
+		ph = append(ph, "?")
+	}
+	rows, err := im.tx.Query(ctx, `SELECT kind, value FROM intel_indicators WHERE owner_org_id = ? AND value IN (`+strings.Join(ph, ",")+`)`, args...)
+	if err != nil {
+		return storeErr{err}
+	}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return storeErr{err}
+		}
+		held[k+"\x00"+v] = true
+	}
+	rows.Close()
+	var fresh, slow []pendingIndicator
+	seen := map[string]bool{}
+	for _, p := range batch {
+		k := key(p.ind)
+		if held[k] || seen[k] {
+			slow = append(slow, p)
+			continue
+		}
+		seen[k] = true
+		fresh = append(fresh, p)
+	}
+	ids := map[string]int64{}
+	if len(fresh) > 0 {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, name, description, search, confidence,
+			valid_from, valid_until, tlp, tags, kill_chain, stix_id, revoked, created_by, created_at, updated_at) VALUES `)
+		args = args[:0]
+		for i, p := range fresh {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			ind := p.ind
+			args = append(args, im.owner, string(ind.Kind), ind.Value, ind.Pattern, ind.Name, ind.Description,
+				searchKey(ind.Value, ind.Name, ind.Description), ind.Confidence, ind.ValidFrom, nullTime(ind.ValidUntil), string(ind.TLP),
+				strings.Join(ind.Tags, "\n"), strings.Join(ind.KillChain, "\n"), ind.STIXID, p.revoked, nullID(im.a.UserID), im.now, im.now)
+		}
+		b.WriteString(" RETURNING id, kind, value")
+		rows, err := im.tx.Query(ctx, b.String(), args...)
+		if err != nil {
+			return storeErr{fmt.Errorf("insert indicators: %w", err)}
+		}
+		for rows.Next() {
+			var id int64
+			var k, v string
+			if err := rows.Scan(&id, &k, &v); err != nil {
+				rows.Close()
+				return storeErr{err}
+			}
+			ids[k+"\x00"+v] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return storeErr{err}
+		}
+		b.Reset()
+		b.WriteString(`INSERT INTO intel_indicator_sources (indicator_id, source, ref, first_seen, last_seen) VALUES `)
+		args = args[:0]
+		for i, p := range fresh {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?,?,?,?,?)")
+			args = append(args, ids[key(p.ind)], im.source, p.ref, im.now, im.now)
+		}
+		if _, err := im.tx.Exec(ctx, b.String(), args...); err != nil {
+			return storeErr{fmt.Errorf("indicator sources: %w", err)}
+		}
+		for _, p := range fresh {
+			im.byStix[p.ref] = append(im.byStix[p.ref], ids[key(p.ind)])
+			im.res.Indicators++
+		}
+	}
+	for _, p := range slow {
+		rowID, _, err := upsert(ctx, im.tx, im.now, im.a, p.ind, im.source, p.ref)
 		if err != nil {
 			return storeErr{err}
 		}
-		if revoked {
+		if p.revoked {
 			if _, err := im.tx.Exec(ctx, `UPDATE intel_indicators SET revoked = TRUE WHERE id = ?`, rowID); err != nil {
 				return storeErr{err}
 			}
 		}
-		im.byStix[id] = append(im.byStix[id], rowID)
+		im.byStix[p.ref] = append(im.byStix[p.ref], rowID)
 		im.res.Indicators++
 	}
 	return nil
@@ -354,6 +473,9 @@ func (im *importer) sighting(ctx context.Context, o map[string]any) error {
 	ref := str(o, "sighting_of_ref")
 	if !strings.HasPrefix(ref, "indicator--") {
 		return nil // sightings of other objects are kept as objects only
+	}
+	if err := im.flush(ctx); err != nil {
+		return err
 	}
 	rows := im.byStix[ref]
 	if len(rows) == 0 {
