@@ -26,6 +26,11 @@ func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
 	if n > 0 {
 		fmt.Fprintf(w, "demo incidents added: %d\n", n)
 	}
+	if n, err := demo.SeedEvidence(ctx, a.DB, a.Auth, a.Incidents, a.Evidence, a.Public, a.Now()); err != nil {
+		return fmt.Errorf("demo evidence: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(w, "demo evidence, tasks and public reports added: %d\n", n)
+	}
 	// The demo's passwords are kept, readable by the operator only, in the
 	// data folder, so that a second start can print them again. Only the demo
 	// does this; real users' passwords exist nowhere but in their heads.
