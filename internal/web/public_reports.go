@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,9 @@ func (s *Server) handlePublicSubmit(w http.ResponseWriter, r *http.Request) {
 		v.formErrors(err)
 		s.render(w, r, http.StatusBadRequest, tplPublicForm, v)
 	case errs.Is(err, errs.KindTooMany):
+		// The counters run per clock hour.
+		now := s.Now()
+		w.Header().Set("Retry-After", strconv.Itoa(int(now.Truncate(time.Hour).Add(time.Hour).Sub(now)/time.Second)+1))
 		s.renderError(w, r, err, "public.err.too_many")
 	default:
 		s.renderError(w, r, err, "")

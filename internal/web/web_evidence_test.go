@@ -183,7 +183,8 @@ func TestWebEvidenceTasksPublic(t *testing.T) {
 	pb.get("/report")
 	pb.post("/report", form)
 	pb.get("/report")
-	if p := pb.post("/report", form); p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "thử lại sau") {
+	if p := pb.post("/report", form); p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "thử lại sau") ||
+		p.Header.Get("Retry-After") == "" {
 		t.Fatalf("over the limit: %d", p.Status)
 	}
 
