@@ -150,7 +150,9 @@ var evidenceMatrixRoutes = map[string]mRoute{
 		decide: decideIncident(policy.EvidenceAdd),
 	},
 	"GET /api/v1/evidence/{id}": {
-		req:    func(t *testing.T, c *mCase) (string, string) { return fmt.Sprintf("/api/v1/evidence/%d", c.evidence(t).ID), "" },
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return fmt.Sprintf("/api/v1/evidence/%d", c.evidence(t).ID), ""
+		},
 		decide: decideIncident(policy.EvidenceRead),
 	},
 	"GET /api/v1/evidence/{id}/custody": {
@@ -199,7 +201,9 @@ var evidenceMatrixRoutes = map[string]mRoute{
 		},
 	},
 	"GET /api/v1/public-reports/{ref}": {
-		req:    func(t *testing.T, c *mCase) (string, string) { return "/api/v1/public-reports/" + c.publicReport(t), "" },
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return "/api/v1/public-reports/" + c.publicReport(t), ""
+		},
 		decide: decidePublic(policy.PublicReportRead),
 	},
 	"POST /api/v1/public-reports/{ref}/convert": {
