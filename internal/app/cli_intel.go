@@ -94,10 +94,14 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// runExport: certnet export stix [--tlp MAX] [--since RFC3339] [--out FILE].
+// runExport: certnet export stix [--tlp MAX] [--since RFC3339] [--out FILE]
+// and certnet export misp --out DIR [--tlp MAX].
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "misp" {
+		return runExportMISP(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "stix" {
-		return usagef("usage: certnet export stix [--tlp MAX] [--since TIME] [--out FILE]")
+		return usagef("usage: certnet export stix [--tlp MAX] [--since TIME] [--out FILE] | certnet export misp --out DIR [--tlp MAX]")
 	}
 	fs, cfg, finish := newFlags("export stix", 0, stderr)
 	var tlp, since, out string
@@ -148,5 +152,40 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "%s: %d objects\n", out, n)
 		return nil
 	}
+	return nil
+}
+
+func runExportMISP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfg, finish := newFlags("export misp", 0, stderr)
+	var tlp, out string
+	fs.StringVar(&tlp, "tlp", "GREEN", "the most restrictive label to export (RED never leaves)")
+	fs.StringVar(&out, "out", "", "the feed folder to write (manifest.json, hashes.csv, one event per organisation); required")
+	if err := parse(fs, args, finish); err != nil {
+		return err
+	}
+	if out == "" {
+		return usagef("usage: certnet export misp --out DIR [--tlp MAX]")
+	}
+	maxTLP, err := policy.ParseTLP(tlp)
+	if err != nil {
+		return usagef("--tlp: %v", err)
+	}
+	a, err := Open(ctx, *cfg, NewLogger(*cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	actor := cliActor()
+	name := func(id int64) string {
+		if n, err := a.Orgs.Name(ctx, id); err == nil {
+			return n
+		}
+		return fmt.Sprintf("org %d", id)
+	}
+	n, err := intel.NewService(a.DB, a.Now, a.Log).ExportMISPFeed(ctx, actor, out, maxTLP, name)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "%s: %d attributes\n", out, n)
 	return nil
 }

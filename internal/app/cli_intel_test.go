@@ -45,6 +45,13 @@ func TestCLIIntelImportExport(t *testing.T) {
 	if err := v.ValidateBundle(b); err != nil || !strings.Contains(string(b), "198.51.100.1") {
 		t.Fatalf("export: %v\n%s", err, b)
 	}
+	feed := filepath.Join(dir, "feed")
+	if code, out, errs = run(t, "export", "misp", "--data", data, "--out", feed); code != 0 || !strings.Contains(out, "1 attributes") {
+		t.Fatalf("export misp: %d %s %s", code, out, errs)
+	}
+	if code, out, errs = run(t, "import", "misp", "--data", data, "--org", "VNCERT", feed); code != 0 || !strings.Contains(out, "0 refused") {
+		t.Fatalf("re-import misp feed: %d %s %s", code, out, errs)
+	}
 	if code, _, _ = run(t, "export", "stix", "--data", data, "--tlp", "PINK"); code != 2 {
 		t.Fatalf("bad label: %d", code)
 	}

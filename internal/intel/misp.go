@@ -116,6 +116,7 @@ var mispKinds = map[string]Kind{
 	"email": KindEmail, "email-src": KindEmail, "email-dst": KindEmail,
 	"filename|md5": KindMD5, "filename|sha1": KindSHA1, "filename|sha256": KindSHA256,
 	"ip-dst|port": KindCIDR, "ip-src|port": KindCIDR, "domain|ip": KindDomain, "hostname|port": KindDomain,
+	"stix2-pattern": KindSTIX,
 }
 
 // MISPKind returns the indicator kind and value of an attribute, ok false

@@ -132,3 +132,48 @@ func FuzzNormalise(f *testing.F) {
 		}
 	})
 }
+
+// TestMISPFeedExport: what a province exports as a feed re-imports at the
+// national centre with the same values and labels; RED and labels above
+// the limit stay home; hashes.csv agrees with the events.
+func TestMISPFeedExport(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, testkit.NewSQLite(t))
+	hn := f.actor(f.hn, policy.RoleAnalyst)
+	for _, in := range []Input{
+		{Value: "198.51.100.7", TLP: policy.TLPClear, Tags: []string{`rsit:malicious-code="c2-server"`}},
+		{Value: "evil.example.vn", TLP: policy.TLPGreen},
+		{Value: "[file:name = 'x.exe']", TLP: policy.TLPGreen},
+		{Value: "amber.example.vn", TLP: policy.TLPAmber},
+		{Value: "red.example.vn", TLP: policy.TLPRed},
+	} {
+		if _, err := f.s.Create(ctx, hn, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	n, err := f.s.ExportMISPFeed(ctx, hn, dir, policy.TLPGreen, func(int64) string { return "Sở Hà Nội" })
+	if err != nil || n != 3 {
+		t.Fatalf("%d %v", n, err)
+	}
+	nat := f.actor(f.national, policy.RoleAnalyst)
+	res, err := f.s.ImportMISPFeed(ctx, nat, os.DirFS(dir), ImportOptions{Name: "hn feed"})
+	if err != nil || res.Rejected != 0 || res.Indicators != 3 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	list, _, _ := f.s.List(ctx, nat, Filter{Owner: f.national.ID})
+	got := map[string]policy.TLP{}
+	for _, i := range list {
+		got[i.Value] = i.TLP
+		if i.Value == "198.51.100.7" && len(i.Tags) != 1 {
+			t.Errorf("rsit tag lost: %+v", i)
+		}
+	}
+	if got["198.51.100.7"] != policy.TLPClear || got["evil.example.vn"] != policy.TLPGreen || got["[file:name = 'x.exe']"] != policy.TLPGreen ||
+		got["amber.example.vn"] != "" || got["red.example.vn"] != "" {
+		t.Fatalf("%v", got)
+	}
+	if _, err := f.s.ExportMISPFeed(ctx, hn, dir, "PINK", nil); err == nil {
+		t.Fatal("bad label accepted")
+	}
+}
