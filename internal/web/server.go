@@ -12,6 +12,7 @@ import (
 	"certnet/internal/audit"
 	"certnet/internal/auth"
 	"certnet/internal/config"
+	"certnet/internal/coord"
 	"certnet/internal/incident"
 	"certnet/internal/intel"
 	"certnet/internal/jobs"
@@ -50,6 +51,9 @@ type Server struct {
 
 	// Intel: indicators, STIX and MISP imports and exports (issue 4).
 	Intel *intel.Service
+
+	// Coord: coordination orders, support requests, effort and costs.
+	Coord *coord.Service
 
 	pages map[string]*pageTemplate
 }
