@@ -25,6 +25,12 @@ func init() {
 		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3.csv", s.page(s.handleReadinessSim3CSV))
 		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3.xlsx", s.page(s.handleReadinessSim3XLSX))
 
+		// Drills: the year's obligations, who has not drilled, planning.
+		mux.Handle("GET /readiness/drills", s.page(s.handleReadinessDrills))
+		mux.Handle("POST /readiness/drills", s.page(s.handleReadinessDrillCreate))
+		mux.Handle("GET /readiness/drills/{did}", s.page(s.handleReadinessDrill))
+		mux.Handle("POST /readiness/drills/{did}", s.page(s.handleReadinessDrillUpdate))
+
 		// The network's SIM3 maturity in the actor's scope.
 		mux.Handle("GET /readiness/maturity", s.page(s.handleReadinessMaturity))
 	})

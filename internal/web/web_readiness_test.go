@@ -36,6 +36,32 @@ func onReadiness(acts ...policy.Action) func(c *wmCase) error {
 	}
 }
 
+// onDrillOrg decides a drill organised by the target (readiness, scoped).
+func onDrillOrg(acts ...policy.Action) func(c *wmCase) error {
+	return func(c *wmCase) error {
+		res := policy.Resource{OwnerOrg: c.t.org.ID, TLP: policy.TLPAmber}
+		if err := c.check(policy.ReadinessRead, res); err != nil {
+			return err
+		}
+		for _, act := range acts {
+			if err := c.check(act, res); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func wmDrill(t *testing.T, c *wmCase) readiness.Drill {
+	start := time.Now().AddDate(0, 0, 7)
+	d, err := c.m.e.App.Readiness.SaveDrill(c.m.ctx, c.m.e.Sys, 0, readiness.DrillInput{OrgID: c.t.org.ID, Title: fmt.Sprintf("Diễn tập %d", c.n),
+		Kind: readiness.DrillOrganisation, StartsOn: start, EndsOn: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // wmTeam makes (as the system) a team of the target with one member.
 func wmTeam(t *testing.T, c *wmCase) (readiness.Team, readiness.Person) {
 	s := c.m.e.App.Readiness
@@ -178,6 +204,39 @@ var wmReadinessRoutes = map[string]wmRoute{
 		decide: onReadiness(),
 		ctype:  xlsxType,
 	},
+	"GET /readiness/drills": {
+		req:    wmGet(wmPath("/readiness/drills")),
+		decide: func(c *wmCase) error { return nil },
+	},
+	"POST /readiness/drills": {
+		req: wmPost(wmPath("/readiness/drills"), func(c *wmCase) url.Values {
+			d := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+			return url.Values{"org_id": {fmt.Sprint(c.t.org.ID)}, "title": {"Diễn tập"}, "kind": {"organisation"},
+				"starts_on": {d}, "ends_on": {d}, "status": {"planned"}}
+		}),
+		decide: onDrillOrg(policy.ReadinessWrite),
+	},
+	"GET /readiness/drills/{did}": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			if c.anon {
+				return wmReq{method: http.MethodGet, path: "/readiness/drills/1"}
+			}
+			return wmReq{method: http.MethodGet, path: fmt.Sprintf("/readiness/drills/%d", wmDrill(t, c).ID)}
+		},
+		decide: onDrillOrg(),
+	},
+	"POST /readiness/drills/{did}": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			if c.anon {
+				return wmReq{method: http.MethodPost, path: "/readiness/drills/1", form: url.Values{}}
+			}
+			d := wmDrill(t, c)
+			return wmReq{method: http.MethodPost, path: fmt.Sprintf("/readiness/drills/%d", d.ID), form: url.Values{
+				"title": {d.Title + " (sửa)"}, "kind": {d.Kind}, "starts_on": {d.StartsOn.Format(time.DateOnly)},
+				"ends_on": {d.EndsOn.Format(time.DateOnly)}, "status": {"planned"}}}
+		},
+		decide: onDrillOrg(policy.ReadinessWrite),
+	},
 	"GET /readiness/maturity": {
 		req:    wmGet(wmPath("/readiness/maturity")),
 		decide: func(c *wmCase) error { return nil },
@@ -286,5 +345,41 @@ func TestReadinessPages(t *testing.T) {
 	// What needs me now: the certificate and the team short of experts.
 	if p := b.get("/"); !strings.Contains(p.Body, "Chứng chỉ GCIH của Phạm Thị Dung sắp hết hạn") || !strings.Contains(p.Body, "1/5 chuyên gia") {
 		t.Fatalf("dashboard needs missing")
+	}
+}
+
+// TestReadinessDrillPages: plan a drill, see the province listed as not
+// drilled (planned), mark it done, see it gone from the list; bad dates
+// shown on the form.
+func TestReadinessDrillPages(t *testing.T) {
+	n := newOrgNet(t)
+	b := newOrgBrowser(t, n.e)
+	b.login(n.hanoiAdmin)
+	p := b.get("/readiness/drills")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "chưa diễn tập") {
+		t.Fatalf("drills: %d", p.Status)
+	}
+	now := n.e.Clock.Now()
+	p = b.post("/readiness/drills", url.Values{"org_id": {fmt.Sprint(n.hanoi.ID)}, "title": {"Diễn tập mã độc"}, "kind": {"organisation"},
+		"starts_on": {now.Format(time.DateOnly)}, "ends_on": {now.AddDate(0, 0, -3).Format(time.DateOnly)}})
+	if p.Status == http.StatusSeeOther || !strings.Contains(p.Body, "Thời điểm kết thúc phải sau thời điểm bắt đầu.") {
+		t.Fatalf("bad drill: %d", p.Status)
+	}
+	p = b.post("/readiness/drills", url.Values{"org_id": {fmt.Sprint(n.hanoi.ID)}, "title": {"Diễn tập mã độc"}, "kind": {"organisation"},
+		"starts_on": {now.Format(time.DateOnly)}, "ends_on": {now.Format(time.DateOnly)}, "status": {"done"}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("drill: %d %s", p.Status, p.Body)
+	}
+	if p := b.get(p.Location); p.Status != http.StatusOK || !strings.Contains(p.Body, "Diễn tập mã độc") {
+		t.Fatalf("drill page: %d", p.Status)
+	}
+	r, err := n.e.App.Readiness.Year(t.Context(), n.e.Sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range r.NotDrilled {
+		if x.OrgID == n.hanoi.ID {
+			t.Fatal("Hà Nội drilled and is still listed")
+		}
 	}
 }

@@ -110,7 +110,33 @@ CREATE TABLE readiness_sim3_scores (
     PRIMARY KEY (assessment_id, param)
 );
 
+-- Drills (diễn tập): organised by an organisation, with participants; the
+-- yearly obligations are counted from them.
+CREATE TABLE readiness_drills (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id          INTEGER NOT NULL REFERENCES organisations(id),
+    title           TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    starts_on       TIMESTAMP NOT NULL,
+    ends_on         TIMESTAMP NOT NULL,
+    scenario        TEXT NOT NULL DEFAULT '',
+    objectives      TEXT NOT NULL DEFAULT '',
+    status          TEXT NOT NULL,
+    created_at      TIMESTAMP NOT NULL,
+    updated_at      TIMESTAMP NOT NULL
+);
+CREATE INDEX readiness_drills_start ON readiness_drills(starts_on);
+
+CREATE TABLE readiness_drill_participants (
+    drill_id        INTEGER NOT NULL REFERENCES readiness_drills(id),
+    org_id          INTEGER NOT NULL REFERENCES organisations(id),
+    PRIMARY KEY (drill_id, org_id)
+);
+CREATE INDEX readiness_drill_participants_org ON readiness_drill_participants(org_id);
+
 -- +goose Down
+DROP TABLE readiness_drill_participants;
+DROP TABLE readiness_drills;
 DROP TABLE readiness_sim3_scores;
 DROP TABLE readiness_sim3;
 DROP TABLE readiness_shifts;
