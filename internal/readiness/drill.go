@@ -271,7 +271,7 @@ func (s *Service) Drills(ctx context.Context, a policy.Actor, year int) ([]Drill
 // NotDrilled is a ministry or province with no drill done this year.
 type NotDrilled struct {
 	OrgID   int64  `json:"org_id"`
-	Name    string `json:"name"` // "" when the organisation's label hides it from the actor
+	Name    string `json:"name"`    // "" when the organisation's label hides it from the actor
 	Planned bool   `json:"planned"` // a drill is planned later this year
 }
 
