@@ -118,6 +118,22 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, a policy.
 			v.Field("overdue", "field.invalid")
 		}
 	}
+	f.RSITClass, f.Sector = q.Get("rsit"), q.Get("sector")
+	for name, dst := range map[string]*int64{"affected_org": &f.AffectedOrgID, "reporter_org": &f.ReporterOrgID} {
+		if o := q.Get(name); o != "" {
+			if *dst, err = strconv.ParseInt(o, 10, 64); err != nil || *dst <= 0 {
+				v.Field(name, "field.invalid")
+			}
+		}
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To,
+		"detected_from": &f.DetectedFrom, "detected_to": &f.DetectedTo} {
+		if o := q.Get(name); o != "" {
+			if *dst, err = time.Parse(time.RFC3339, o); err != nil {
+				v.Field(name, "field.invalid")
+			}
+		}
+	}
 	if err := v.OrNil(); err != nil {
 		return nil, 0, err
 	}

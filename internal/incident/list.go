@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,6 +87,18 @@ func ftsWhere(engine store.Engine, q string) (string, []any) {
 		words[i] = `"` + w + `"*`
 	}
 	return "i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)", []any{strings.Join(words, " ")}
+}
+
+// RSITClasses lists the RSIT classes the national types map to, in the
+// order of Types, each once.
+func RSITClasses() []string {
+	var out []string
+	for _, t := range Types {
+		if c := t.RSIT().Class; !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func rsitTypes(class string) []string {

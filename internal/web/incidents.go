@@ -43,24 +43,58 @@ var statusIcons = map[incident.Status]string{
 // incFilter is the list's filter as it stands in the URL.
 type incFilter struct {
 	Status, Type, Severity, Class, Q string
-	Overdue                          bool
-	Page                             int
+	RSIT, Province, Sector           string
+	// From, To: reported between these days (YYYY-MM-DD, Vietnam time, To
+	// included); DFrom, DTo the same for the detection.
+	From, To, DFrom, DTo string
+	Overdue              bool
+	Page                 int
 }
 
 func parseIncFilter(r *http.Request) incFilter {
 	q := r.URL.Query()
 	f := incFilter{Status: q.Get("status"), Type: q.Get("type"), Severity: q.Get("severity"), Class: q.Get("class"),
-		Q: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") == "1", Page: intQuery(r, "page")}
+		Q: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") == "1", Page: intQuery(r, "page"),
+		RSIT: q.Get("rsit"), Province: q.Get("province"), Sector: q.Get("sector"),
+		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
+		DFrom: strings.TrimSpace(q.Get("dfrom")), DTo: strings.TrimSpace(q.Get("dto"))}
 	if f.Page < 1 {
 		f.Page = 1
 	}
 	return f
 }
 
+// filter is the service's filter; errs.Invalid names a date that does not
+// read.
+func (f incFilter) filter() (incident.Filter, error) {
+	lf := incident.Filter{Status: incident.Status(f.Status), Type: incident.Type(f.Type),
+		Severity: incident.Severity(f.Severity), Class: incident.Class(f.Class), Q: f.Q, Overdue: f.Overdue,
+		RSITClass: f.RSIT, ProvinceCode: f.Province, Sector: f.Sector}
+	v := errs.Invalid("web: incident list")
+	day := func(field, s string, next bool) time.Time {
+		if s == "" {
+			return time.Time{}
+		}
+		t, err := time.ParseInLocation(time.DateOnly, s, i18n.Zone)
+		if err != nil || t.Year() < 1990 || t.Year() > 2200 {
+			v.Field(field, "incsearch.err.date")
+			return time.Time{}
+		}
+		if next {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t
+	}
+	lf.From, lf.To = day("from", f.From, false), day("to", f.To, true)
+	lf.DetectedFrom, lf.DetectedTo = day("dfrom", f.DFrom, false), day("dto", f.DTo, true)
+	return lf, v.OrNil()
+}
+
 func (f incFilter) href(page int) string {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"status", f.Status}, {"type", f.Type}, {"severity", f.Severity},
-		{"class", f.Class}, {"q", f.Q}} {
+		{"class", f.Class}, {"q", f.Q}, {"rsit", f.RSIT}, {"province", f.Province}, {"sector", f.Sector},
+		{"from", f.From}, {"to", f.To}, {"dfrom", f.DFrom}, {"dto", f.DTo}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -98,7 +132,12 @@ type incListView struct {
 	Types      []option
 	Severities []option
 	Classes    []option
+	RSITs      []option
+	Provinces  []option
+	Sectors    []option
 	Filtered   bool
+	// More: the count stopped at incident.CountCap.
+	More bool
 }
 
 // SevIcon is the severity's icon.
@@ -154,10 +193,18 @@ func (s *Server) handleIncidentList(w http.ResponseWriter, r *http.Request) {
 	v.Types = incOptions(v.Base, incident.Types, incident.Type.LabelKey, f.Type)
 	v.Severities = incOptions(v.Base, incident.Severities, incident.Severity.LabelKey, f.Severity)
 	v.Classes = incOptions(v.Base, []incident.Class{incident.ClassOrdinary, incident.ClassSerious}, incident.Class.LabelKey, f.Class)
-	lf := incident.Filter{Status: incident.Status(f.Status), Type: incident.Type(f.Type),
-		Severity: incident.Severity(f.Severity), Class: incident.Class(f.Class), Q: f.Q, Overdue: f.Overdue,
-		Limit: incidentsPerPage, Offset: (f.Page - 1) * incidentsPerPage}
-	incs, total, err := s.Incidents.List(r.Context(), wh.Actor, lf)
+	for _, c := range incident.RSITClasses() {
+		v.RSITs = append(v.RSITs, option{Value: c, Label: v.T("incsearch.rsit." + c), Selected: c == f.RSIT})
+	}
+	v.Provinces = s.provinceOptions(r, f.Province)
+	v.Sectors = sectorOptions(v.Base, f.Sector)
+	lf, err := f.filter()
+	lf.Limit, lf.Offset = incidentsPerPage, (f.Page-1)*incidentsPerPage
+	var incs []incident.Incident
+	var total int
+	if err == nil {
+		incs, total, err = s.Incidents.List(r.Context(), wh.Actor, lf)
+	}
 	if err != nil {
 		if !errs.Is(err, errs.KindInvalid) {
 			s.renderError(w, r, err, "")
@@ -182,7 +229,11 @@ func (s *Server) handleIncidentList(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Total = total
 	if total > 0 && len(incs) > 0 {
-		v.Range = v.T("orgs.range", v.Num(lf.Offset+1), v.Num(lf.Offset+len(incs)), v.Num(total))
+		all := v.Num(total)
+		if total > incident.CountCap {
+			v.More, all = true, v.Num(incident.CountCap)+"+"
+		}
+		v.Range = v.T("orgs.range", v.Num(lf.Offset+1), v.Num(lf.Offset+len(incs)), all)
 	}
 	if f.Page > 1 {
 		v.PrevHref = f.href(f.Page - 1)

@@ -12,9 +12,12 @@ import (
 func (s *Server) incidentExportRows(r *http.Request) ([][]string, error) {
 	wh := whoFrom(r)
 	f := parseIncFilter(r)
-	incs, _, err := s.Incidents.List(r.Context(), wh.Actor, incident.Filter{Status: incident.Status(f.Status),
-		Type: incident.Type(f.Type), Severity: incident.Severity(f.Severity), Class: incident.Class(f.Class), Q: f.Q,
-		Overdue: f.Overdue, Limit: incident.MaxLimit})
+	lf, err := f.filter()
+	if err != nil {
+		return nil, err
+	}
+	lf.Limit = incident.MaxLimit
+	incs, _, err := s.Incidents.List(r.Context(), wh.Actor, lf)
 	if err != nil {
 		return nil, err
 	}
