@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -153,7 +154,12 @@ func (s *Server) handleEvidenceUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := incident.EvidenceInput{TLP: policy.TLP(r.PostFormValue("tlp")), Note: r.PostFormValue("note"), Address: s.clientIP(r)}
-	if r.MultipartForm != nil {
+	if up, ok := r.Context().Value(uploadPartKey{}).(*uploadPart); ok {
+		in.Body, in.Name, in.MediaType = up.body, up.name, up.mediaType
+		if n := r.PostFormValue("name"); strings.TrimSpace(n) != "" {
+			in.Name = n
+		}
+	} else if r.MultipartForm != nil {
 		if fhs := r.MultipartForm.File["file"]; len(fhs) > 0 {
 			fh := fhs[0]
 			f, err := fh.Open()
@@ -361,4 +367,85 @@ func (s *Server) attachIntakeFile(w http.ResponseWriter, r *http.Request, inc in
 		s.renderError(w, r, err, "")
 	}
 	return false
+}
+
+// uploadPart is the file part of a streamed upload, left unread for the
+// handler.
+type uploadPart struct {
+	name, mediaType string
+	body            io.Reader
+}
+
+type uploadPartKey struct{}
+
+// streamUpload reads a multipart upload's fields up to its "file" part and
+// leaves the file unread, so that the handler streams it straight into the
+// evidence store (no copy in the system's temporary folder). The fields
+// must come before the file (browsers send them in the form's order; the
+// form puts the file last); fields after it are ignored. The body is held
+// to n bytes (413 past it). Visitors who are not signed in are passed on
+// unread: s.page sends them to the login page.
+func (s *Server) streamUpload(n int64, next http.Handler) http.Handler {
+	const maxField = 64 << 10
+	return s.identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !whoFrom(r).LoggedIn {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > n {
+			s.renderError(w, r, errs.TooLarge("web: upload"), "")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		mr, err := r.MultipartReader()
+		if err != nil {
+			s.renderError(w, r, errs.Invalid("web: upload"), "")
+			return
+		}
+		vals := url.Values{}
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					s.renderError(w, r, errs.TooLarge("web: upload"), "")
+				} else {
+					s.renderError(w, r, errs.Invalid("web: upload"), "")
+				}
+				return
+			}
+			if p.FormName() == "file" {
+				name := p.FileName()
+				if raw := rawFileName(p.Header.Get("Content-Disposition")); raw != "" {
+					name = raw // checked by the service, not cleaned here
+				}
+				r = r.WithContext(context.WithValue(r.Context(), uploadPartKey{},
+					&uploadPart{name: name, mediaType: p.Header.Get("Content-Type"), body: p}))
+				break
+			}
+			b, err := io.ReadAll(io.LimitReader(p, maxField+1))
+			if err != nil || len(b) > maxField {
+				s.renderError(w, r, errs.TooLarge("web: upload"), "")
+				return
+			}
+			vals.Add(p.FormName(), string(b))
+		}
+		r.Form, r.PostForm = vals, vals
+		r.MultipartForm = &multipart.Form{Value: vals}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// rawFileName is the filename parameter of a part as the client sent it
+// (multipart.Part.FileName keeps only its last path element, which would
+// hide a path the service must refuse).
+func rawFileName(cd string) string {
+	_, params, err := mime.ParseMediaType(cd)
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
 }

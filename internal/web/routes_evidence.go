@@ -4,10 +4,10 @@ import "net/http"
 
 func init() {
 	addRoutes(func(s *Server, mux *http.ServeMux) {
-		// Evidence files of an incident: upload (multipart, under the
-		// evidence size limit), the file's page with its custody log, the
+		// Evidence files of an incident: upload (multipart, the file
+		// streamed into the store under the evidence size limit), the file's page with its custody log, the
 		// download (an attachment, never inline).
-		mux.Handle("POST /incidents/{ref}/evidence", s.limitUpload(s.evidenceBodyLimit(), s.page(s.handleEvidenceUpload)))
+		mux.Handle("POST /incidents/{ref}/evidence", s.streamUpload(s.evidenceBodyLimit(), s.page(s.handleEvidenceUpload)))
 		mux.Handle("GET /evidence/{id}", s.page(s.handleEvidence))
 		mux.Handle("GET /evidence/{id}/download", s.page(s.handleEvidenceDownload))
 

@@ -84,6 +84,16 @@ func TestWebEvidenceTasksPublic(t *testing.T) {
 	if p.Status != http.StatusBadRequest {
 		t.Fatalf("path name: %d", p.Status)
 	}
+	for _, name := range []string{"../x", `C:\x`, "a/b"} {
+		mb.get(incPath)
+		p = mb.upload(incPath+"/evidence", url.Values{}, name, []byte("x"))
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="ev-file-err"`) {
+			t.Fatalf("file name %q: %d", name, p.Status)
+		}
+	}
+	if p := mb.upload(incPath+"/evidence", url.Values{"_csrf": {"sai"}}, "csrf.txt", []byte("x")); p.Status != http.StatusForbidden {
+		t.Fatalf("upload without the CSRF token: %d", p.Status)
+	}
 	mb.get(incPath)
 	p = mb.upload(incPath+"/evidence", url.Values{}, "empty.txt", nil)
 	if p.Status != http.StatusBadRequest {
