@@ -23,6 +23,9 @@ func init() {
 		{"GET", "/api/v1/readiness/teams/{tid}/sim3"},
 		{"POST", "/api/v1/readiness/teams/{tid}/sim3"},
 		{"GET", "/api/v1/readiness/maturity"},
+		{"GET", "/api/v1/readiness/drills"},
+		{"POST", "/api/v1/readiness/drills"},
+		{"GET", "/api/v1/readiness/drills/{did}"},
 	}, func(s *Server) map[string]http.HandlerFunc {
 		return map[string]http.HandlerFunc{
 			"GET /api/v1/orgs/{id}/readiness/teams":      s.authed(s.listTeams),
@@ -34,6 +37,9 @@ func init() {
 			"GET /api/v1/readiness/teams/{tid}/sim3":     s.authed(s.listSim3),
 			"POST /api/v1/readiness/teams/{tid}/sim3":    s.authed(s.assessSim3),
 			"GET /api/v1/readiness/maturity":             s.authed(s.maturity),
+			"GET /api/v1/readiness/drills":               s.authed(s.listDrills),
+			"POST /api/v1/readiness/drills":              s.authed(s.createDrill),
+			"GET /api/v1/readiness/drills/{did}":         s.authed(s.getDrill),
 		}
 	})
 }
@@ -267,4 +273,77 @@ func (s *Server) maturity(w http.ResponseWriter, r *http.Request, a policy.Actor
 		m.BySector = []readiness.MaturityRow{}
 	}
 	return m, http.StatusOK, nil
+}
+
+// listDrills answers this year's obligations and drills in scope.
+func (s *Server) listDrills(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	y, err := s.Readiness.Year(r.Context(), a)
+	if err != nil {
+		return nil, 0, err
+	}
+	ds, err := s.Readiness.Drills(r.Context(), a, y.Year)
+	if err != nil {
+		return nil, 0, err
+	}
+	return map[string]any{"year": y, "items": ds}, http.StatusOK, nil
+}
+
+type drillBody struct {
+	OrgID        int64   `json:"org_id"`
+	Title        string  `json:"title"`
+	Kind         string  `json:"kind"`
+	StartsOn     string  `json:"starts_on"`
+	EndsOn       string  `json:"ends_on"`
+	Scenario     string  `json:"scenario"`
+	Objectives   string  `json:"objectives"`
+	Status       string  `json:"status"`
+	Participants []int64 `json:"participants"`
+}
+
+func (s *Server) createDrill(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	var b drillBody
+	if err := decode(r, &b); err != nil {
+		return nil, 0, err
+	}
+	v := errs.Invalid("api: drill")
+	in := readiness.DrillInput{OrgID: b.OrgID, Title: b.Title, Kind: b.Kind, Scenario: b.Scenario, Objectives: b.Objectives,
+		Status: b.Status, Participants: b.Participants}
+	for _, f := range []struct {
+		name string
+		raw  string
+		to   *time.Time
+	}{{"starts_on", b.StartsOn, &in.StartsOn}, {"ends_on", b.EndsOn, &in.EndsOn}} {
+		if strings.TrimSpace(f.raw) == "" {
+			continue
+		}
+		d, err := time.Parse(time.DateOnly, strings.TrimSpace(f.raw))
+		if err != nil {
+			v.Field(f.name, "readiness.err.date")
+		}
+		*f.to = d
+	}
+	if err := v.OrNil(); err != nil {
+		// Policy first: someone who may not plan for the organisation is refused, not told about dates.
+		if perr := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: b.OrgID, TLP: policy.TLPAmber}); perr != nil {
+			return nil, 0, perr
+		}
+		return nil, 0, err
+	}
+	d, err := s.Readiness.SaveDrill(r.Context(), a, 0, in)
+	if err != nil {
+		return nil, 0, err
+	}
+	return d, http.StatusCreated, nil
+}
+
+func (s *Server) getDrill(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	id, err := pathID(r, "did")
+	if err != nil {
+		return nil, 0, err
+	}
+	d, err := s.Readiness.Drill(r.Context(), a, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	return d, http.StatusOK, nil
 }

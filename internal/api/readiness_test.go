@@ -103,6 +103,30 @@ var readinessMatrix = map[string]mRoute{
 		},
 		decide: decideReadiness(policy.ReadinessAssess),
 	},
+	"GET /api/v1/readiness/drills": {
+		req:    static("/api/v1/readiness/drills", ""),
+		decide: func(*mCase) error { return nil },
+	},
+	"POST /api/v1/readiness/drills": {
+		req: func(_ *testing.T, c *mCase) (string, string) {
+			d := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+			return "/api/v1/readiness/drills", jsonBody(map[string]any{"org_id": c.t.org.ID, "title": "Diễn tập", "kind": "organisation",
+				"starts_on": d, "ends_on": d})
+		},
+		decide: decideReadiness(policy.ReadinessWrite),
+	},
+	"GET /api/v1/readiness/drills/{did}": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			start := time.Now().AddDate(0, 0, 7)
+			d, err := c.m.e.App.Readiness.SaveDrill(c.m.ctx, c.m.e.Sys, 0, readiness.DrillInput{OrgID: c.t.org.ID, Title: "Diễn tập",
+				Kind: readiness.DrillOrganisation, StartsOn: start, EndsOn: start})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/readiness/drills/%d", d.ID), ""
+		},
+		decide: decideReadiness(),
+	},
 	"GET /api/v1/readiness/maturity": {
 		req:    static("/api/v1/readiness/maturity", ""),
 		decide: func(*mCase) error { return nil },
