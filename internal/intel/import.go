@@ -357,27 +357,31 @@ func (im *importer) flush(ctx context.Context) error {
 		return nil
 	}
 	key := func(i Indicator) string { return string(i.Kind) + "\x00" + i.Value }
-	// The values the owner already holds.
+	// The values the owner already holds, one query per kind so that the
+	// unique index (owner, kind, value) answers it.
 	held := map[string]bool{}
-	args := []any{im.owner}
-	ph := make([]string, 0, len(batch))
+	byKind := map[Kind][]any{}
 	for _, p := range batch {
-		args = append(args, p.ind.Value)
-		ph = append(ph, "?")
+		byKind[p.ind.Kind] = append(byKind[p.ind.Kind], p.ind.Value)
 	}
-	rows, err := im.tx.Query(ctx, `SELECT kind, value FROM intel_indicators WHERE owner_org_id = ? AND value IN (`+strings.Join(ph, ",")+`)`, args...)
-	if err != nil {
-		return storeErr{err}
-	}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			rows.Close()
+	for k, values := range byKind {
+		args := append([]any{im.owner, string(k)}, values...)
+		ph := strings.Repeat(",?", len(values))[1:]
+		rows, err := im.tx.Query(ctx, `SELECT value FROM intel_indicators WHERE owner_org_id = ? AND kind = ? AND value IN (`+ph+`)`, args...)
+		if err != nil {
 			return storeErr{err}
 		}
-		held[k+"\x00"+v] = true
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return storeErr{err}
+			}
+			held[string(k)+"\x00"+v] = true
+		}
+		rows.Close()
 	}
-	rows.Close()
+	var args []any
 	var fresh, slow []pendingIndicator
 	seen := map[string]bool{}
 	for _, p := range batch {
