@@ -102,7 +102,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			upper := nonZero(o.IssuerOrgID, target.ParentID)
 			for lvl := t.Escalation + 1; lvl <= want; lvl++ {
 				m := notify.Message{Kind: KindOrderEscalated, Key: fmt.Sprintf("order:%d:target:%d:escalate:%d", o.ID, t.ID, lvl),
-					Subject: errs.Msg{Key: fmt.Sprintf("coord.msg.escalate_%d", lvl), Args: []any{target.Name, o.Title}},
+					Subject: errs.Msg{Key: fmt.Sprintf("coord.msg.escalate_%d", lvl), Args: []any{o.Title}},
 					Link:    link, TLP: o.TLP}
 				if lvl == EscalationReminder {
 					m.Orgs = []int64{t.OrgID}
@@ -121,7 +121,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			if overdue {
 				if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindOrderOverdue,
 					Key: fmt.Sprintf("order:%d:target:%d:overdue", o.ID, t.ID), Orgs: upper,
-					Subject: errs.Msg{Key: "coord.msg.overdue", Args: []any{target.Name, o.Title}}, Link: link, TLP: o.TLP}); err != nil {
+					Subject: errs.Msg{Key: "coord.msg.overdue", Args: []any{o.Title}}, Link: link, TLP: o.TLP}); err != nil {
 					return err
 				}
 				if _, err := s.Inc.RecordEvent(ctx, tx, now, sys, o.IncidentID, "order.overdue",

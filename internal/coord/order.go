@@ -285,7 +285,7 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 			return err
 		}
 		if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindOrderIssued, Key: fmt.Sprintf("order:%d:issued", out.ID),
-			Orgs: orgIDs, Subject: errs.Msg{Key: "coord.msg.order_issued", Args: []any{out.IssuerName, out.Title}},
+			Orgs: orgIDs, Subject: errs.Msg{Key: "coord.msg.order_issued", Args: []any{out.Title}},
 			Body: errs.Msg{Key: "coord.msg.order_issued_body", Args: []any{out.DeadlineAt.Format(time.RFC3339)}},
 			Link: fmt.Sprintf("/orders/%d", out.ID), TLP: out.TLP}); err != nil {
 			return err
@@ -576,7 +576,7 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, orderID int64, in
 		}
 		if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindOrderResponded,
 			Key:  fmt.Sprintf("order:%d:target:%d:%s:%d:%x", o.ID, t.ID, t.Status, now.UnixMicro(), sha256.Sum256([]byte(in.Result))),
-			Orgs: []int64{o.IssuerOrgID}, Subject: errs.Msg{Key: "coord.msg.order_" + t.Status, Args: []any{t.OrgName, o.Title}},
+			Orgs: []int64{o.IssuerOrgID}, Subject: errs.Msg{Key: "coord.msg.order_" + t.Status, Args: []any{o.Title}},
 			Body: errs.Msg{Key: "coord.msg.result", Args: []any{t.Result}},
 			Link: fmt.Sprintf("/orders/%d", o.ID), TLP: o.TLP}); err != nil {
 			return err

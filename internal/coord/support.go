@@ -133,7 +133,7 @@ func (s *Service) RequestSupport(ctx context.Context, a policy.Actor, key string
 		}
 		if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindSupport, Key: fmt.Sprintf("support:%d:requested", out.ID),
 			Orgs: []int64{rcv.ID}, Roles: []policy.Role{policy.RoleCoordinator, policy.RoleAdmin},
-			Subject: errs.Msg{Key: "coord.msg.support_requested", Args: []any{req.Name, inc.Ref}},
+			Subject: errs.Msg{Key: "coord.msg.support_requested", Args: []any{inc.Ref}},
 			Body:    errs.Msg{Key: "coord.msg.result", Args: []any{out.Needed}},
 			Link:    "/support", TLP: inc.TLP}); err != nil {
 			return err
@@ -302,7 +302,7 @@ func (s *Service) DecideSupport(ctx context.Context, a policy.Actor, id int64, d
 		}
 		if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindSupportDecided, Key: fmt.Sprintf("support:%d:%s", r.ID, to),
 			Orgs: []int64{r.RequesterOrgID}, Users: nonZero(r.RequestedBy),
-			Subject: errs.Msg{Key: "coord.msg.support_" + to, Args: []any{r.ReceiverName, r.IncidentRef}},
+			Subject: errs.Msg{Key: "coord.msg.support_" + to, Args: []any{r.IncidentRef}},
 			Body:    errs.Msg{Key: "coord.msg.result", Args: []any{r.Answer}},
 			Link:    "/support", TLP: policy.TLPAmber}); err != nil {
 			return err
