@@ -136,6 +136,11 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 		a.Public.Global = cfg.PublicPerHour
 	}
 	a.Jobs = jobs.New(db, now, log.With("component", "jobs"))
+	// Evidence files a crash or a failed transaction left without a row.
+	a.Jobs.Every(incident.JobEvidenceSweep, 6*time.Hour, func(ctx context.Context) error {
+		_, err := a.Evidence.Sweep(ctx, time.Hour)
+		return err
+	})
 	a.Notify = newNotify(cfg, db, a.Orgs, now, log.With("component", "notify"), a.Jobs, a.Metrics)
 	a.Readiness = readiness.NewService(db, now, log.With("component", "readiness"))
 	a.Jobs.Every(readiness.JobReminders, time.Hour, func(ctx context.Context) error {

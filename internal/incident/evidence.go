@@ -119,6 +119,9 @@ func (es *EvidenceStore) put(r io.Reader) (sum string, size int64, err error) {
 	if _, err := os.Stat(dst); err == nil {
 		os.Remove(tmp.Name()) // de-duplicated: the content is already stored
 		tmp = nil
+		// Fresh again, so that Sweep leaves it alone until its row commits.
+		now := time.Now()
+		os.Chtimes(dst, now, now)
 		return sum, n, nil
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
@@ -533,3 +536,53 @@ func (v *verifyReader) Read(p []byte) (int, error) {
 }
 
 func (v *verifyReader) Close() error { return v.f.Close() }
+
+// JobEvidenceSweep is the background job that removes what a crash or a
+// refused upload left in the evidence store.
+const JobEvidenceSweep = "evidence.sweep"
+
+// Sweep removes from the store the files no evidence row refers to (left
+// by a crash between the file's rename and the row's commit, or by a
+// transaction that failed) and unfinished temporary uploads, when they are
+// older than grace (so that an upload whose row is being written is left
+// alone). It returns how many files it removed.
+func (e *Evidences) Sweep(ctx context.Context, grace time.Duration) (int, error) {
+	cutoff := e.S.now().Add(-grace)
+	removed := 0
+	err := filepath.WalkDir(e.Files.Dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return ctx.Err()
+		}
+		info, err := d.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			return nil
+		}
+		name := d.Name()
+		if !strings.HasPrefix(name, ".upload-") {
+			if len(name) != 64 || !isHex(name) {
+				return nil // not ours
+			}
+			var n int
+			if err := e.S.DB.QueryRow(ctx, "SELECT COUNT(*) FROM evidence WHERE sha256 = ?", name).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+		}
+		if err := os.Remove(path); err == nil {
+			removed++
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("evidence: sweep: %w", err)
+	}
+	return removed, nil
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"certnet/internal/errs"
 	"certnet/internal/policy"
@@ -223,6 +224,33 @@ func TestEvidenceFileBeforeRow(t *testing.T) {
 		}
 		if n := countRows(t, db, "SELECT COUNT(*) FROM evidence"); n != 0 {
 			t.Fatalf("%d rows", n)
+		}
+
+		// The sweep removes the orphan once it is older than the grace
+		// period, and keeps files rows refer to.
+		inc2 := f.mustCreate(member)
+		kept, err := es.Add(ctx, member, inc2.Ref, EvidenceInput{Name: "kept.log", Body: strings.NewReader("kept")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orphan := files.Path(hex.EncodeToString(sum[:]))
+		if n, err := es.Sweep(ctx, time.Hour); err != nil || n != 0 {
+			t.Fatalf("sweep of fresh files: %d, %v", n, err)
+		}
+		old := f.clock.Now().Add(-2 * time.Hour)
+		for _, p := range []string{orphan, files.Path(kept.SHA256)} {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := es.Sweep(ctx, time.Hour); err != nil || n != 1 {
+			t.Fatalf("sweep: %d, %v", n, err)
+		}
+		if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+			t.Fatal("orphan kept")
+		}
+		if _, err := os.Stat(files.Path(kept.SHA256)); err != nil {
+			t.Fatal("referenced file removed")
 		}
 	})
 }
