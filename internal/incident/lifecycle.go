@@ -113,7 +113,12 @@ func (s *Service) Transition(ctx context.Context, a policy.Actor, key string, to
 				return err
 			}
 		}
-		if _, err := w.event(ctx, inc, EventStatus, detail); err != nil {
+		ev, err := w.event(ctx, inc, EventStatus, detail)
+		if err != nil {
+			return err
+		}
+		if err := w.notifyWatchers(ctx, inc, KindStatus, ev, errs.Msg{Key: "incnotify.status",
+			Args: []any{inc.Ref, string(from), string(to)}}); err != nil {
 			return err
 		}
 		return w.audit(ctx, inc, "incident.transition", before, detail)
@@ -193,7 +198,11 @@ func (s *Service) ProposeSerious(ctx context.Context, a policy.Actor, key, reaso
 		}
 		inc.Serious = Serious{State: SeriousProposed, Reason: reason, ProposedBy: a.UserID, ProposedName: a.Label(),
 			ProposedOrg: a.OrgID, ProposedAt: w.now}
-		if _, err := w.event(ctx, inc, EventSeriousProposed, map[string]any{"reason": reason}); err != nil {
+		ev, err := w.event(ctx, inc, EventSeriousProposed, map[string]any{"reason": reason})
+		if err != nil {
+			return err
+		}
+		if err := w.notifySerious(ctx, inc, ev); err != nil {
 			return err
 		}
 		return w.audit(ctx, inc, "incident.serious.propose", nil, inc.Serious)
@@ -253,6 +262,9 @@ func (s *Service) AddComment(ctx context.Context, a policy.Actor, key, text stri
 		}
 		var err error
 		if ev, err = w.event(ctx, inc, EventComment, map[string]any{"text": text}); err != nil {
+			return err
+		}
+		if err := w.notifyWatchers(ctx, inc, KindComment, ev, errs.Msg{Key: "incnotify.comment", Args: []any{inc.Ref}}); err != nil {
 			return err
 		}
 		return w.audit(ctx, inc, "incident.comment", nil, map[string]any{"event_id": ev.ID})
@@ -471,6 +483,9 @@ func (s *Service) AddReport(ctx context.Context, a policy.Actor, key string, kin
 		if _, err := w.event(ctx, inc, EventReport, detail); err != nil {
 			return err
 		}
+		if err := w.notifyReport(ctx, inc, out); err != nil {
+			return err
+		}
 		return w.audit(ctx, inc, "incident.report", nil, out)
 	})
 	return out, err
@@ -510,6 +525,9 @@ func (s *Service) Acknowledge(ctx context.Context, a policy.Actor, key string, r
 		detail := map[string]any{"report_id": r.ID, "report_kind": string(r.Kind),
 			"seconds": int64(r.TimeToAck().Seconds())}
 		if _, err := w.event(ctx, inc, EventAcknowledged, detail); err != nil {
+			return err
+		}
+		if err := w.notifyAck(ctx, inc, r); err != nil {
 			return err
 		}
 		return w.audit(ctx, inc, "incident.acknowledge", nil, detail)

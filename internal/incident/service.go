@@ -308,6 +308,9 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 			"report_kind": string(kind), "status": string(inc.Status)}); err != nil {
 			return err
 		}
+		if err := w.notifyCreated(ctx, &inc, r); err != nil {
+			return err
+		}
 		obs := ExtractObservables(strings.Join(append(append([]string{inc.Title, inc.Description},
 			inc.Details.System.PublicIPs...), inc.Details.System.Domains...), "\n"))
 		if _, err := insertObservables(ctx, w, inc.ID, obs, SourceText); err != nil {
