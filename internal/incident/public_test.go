@@ -155,3 +155,21 @@ func TestSplitAddresses(t *testing.T) {
 		t.Fatalf("%v %v", got, bad)
 	}
 }
+
+// FuzzSplitAddresses: the public form's address field never panics, and
+// every address it accepts is a valid IP, range, domain or web URL that
+// reads back to itself.
+func FuzzSplitAddresses(f *testing.F) {
+	for _, s := range []string{"203.0.113.10", "2001:db8::1, evil[.]com", "https://x.example.com/a?b=1", "../x", "198.51.100.0/24\n\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, _ := splitAddresses(s)
+		for _, a := range got {
+			again, bad := splitAddresses(a)
+			if len(bad) != 0 || len(again) != 1 || again[0] != a {
+				t.Fatalf("%q: accepted %q, which reads back as %v / %v", s, a, again, bad)
+			}
+		}
+	})
+}
