@@ -20,6 +20,7 @@ import (
 	"certnet/internal/config"
 	"certnet/internal/coord"
 	"certnet/internal/incident"
+	"certnet/internal/infosys"
 	"certnet/internal/intel"
 	"certnet/internal/jobs"
 	"certnet/internal/notify"
@@ -76,6 +77,8 @@ type App struct {
 	Incidents *incident.Service
 	// Readiness: response teams, people, rota, SIM3 (issue 7).
 	Readiness *readiness.Service
+	// Infosys: information systems and their security levels (issue 6).
+	Infosys *infosys.Service
 	// Jobs runs the background jobs (escalations, reminders, the
 	// notification dispatcher); started by Serve.
 	Jobs *jobs.Runner
@@ -145,6 +148,12 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Readiness = readiness.NewService(db, now, log.With("component", "readiness"))
 	a.Jobs.Every(readiness.JobReminders, time.Hour, func(ctx context.Context) error {
 		_, err := a.Readiness.Remind(ctx)
+		return err
+	})
+	// Information systems: reminders of assessments, scans, hunts and drills due.
+	a.Infosys = infosys.NewService(db, now, log.With("component", "infosys"))
+	a.Jobs.Every(infosys.JobReminders, time.Hour, func(ctx context.Context) error {
+		_, err := a.Infosys.Remind(ctx)
 		return err
 	})
 	a.Coord = coord.NewService(db, a.Incidents, now, log.With("component", "coord"))
