@@ -31,6 +31,11 @@ func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
 	} else if n > 0 {
 		fmt.Fprintf(w, "demo evidence, tasks and public reports added: %d\n", n)
 	}
+	if n, err := demo.SeedReadiness(ctx, a.DB, a.Readiness, a.Now()); err != nil {
+		return fmt.Errorf("demo readiness: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(w, "demo readiness (team, people, rota, SIM3, drills) added: %d\n", n)
+	}
 	// The demo's passwords are kept, readable by the operator only, in the
 	// data folder, so that a second start can print them again. Only the demo
 	// does this; real users' passwords exist nowhere but in their heads.
