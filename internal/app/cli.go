@@ -44,6 +44,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = runExport(ctx, rest, stdout, stderr)
 	case "restore":
 		err = runRestore(ctx, rest, stdout, stderr)
+	case "bench":
+		err = runBench(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "certnet", BuildVersion())
 		return 0
@@ -91,6 +93,7 @@ Commands:
   export stix|misp write a STIX 2.1 bundle or a MISP feed folder of what may be shared (--tlp MAX)
   backup           write an online, consistent copy of the SQLite database
   restore          put a backup in place of the SQLite database
+  bench incidents  generate N incidents in a fresh data folder and measure list, search and creation
   version          print the version
 
 Every command that touches the store takes --data (default ./certnet-data) or

@@ -269,3 +269,7 @@ func idList(ids []int64) string {
 	}
 	return b.String()
 }
+
+// SearchText is the folded text the full-text index holds for inc, with
+// the names of its organisations (for bulk loaders such as certnet bench).
+func SearchText(inc Incident, orgNames ...string) string { return searchText(inc, orgNames...) }
