@@ -478,3 +478,42 @@ func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
 	_, err := s.Coord.AddEffort(r.Context(), wh.Actor, r.PathValue("ref"), in)
 	s.afterAction(w, r, prefixed(err, "effort."), "coord.flash.effort")
 }
+
+// handleEffortExport sends the incident's effort records and totals as CSV
+// or XLSX, for the reimbursement file.
+func (s *Server) handleEffortExport(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	if s.Coord == nil {
+		s.renderError(w, r, errs.NotFound("web: effort"), "")
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "xlsx" {
+		format = "csv"
+	}
+	ref := r.PathValue("ref")
+	s.exportTable(w, r, format, "effort-"+strings.ReplaceAll(ref, "/", "-"), "coord.effort_title", func(r *http.Request) ([][]string, error) {
+		list, totals, err := s.Coord.Efforts(r.Context(), wh.Actor, ref)
+		if err != nil {
+			return nil, err
+		}
+		maskEffort(s.orgNamer(r), list, totals)
+		tr := func(k string) string { return i18n.T(wh.Lang, k) }
+		rows := [][]string{{tr("coord.col.incident"), tr("coord.col.org"), tr("coord.col.date"), tr("coord.col.people"),
+			tr("coord.col.hours"), tr("coord.col.cost"), tr("coord.col.work"), tr("coord.col.recorded_by")}}
+		hours := func(h float64) string { return strconv.FormatFloat(h, 'f', -1, 64) }
+		for _, e := range list {
+			rows = append(rows, []string{ref, e.OrgName, e.Date, strconv.Itoa(e.People), hours(e.Hours),
+				strconv.FormatInt(e.CostVND, 10), e.Description, e.RecordedBy})
+		}
+		for _, t := range totals {
+			name := t.OrgName
+			if t.OrgID == 0 {
+				name = tr("coord.total")
+			}
+			rows = append(rows, []string{ref, name, tr("coord.total"), strconv.Itoa(t.People), hours(t.Hours),
+				strconv.FormatInt(t.CostVND, 10), "", ""})
+		}
+		return rows, nil
+	})
+}

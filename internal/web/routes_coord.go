@@ -16,5 +16,8 @@ func init() {
 		mux.Handle("GET /support", s.page(s.handleSupportList))
 		mux.Handle("POST /support/{id}/decide", s.page(s.handleSupportDecide))
 		mux.Handle("POST /incidents/{ref}/effort", s.page(s.handleEffortAdd))
+		// The incident's effort and costs for reimbursement (QĐ 1622):
+		// ?format=csv (default) or xlsx.
+		mux.Handle("GET /incidents/{ref}/effort/export", s.page(s.handleEffortExport))
 	})
 }

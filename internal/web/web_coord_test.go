@@ -95,6 +95,21 @@ func TestWebCoordOrder(t *testing.T) {
 	if p := nb.get("/orders?format=csv"); p.Status != 200 || !strings.Contains(p.Body, "Đã chặn và làm sạch") {
 		t.Fatalf("csv: %d", p.Status)
 	}
+
+	// Effort for reimbursement, then its export.
+	nb.get(incPath)
+	if p := nb.post(incPath+"/effort", url.Values{"org": {"ISP-SAOMAI"}, "date": {e.Clock.Now().Format(time.DateOnly)},
+		"people": {"x"}, "hours": {"6,5"}, "description": {"Chặn"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="effort-people-err"`) {
+		t.Fatalf("bad effort: %d", p.Status)
+	}
+	if p := nb.post(incPath+"/effort", url.Values{"org": {"ISP-SAOMAI"}, "date": {e.Clock.Now().Format(time.DateOnly)},
+		"people": {"2"}, "hours": {"6,5"}, "cost_vnd": {"2.500.000"}, "description": {"Chặn và làm sạch máy chủ"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("effort: %d %s", p.Status, p.Body)
+	}
+	p = nb.get(incPath + "/effort/export?format=csv")
+	if p.Status != 200 || !strings.Contains(p.Body, "2500000") || !strings.Contains(p.Body, "6.5") {
+		t.Fatalf("effort csv: %d %s", p.Status, p.Body)
+	}
 }
 
 // --- the matrix ---
@@ -245,6 +260,14 @@ var wmCoordRoutes = map[string]wmRoute{
 			}
 			return c.check(policy.SupportDecide, policy.Resource{OwnerOrg: s.ReceiverOrgID, TLP: policy.TLPGreen})
 		},
+	},
+	"GET /incidents/{ref}/effort/export": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			c.drainCoord(t)
+			return wmReq{method: http.MethodGet, path: c.incPath(t, "/effort/export?format=csv")}
+		},
+		decide: onIncident(policy.IncidentRead),
+		ctype:  "text/csv",
 	},
 	"POST /incidents/{ref}/effort": {
 		req: func(t *testing.T, c *wmCase) wmReq {
