@@ -398,3 +398,37 @@ func TestPeriods(t *testing.T) {
 		}
 	}
 }
+
+func TestKPIs(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		owner := f.actor(f.hosp, policy.RoleAdmin)
+		for i, lv := range []int{3, 3, 0, 1} {
+			sys, err := f.s.CreateSystem(ctx, owner, SystemInput{OwnerOrgID: f.hosp.ID, Name: "HT " + itoa(int64(i)), Sector: "health", PlanDeployed: i == 0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(ctx, "UPDATE infosys_systems SET level = ? WHERE id = ?", lv, sys.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ks, err := f.s.KPIs(ctx, f.actor(f.national, policy.RoleViewer), ByProvince)
+		if err != nil || len(ks) != 1 {
+			t.Fatalf("%+v %v", ks, err)
+		}
+		k := ks[0]
+		if k.Key != "HN" || k.Systems != 4 || k.Classified != 3 || k.ClassPct != 75 || k.High != 2 || k.HighPlanPct != 50 || k.Target != 100 || k.MeetsTarget {
+			t.Fatalf("%+v", k)
+		}
+		ks, _ = f.s.KPIs(ctx, f.actor(f.dn, policy.RoleViewer), ByNation)
+		if len(ks) != 0 {
+			t.Fatalf("DN sees %+v", ks)
+		}
+		_, err = f.s.KPIs(ctx, owner, "planet")
+		wantField(t, err, "by")
+		if Target(2023) != 80 || Target(2024) != 90 || Target(2026) != 100 || Target(2022) != 0 {
+			t.Fatal("targets")
+		}
+	})
+}
