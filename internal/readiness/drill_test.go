@@ -2,6 +2,7 @@ package readiness
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -100,4 +101,35 @@ func slicesIndex(xs []NotDrilled, id int64) int {
 		}
 	}
 	return 0
+}
+
+// TestNoDrillReminder: from October a province with no drill done or
+// planned this year is told once; one with a planned drill is not.
+func TestNoDrillReminder(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		f.clock.Set(time.Date(2026, 9, 30, 3, 0, 0, 0, time.UTC))
+		if n, err := f.s.Remind(ctx); err != nil || n != 0 {
+			t.Fatalf("September: %d %v", n, err)
+		}
+		hnAdmin := f.actor(f.hn, policy.RoleAdmin)
+		start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+		if _, err := f.s.SaveDrill(ctx, hnAdmin, 0, DrillInput{OrgID: f.hn.ID, Title: "Diễn tập", Kind: DrillOrganisation,
+			StartsOn: start, EndsOn: start}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(time.Date(2026, 10, 1, 3, 0, 0, 0, time.UTC))
+		if n, err := f.s.Remind(ctx); err != nil || n != 1 {
+			t.Fatalf("October: %d %v", n, err)
+		}
+		f.s.Remind(ctx)
+		var orgs string
+		if err := db.QueryRow(ctx, "SELECT org_ids FROM notifications WHERE kind = ?", NotifyNoDrill).Scan(&orgs); err != nil {
+			t.Fatal(err)
+		}
+		if c := count(t, db, "SELECT COUNT(*) FROM notifications WHERE kind = ?", NotifyNoDrill); c != 1 || orgs != fmt.Sprintf("[%d]", f.dn.ID) {
+			t.Fatalf("reminders: %d to %s", c, orgs)
+		}
+	})
 }

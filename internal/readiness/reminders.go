@@ -17,7 +17,18 @@ const JobReminders = "readiness.reminders"
 // NotifyCertExpiring is the notification kind of a certificate about to expire.
 const NotifyCertExpiring = "readiness.certificate_expiring"
 
-func init() { notify.RegisterKind(NotifyCertExpiring, "readiness.notify.kind.cert_expiring") }
+// NotifyNoDrill is the notification kind of a ministry or province with no
+// drill done or planned this year, sent from DrillReminderMonth on.
+const NotifyNoDrill = "readiness.no_drill"
+
+// DrillReminderMonth is the month from which a ministry or province with
+// no drill this year is reminded (one quarter is left).
+const DrillReminderMonth = time.October
+
+func init() {
+	notify.RegisterKind(NotifyCertExpiring, "readiness.notify.kind.cert_expiring")
+	notify.RegisterKind(NotifyNoDrill, "readiness.notify.kind.no_drill")
+}
 
 // CertWarning is how long before its expiry a certificate is announced.
 const CertWarning = 30 * 24 * time.Hour
@@ -102,6 +113,35 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 			return n, errs.Internal(op, err)
 		}
 		n++
+	}
+	// From October, ministries and provinces with no drill done or planned
+	// this year: once a year each.
+	if now.In(Local).Month() >= DrillReminderMonth {
+		y, err := s.Year(ctx, policy.SystemActor("readiness reminders"))
+		if err != nil {
+			return n, err
+		}
+		for _, o := range y.NotDrilled {
+			if o.Planned {
+				continue
+			}
+			err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+				return notify.Enqueue(ctx, tx, now, notify.Message{
+					Kind:    NotifyNoDrill,
+					Key:     fmt.Sprintf("readiness:no-drill:%d:%d", o.OrgID, y.Year),
+					Orgs:    []int64{o.OrgID},
+					Roles:   []policy.Role{policy.RoleAdmin, policy.RoleCoordinator},
+					Subject: errs.Msg{Key: "readiness.notify.no_drill", Args: []any{y.Year}},
+					Body:    errs.Msg{Key: "readiness.notify.no_drill_body", Args: []any{y.Year}},
+					Link:    "/readiness/drills",
+					TLP:     policy.TLPGreen,
+				})
+			})
+			if err != nil {
+				return n, errs.Internal(op, err)
+			}
+			n++
+		}
 	}
 	return n, nil
 }
