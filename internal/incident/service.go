@@ -184,16 +184,22 @@ func (s *Service) refreshDue(ctx context.Context, q store.Q, inc *Incident) erro
 	if err != nil {
 		return err
 	}
-	inc.NextDueAt = time.Time{}
+	inc.NextDueAt = s.nextDue(*inc, reports)
+	return nil
+}
+
+// nextDue is the earliest open deadline of inc with these reports.
+func (s *Service) nextDue(inc Incident, reports []Report) time.Time {
+	var due time.Time
 	if inc.Status.Terminal() {
-		return nil
+		return due
 	}
-	for _, c := range computeClocks(*inc, reports, time.Time{}, s.ackWindow()) {
-		if c.DoneAt.IsZero() && (inc.NextDueAt.IsZero() || c.Due.Before(inc.NextDueAt)) {
-			inc.NextDueAt = c.Due
+	for _, c := range computeClocks(inc, reports, time.Time{}, s.ackWindow()) {
+		if c.DoneAt.IsZero() && (due.IsZero() || c.Due.Before(due)) {
+			due = c.Due
 		}
 	}
-	return nil
+	return due
 }
 
 // ensure wraps errors that are not certnet errors as internal.
@@ -253,8 +259,8 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 	var orgNames []string
 	if s.Orgs != nil {
 		for field, id := range map[string]int64{"reporter_org_id": in.ReporterOrgID, "affected_org_id": in.AffectedOrgID} {
-			if id == 0 || v.Has(field) {
-				continue
+			if id == 0 || v.Has(field) || (field == "affected_org_id" && id == in.ReporterOrgID) {
+				continue // the same organisation is looked up once
 			}
 			o, err := s.Orgs.Get(ctx, a, id)
 			if err == nil {
@@ -290,12 +296,15 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 			return err
 		}
 		inc.Ref = FormatRef(year, seq)
-		if err := insertIncident(ctx, tx, &inc, year, seq, orgNames...); err != nil {
-			return err
-		}
 		kind := ReportNotice
 		if inc.ExceedsCapacity {
 			kind = ReportInitial
+		}
+		// The first report is the only one: its deadlines are known before
+		// the row is written (no reload, no second UPDATE).
+		inc.NextDueAt = s.nextDue(inc, []Report{{Kind: kind, SubmittedAt: now}})
+		if err := insertIncident(ctx, tx, &inc, year, seq, orgNames...); err != nil {
+			return err
 		}
 		r := Report{IncidentID: inc.ID, Kind: kind, SubmittedBy: a.UserID, SubmittedName: a.Label(),
 			SubmittedOrgID: inc.ReporterOrgID, SubmittedAt: now, Body: ReportInput{Summary: inc.Description,
@@ -314,12 +323,6 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 		obs := ExtractObservables(strings.Join(append(append([]string{inc.Title, inc.Description},
 			inc.Details.System.PublicIPs...), inc.Details.System.Domains...), "\n"))
 		if _, err := insertObservables(ctx, w, inc.ID, obs, SourceText); err != nil {
-			return err
-		}
-		if err := s.refreshDue(ctx, tx, &inc); err != nil {
-			return err
-		}
-		if err := saveIncident(ctx, tx, &inc); err != nil {
 			return err
 		}
 		return w.audit(ctx, &inc, "incident.create", nil, inc)

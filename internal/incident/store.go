@@ -123,12 +123,12 @@ func insertIncident(ctx context.Context, tx *store.Tx, inc *Incident, year int, 
 	}
 	return tx.QueryRow(ctx, `INSERT INTO incidents (ref, year, seq, title, description, type, severity, class,
 		status, tlp, reporter_org_id, affected_org_id, reported_by, reported_by_name, detected_at, reported_at,
-		exceeds_capacity, details, serious_state, serious_json, search_text, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, 1, ?, ?) RETURNING id`,
+		exceeds_capacity, details, serious_state, serious_json, search_text, version, next_due_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, 1, ?, ?, ?) RETURNING id`,
 		inc.Ref, year, seq, inc.Title, inc.Description, string(inc.Type), string(inc.Severity), string(inc.Class),
 		string(inc.Status), string(inc.TLP), inc.ReporterOrgID, inc.AffectedOrgID, nullID(inc.ReportedBy),
 		inc.ReportedByName, inc.DetectedAt, inc.ReportedAt, inc.ExceedsCapacity, string(details),
-		searchText(*inc, orgNames...), inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
+		searchText(*inc, orgNames...), nullTime(inc.NextDueAt), inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
 }
 
 // saveIncident writes the fields a change may touch.
