@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -64,29 +65,45 @@ const CountCap = 10000
 // maxWords bounds the words of a search.
 const maxWords = 16
 
-// ftsWhere is the full-text condition for q (nil when q has no word):
-// each word of q, folded, must start a word of the incident's search text.
+// refQuery recognises a whole reference (SC-2026-000123), looked up exactly.
+var refQuery = regexp.MustCompile(`^(?i)sc-\d{4}-\d{6}$`)
+
+// ftsWhere is the full-text condition for q (nil when q is blank): each
+// word of q, folded, must appear; a word cut by punctuation (an address,
+// a domain) is a phrase of its parts, and the last part of every word may
+// be the start of a longer one. A whole reference is found by the unique
+// index instead.
 func ftsWhere(engine store.Engine, q string) (string, []any) {
-	words := strings.Fields(searchWords(q))
-	if len(words) == 0 {
-		if strings.TrimSpace(q) != "" {
+	q = strings.TrimSpace(q)
+	if refQuery.MatchString(q) {
+		return "i.ref = ?", []any{strings.ToUpper(q)}
+	}
+	var phrases [][]string
+	for _, w := range strings.Fields(fold(q)) {
+		if parts := strings.Fields(searchWords(w)); len(parts) > 0 {
+			phrases = append(phrases, parts)
+		}
+	}
+	if len(phrases) == 0 {
+		if q != "" {
 			return "1=0", nil // only punctuation: nothing can match
 		}
 		return "", nil
 	}
-	if len(words) > maxWords {
-		words = words[:maxWords]
+	if len(phrases) > maxWords {
+		phrases = phrases[:maxWords]
 	}
+	terms := make([]string, len(phrases))
 	if engine == store.Postgres {
-		for i, w := range words {
-			words[i] = w + ":*"
+		for i, p := range phrases {
+			terms[i] = strings.Join(p, " <-> ") + ":*"
 		}
-		return "to_tsvector('simple', i.search_text) @@ to_tsquery('simple', ?)", []any{strings.Join(words, " & ")}
+		return "to_tsvector('simple', i.search_text) @@ to_tsquery('simple', ?)", []any{strings.Join(terms, " & ")}
 	}
-	for i, w := range words {
-		words[i] = `"` + w + `"*`
+	for i, p := range phrases {
+		terms[i] = `"` + strings.Join(p, " ") + `"*`
 	}
-	return "i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)", []any{strings.Join(words, " ")}
+	return "i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)", []any{strings.Join(terms, " ")}
 }
 
 // RSITClasses lists the RSIT classes the national types map to, in the
