@@ -36,6 +36,11 @@ func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
 	} else if n > 0 {
 		fmt.Fprintf(w, "demo readiness (team, people, rota, SIM3, drills) added: %d\n", n)
 	}
+	if n, err := demo.SeedOrders(ctx, a.DB, a.Auth, a.Incidents, a.Now()); err != nil {
+		return fmt.Errorf("demo orders: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(w, "demo coordination orders, responses and effort added: %d\n", n)
+	}
 	// The demo's passwords are kept, readable by the operator only, in the
 	// data folder, so that a second start can print them again. Only the demo
 	// does this; real users' passwords exist nowhere but in their heads.
