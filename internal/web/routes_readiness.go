@@ -25,6 +25,13 @@ func init() {
 		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3.csv", s.page(s.handleReadinessSim3CSV))
 		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3.xlsx", s.page(s.handleReadinessSim3XLSX))
 
+		// Scenarios: the national catalogue and an organisation's own, ranked.
+		mux.Handle("GET /readiness/scenarios", s.page(s.handleReadinessScenarios))
+		mux.Handle("POST /readiness/scenarios", s.page(s.handleReadinessScenarioCreate))
+		mux.Handle("GET /orgs/{id}/readiness/scenarios", s.page(s.handleReadinessScenarios))
+		mux.Handle("POST /orgs/{id}/readiness/scenarios", s.page(s.handleReadinessScenarioCreate))
+		mux.Handle("POST /orgs/{id}/readiness/scenarios/copy", s.page(s.handleReadinessScenarioCopy))
+
 		// Drills: the year's obligations, who has not drilled, planning.
 		mux.Handle("GET /readiness/drills", s.page(s.handleReadinessDrills))
 		mux.Handle("POST /readiness/drills", s.page(s.handleReadinessDrillCreate))

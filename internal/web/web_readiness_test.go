@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"certnet/internal/errs"
 	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/readiness"
@@ -204,6 +205,45 @@ var wmReadinessRoutes = map[string]wmRoute{
 		decide: onReadiness(),
 		ctype:  xlsxType,
 	},
+	"GET /readiness/scenarios": {
+		req:    wmGet(wmPath("/readiness/scenarios")),
+		decide: func(c *wmCase) error { return nil },
+	},
+	"POST /readiness/scenarios": {
+		req: wmPost(wmPath("/readiness/scenarios"), func(c *wmCase) url.Values {
+			return url.Values{"title": {fmt.Sprintf("Kịch bản %d", c.n)}, "category": {"attack"}, "likelihood": {"3"}, "impact": {"4"}}
+		}),
+		decide: func(c *wmCase) error {
+			if err := c.check(policy.ReadinessWrite, policy.Resource{OwnerOrg: c.a.actor.OrgID, TLP: policy.TLPAmber}); err != nil {
+				return err
+			}
+			if !c.a.actor.Scope.All {
+				return errs.Forbidden("catalogue")
+			}
+			return nil
+		},
+	},
+	"GET /orgs/{id}/readiness/scenarios": {
+		req:    wmGet(func(c *wmCase) string { return c.orgPath("/readiness/scenarios") }),
+		decide: onReadiness(),
+	},
+	"POST /orgs/{id}/readiness/scenarios": {
+		req: wmPost(func(c *wmCase) string { return c.orgPath("/readiness/scenarios") }, func(c *wmCase) url.Values {
+			return url.Values{"title": {"Mất điện"}, "category": {"failure"}, "likelihood": {"2"}, "impact": {"2"}}
+		}),
+		decide: onReadiness(policy.ReadinessWrite),
+	},
+	"POST /orgs/{id}/readiness/scenarios/copy": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			x, err := c.m.e.App.Readiness.CreateScenario(c.m.ctx, c.m.e.Sys, readiness.ScenarioInput{Title: fmt.Sprintf("Mẫu %d", c.n),
+				Category: readiness.CategoryAttack, Likelihood: 3, Impact: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return wmReq{method: http.MethodPost, path: c.orgPath("/readiness/scenarios/copy"), form: url.Values{"scenario_id": {fmt.Sprint(x.ID)}}}
+		},
+		decide: onReadiness(policy.ReadinessWrite),
+	},
 	"GET /readiness/drills": {
 		req:    wmGet(wmPath("/readiness/drills")),
 		decide: func(c *wmCase) error { return nil },
@@ -381,5 +421,36 @@ func TestReadinessDrillPages(t *testing.T) {
 		if x.OrgID == n.hanoi.ID {
 			t.Fatal("Hà Nội drilled and is still listed")
 		}
+	}
+}
+
+// TestReadinessScenarioPages: the national level adds a catalogue
+// scenario, a province may not; the province copies it and sees it ranked.
+func TestReadinessScenarioPages(t *testing.T) {
+	n := newOrgNet(t)
+	nat := newOrgBrowser(t, n.e)
+	nat.login(n.adminName)
+	nat.get("/readiness/scenarios")
+	if p := nat.post("/readiness/scenarios", url.Values{"title": {"Mã độc tống tiền"}, "category": {"attack"}, "likelihood": {"4"}, "impact": {"5"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("catalogue: %d %s", p.Status, p.Body)
+	}
+	p := nat.post("/readiness/scenarios", url.Values{"title": {"x"}, "category": {"attack"}, "likelihood": {"9"}, "impact": {"5"}})
+	if p.Status == http.StatusSeeOther || !strings.Contains(p.Body, "Giá trị phải từ 1 đến 5.") {
+		t.Fatalf("likelihood 9: %d", p.Status)
+	}
+	hn := newOrgBrowser(t, n.e)
+	hn.login(n.hanoiAdmin)
+	hn.get("/readiness/scenarios")
+	if p := hn.post("/readiness/scenarios", url.Values{"title": {"y"}, "category": {"attack"}, "likelihood": {"1"}, "impact": {"1"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("province writes the catalogue: %d", p.Status)
+	}
+	cat, _ := n.e.App.Readiness.Scenarios(t.Context(), n.e.Sys, 0)
+	base := fmt.Sprintf("/orgs/%d/readiness/scenarios", n.hanoi.ID)
+	hn.get(base)
+	if p := hn.post(base+"/copy", url.Values{"scenario_id": {fmt.Sprint(cat[0].ID)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("copy: %d", p.Status)
+	}
+	if p := hn.get(base); p.Status != http.StatusOK || !strings.Contains(p.Body, "Mã độc tống tiền") || !strings.Contains(p.Body, "từ danh mục") {
+		t.Fatalf("scenarios page: %d", p.Status)
 	}
 }

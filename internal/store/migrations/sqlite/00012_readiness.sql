@@ -134,7 +134,24 @@ CREATE TABLE readiness_drill_participants (
 );
 CREATE INDEX readiness_drill_participants_org ON readiness_drill_participants(org_id);
 
+-- Incident scenarios: the national catalogue (org_id NULL) that
+-- organisations copy (source_id) and adapt; ranked by likelihood x impact.
+CREATE TABLE readiness_scenarios (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id          INTEGER REFERENCES organisations(id),
+    source_id       INTEGER REFERENCES readiness_scenarios(id),
+    title           TEXT NOT NULL,
+    category        TEXT NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    likelihood      INTEGER NOT NULL CHECK (likelihood BETWEEN 1 AND 5),
+    impact          INTEGER NOT NULL CHECK (impact BETWEEN 1 AND 5),
+    created_at      TIMESTAMP NOT NULL,
+    updated_at      TIMESTAMP NOT NULL
+);
+CREATE INDEX readiness_scenarios_org ON readiness_scenarios(org_id);
+
 -- +goose Down
+DROP TABLE readiness_scenarios;
 DROP TABLE readiness_drill_participants;
 DROP TABLE readiness_drills;
 DROP TABLE readiness_sim3_scores;
