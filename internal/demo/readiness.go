@@ -13,7 +13,8 @@ import (
 // readinessKey marks the demo's readiness records as seeded.
 const readinessKey = "demo.readiness"
 
-// SeedReadiness adds, once and after Seed, Hà Nội's response team — short
+// SeedReadiness adds, once and after Seed, the national scenario catalogue
+// (a ransomware scenario first) with Hà Nội's copies, Hà Nội's response team — short
 // of five qualified experts (one certificate expired), with this week's
 // rota leaving Wednesday night uncovered — two SIM3 self-assessments a year
 // apart, last year's national drill Hà Nội took part in with its after-
@@ -136,6 +137,23 @@ func SeedReadiness(ctx context.Context, db *store.DB, rs *readiness.Service, now
 		if _, err := rs.Assess(ctx, sys, team.ID, readiness.Sim3Input{AssessedOn: now.AddDate(i-1, 0, -10),
 			Assessor: "Nguyễn Minh Quân", Scores: scores}); err != nil {
 			return added, fmt.Errorf("demo sim3: %w", err)
+		}
+		added++
+	}
+	// The national catalogue, and Hà Nội's copies ranked.
+	for _, x := range []readiness.ScenarioInput{
+		{Title: "Mã độc tống tiền mã hóa hệ thống thông tin", Category: readiness.CategoryAttack, Likelihood: 4, Impact: 5,
+			Description: "Máy chủ và dữ liệu bị mã hóa, dịch vụ ngừng; kẻ tấn công đòi tiền chuộc và đe dọa công bố dữ liệu."},
+		{Title: "Tấn công từ chối dịch vụ vào cổng dịch vụ công", Category: readiness.CategoryAttack, Likelihood: 4, Impact: 3},
+		{Title: "Lũ lụt làm ngập trung tâm dữ liệu", Category: readiness.CategoryDisaster, Likelihood: 2, Impact: 4},
+		{Title: "Mất điện kéo dài tại phòng máy chủ", Category: readiness.CategoryFailure, Likelihood: 2, Impact: 3},
+	} {
+		c, err := rs.CreateScenario(ctx, sys, x)
+		if err != nil {
+			return added, fmt.Errorf("demo scenario: %w", err)
+		}
+		if _, err := rs.CopyScenario(ctx, sys, c.ID, hn); err != nil {
+			return added, fmt.Errorf("demo scenario copy: %w", err)
 		}
 		added++
 	}
