@@ -60,8 +60,8 @@ func SeedReadiness(ctx context.Context, db *store.DB, rs *readiness.Service, now
 	added++
 	people := []struct {
 		name, title, cert string
-		expires          time.Time
-		ioc              string
+		expires           time.Time
+		ioc               string
 	}{
 		{"Nguyễn Minh Quân", "Đội trưởng", "CISSP", now.AddDate(2, 0, 0), ""},
 		{"Trần Thu Hà", "Chuyên gia phân tích mã độc", "GREM", now.AddDate(1, 0, 0), readiness.IOCSecurity},
@@ -160,8 +160,8 @@ func SeedReadiness(ctx context.Context, db *store.DB, rs *readiness.Service, now
 	last := time.Date(now.Year()-1, 10, 15, 0, 0, 0, 0, time.UTC)
 	if _, err := rs.SaveDrill(ctx, sys, 0, readiness.DrillInput{OrgID: ids["DPQG"], Title: "Diễn tập thực chiến quốc gia về ứng cứu sự cố mã độc tống tiền",
 		Kind: readiness.DrillNational, StartsOn: last, EndsOn: last.AddDate(0, 0, 2), Status: readiness.DrillDone,
-		Scenario: "Mã độc tống tiền mã hóa hệ thống thông tin bệnh viện tuyến tỉnh",
-		Objectives: "Rút kinh nghiệm: thời gian phát hiện 4 giờ, cô lập 6 giờ; cần bổ sung ca trực đêm và sao lưu ngoại tuyến.",
+		Scenario:     "Mã độc tống tiền mã hóa hệ thống thông tin bệnh viện tuyến tỉnh",
+		Objectives:   "Rút kinh nghiệm: thời gian phát hiện 4 giờ, cô lập 6 giờ; cần bổ sung ca trực đêm và sao lưu ngoại tuyến.",
 		Participants: []int64{hn, ids["NAN-UCSC"]}}); err != nil {
 		return added, fmt.Errorf("demo drill: %w", err)
 	}
