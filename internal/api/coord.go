@@ -48,6 +48,54 @@ func (s *Server) coord() (*coord.Service, error) {
 	return s.Coord, nil
 }
 
+// orgLabel names organisations as the caller may see them ("#id" for
+// those it may not), as the web UI does.
+type orgLabel struct {
+	s     *Server
+	r     *http.Request
+	a     policy.Actor
+	cache map[int64]string
+}
+
+func (s *Server) labels(r *http.Request, a policy.Actor) *orgLabel {
+	return &orgLabel{s: s, r: r, a: a, cache: map[int64]string{}}
+}
+
+func (l *orgLabel) name(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	if v, ok := l.cache[id]; ok {
+		return v
+	}
+	v := fmt.Sprintf("#%d", id)
+	if o, err := l.s.Orgs.Get(l.r.Context(), l.a, id); err == nil {
+		v = o.Name
+	}
+	l.cache[id] = v
+	return v
+}
+
+func (l *orgLabel) orders(list []coord.Order) {
+	for i := range list {
+		list[i].IssuerName = l.name(list[i].IssuerOrgID)
+		for j := range list[i].Targets {
+			t := &list[i].Targets[j]
+			t.OrgName = l.name(t.OrgID)
+			if t.OrgName == fmt.Sprintf("#%d", t.OrgID) {
+				t.OrgCode = ""
+			}
+		}
+	}
+}
+
+func (l *orgLabel) support(list []coord.Support) {
+	for i := range list {
+		list[i].RequesterName = l.name(list[i].RequesterOrgID)
+		list[i].ReceiverName = l.name(list[i].ReceiverOrgID)
+	}
+}
+
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	c, err := s.coord()
 	if err != nil {
@@ -62,6 +110,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
+	s.labels(r, a).orders(list)
 	return listOut[coord.Order]{list}, http.StatusOK, nil
 }
 
@@ -115,6 +164,9 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request, a policy.Actor
 	if err != nil {
 		return nil, 0, err
 	}
+	one := []coord.Order{o}
+	s.labels(r, a).orders(one)
+	o = one[0]
 	return o, http.StatusOK, nil
 }
 
@@ -140,6 +192,9 @@ func (s *Server) respondOrder(w http.ResponseWriter, r *http.Request, a policy.A
 	if err != nil {
 		return nil, 0, err
 	}
+	one := []coord.Order{o}
+	s.labels(r, a).orders(one)
+	o = one[0]
 	return o, http.StatusOK, nil
 }
 
@@ -157,6 +212,7 @@ func (s *Server) listSupport(w http.ResponseWriter, r *http.Request, a policy.Ac
 	if err != nil {
 		return nil, 0, err
 	}
+	s.labels(r, a).support(list)
 	return listOut[coord.Support]{list}, http.StatusOK, nil
 }
 
@@ -196,6 +252,9 @@ func (s *Server) getSupport(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
+	one := []coord.Support{sr}
+	s.labels(r, a).support(one)
+	sr = one[0]
 	return sr, http.StatusOK, nil
 }
 
@@ -237,6 +296,18 @@ func (s *Server) listEffort(w http.ResponseWriter, r *http.Request, a policy.Act
 	list, totals, err := c.Efforts(r.Context(), a, incidentKey(r))
 	if err != nil {
 		return nil, 0, err
+	}
+	l := s.labels(r, a)
+	for i := range list {
+		list[i].OrgName = l.name(list[i].OrgID)
+		if list[i].OrgName == fmt.Sprintf("#%d", list[i].OrgID) {
+			list[i].OrgCode = ""
+		}
+	}
+	for i := range totals {
+		if totals[i].OrgID != 0 {
+			totals[i].OrgName = l.name(totals[i].OrgID)
+		}
 	}
 	return effortOut{list, totals}, http.StatusOK, nil
 }
