@@ -155,7 +155,7 @@ func coordNeeds(s *Server, r *http.Request, wh *who) []need {
 func (s *Server) orgIDsByCode(r *http.Request, a policy.Actor, text string) ([]int64, []string) {
 	var ids []int64
 	var unknown []string
-	for _, code := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
+	for _, code := range coord.ParseCodes(text) {
 		// Codes are looked up as certnet itself: the service then decides
 		// on each organisation (scope), with one message for all.
 		o, err := s.Orgs.GetByCode(r.Context(), policy.SystemActor("web"), strings.TrimSpace(code))
@@ -443,11 +443,10 @@ func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := errs.Invalid("web: effort")
 	num := func(field string) float64 {
-		t := strings.ReplaceAll(strings.TrimSpace(r.PostFormValue(field)), ",", ".")
-		if t == "" {
+		if strings.TrimSpace(r.PostFormValue(field)) == "" {
 			return 0
 		}
-		f, err := strconv.ParseFloat(t, 64)
+		f, err := coord.ParseDecimal(r.PostFormValue(field))
 		if err != nil {
 			bad.Field(field, "coord.err.number")
 		}
@@ -455,9 +454,8 @@ func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	in := coord.EffortInput{Date: r.PostFormValue("date"), People: int(num("people")), Hours: num("hours"),
 		Description: r.PostFormValue("description")}
-	cost := strings.NewReplacer(".", "", ",", "", " ", "").Replace(strings.TrimSpace(r.PostFormValue("cost_vnd")))
-	if cost != "" {
-		n, err := strconv.ParseInt(cost, 10, 64)
+	if cost := strings.TrimSpace(r.PostFormValue("cost_vnd")); cost != "" {
+		n, err := coord.ParseVND(cost)
 		if err != nil {
 			bad.Field("cost_vnd", "coord.err.number")
 		}
