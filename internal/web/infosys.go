@@ -1,0 +1,473 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"certnet/internal/errs"
+	"certnet/internal/infosys"
+	"certnet/internal/policy"
+)
+
+const (
+	tplInfosys        = "infosys.html"
+	tplInfosysSystem  = "infosys_system.html"
+	tplInfosysDossier = "infosys_dossier.html"
+)
+
+// infosysSvc is built on the incident store, so that Server needs no field
+// of its own while server.go is edited by others.
+func (s *Server) infosysSvc() (*infosys.Service, error) {
+	if s.Incidents == nil {
+		return nil, errs.Internal("web: infosys", fmt.Errorf("not configured"))
+	}
+	return infosys.NewService(s.Incidents.DB, s.Now, s.Log), nil
+}
+
+type systemForm struct {
+	OwnerOrgID, OperatorOrgID, Name, Purpose, Sector, IOC, DataKind string
+	PersonalCount, PSL, Users, Addresses, Domains                   string
+	Providers, Components                                           string
+	NationalCritical, PlanDeployed                                  bool
+}
+
+type infosysRow struct {
+	infosys.System
+	OwnerName string
+}
+
+type infosysView struct {
+	Base
+	Rows    []infosysRow
+	Total   int
+	Q       string
+	KPIs    []infosys.KPI
+	By      string
+	Bys     []string
+	Form    systemForm
+	CanAdd  bool
+	Sectors []rchoice
+	IOCs    []rchoice
+	Data    []rchoice
+}
+
+func (s *Server) infosysView(r *http.Request) (infosysView, error) {
+	wh := whoFrom(r)
+	v := infosysView{Base: s.base(r, "infosys.title"), Q: strings.TrimSpace(r.URL.Query().Get("q")), By: r.URL.Query().Get("by")}
+	svc, err := s.infosysSvc()
+	if err != nil {
+		return v, err
+	}
+	if v.By == "" {
+		v.By = infosys.ByProvince
+	}
+	xs, total, err := svc.List(r.Context(), wh.Actor, infosys.Filter{Level: -1, Query: v.Q, Limit: 200})
+	if err != nil {
+		return v, err
+	}
+	names := s.orgNamer(r)
+	for _, x := range xs {
+		v.Rows = append(v.Rows, infosysRow{System: x, OwnerName: names.label(x.OwnerOrgID)})
+	}
+	v.Total = total
+	if v.KPIs, err = svc.KPIs(r.Context(), wh.Actor, v.By); err != nil {
+		return v, err
+	}
+	if v.By == infosys.ByOrg {
+		for i := range v.KPIs {
+			if id, err := strconv.ParseInt(v.KPIs[i].Key, 10, 64); err == nil {
+				v.KPIs[i].Key = names.label(id)
+			}
+		}
+	}
+	v.Bys = infosys.Groupings
+	v.CanAdd = policy.Allowed(wh.Actor, policy.InfosysWrite, policy.Resource{OwnerOrg: wh.User.OrgID, TLP: policy.TLPAmber})
+	v.Form = systemForm{OwnerOrgID: itoa(wh.User.OrgID), DataKind: infosys.DataPublic}
+	v.choices()
+	return v, nil
+}
+
+func (v *infosysView) choices() {
+	v.Sectors = []rchoice{{Value: "", Label: "—"}}
+	for _, sct := range []string{"transport", "energy", "resources_environment", "information", "health", "finance", "banking", "defence", "public_security", "urban", "government"} {
+		v.Sectors = append(v.Sectors, rchoice{Value: sct, Label: v.T("org.sector." + sct)})
+	}
+	for _, k := range infosys.IOCs {
+		key := k
+		if key == "" {
+			key = "none"
+		}
+		v.IOCs = append(v.IOCs, rchoice{Value: k, Label: v.T("infosys.ioc." + key)})
+	}
+	for _, k := range infosys.DataKinds {
+		v.Data = append(v.Data, rchoice{Value: k, Label: v.T("infosys.data." + k)})
+	}
+}
+
+func (s *Server) handleInfosys(w http.ResponseWriter, r *http.Request) {
+	v, err := s.infosysView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	s.render(w, r, http.StatusOK, tplInfosys, v)
+}
+
+func infosysNum(bad *errs.Error, field, s string) int64 {
+	s = strings.TrimSpace(strings.ReplaceAll(s, " ", ""))
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		bad.Field(field, "infosys.err.number")
+	}
+	return n
+}
+
+func systemInput(r *http.Request, bad *errs.Error) (infosys.SystemInput, systemForm) {
+	f := systemForm{OwnerOrgID: r.PostFormValue("owner_org_id"), OperatorOrgID: r.PostFormValue("operator_org_id"),
+		Name: r.PostFormValue("name"), Purpose: r.PostFormValue("purpose"), Sector: r.PostFormValue("sector"), IOC: r.PostFormValue("ioc"),
+		DataKind: r.PostFormValue("data_kind"), PersonalCount: r.PostFormValue("personal_count"), PSL: r.PostFormValue("public_service_level"),
+		Users: r.PostFormValue("users"), Addresses: r.PostFormValue("addresses"), Domains: r.PostFormValue("domains"),
+		Providers: r.PostFormValue("providers"), Components: r.PostFormValue("components"),
+		NationalCritical: r.PostFormValue("national_critical") == "1", PlanDeployed: r.PostFormValue("plan_deployed") == "1"}
+	in := infosys.SystemInput{OwnerOrgID: infosysNum(bad, "owner_org_id", f.OwnerOrgID), OperatorOrgID: infosysNum(bad, "operator_org_id", f.OperatorOrgID),
+		Name: f.Name, Purpose: f.Purpose, Sector: f.Sector, IOC: f.IOC, DataKind: f.DataKind,
+		PersonalCount: infosysNum(bad, "personal_count", f.PersonalCount), PublicServiceLevel: int(infosysNum(bad, "public_service_level", f.PSL)),
+		Users: infosysNum(bad, "users", f.Users), Addresses: infosys.SplitList(f.Addresses), Domains: infosys.SplitList(f.Domains),
+		Providers: f.Providers, Components: f.Components, NationalCritical: f.NationalCritical, PlanDeployed: f.PlanDeployed}
+	return in, f
+}
+
+func (s *Server) handleInfosysCreate(w http.ResponseWriter, r *http.Request) {
+	a := whoFrom(r).Actor
+	svc, err := s.infosysSvc()
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	bad := errs.Invalid("web: infosys")
+	in, f := systemInput(r, bad)
+	err = bad.OrNil()
+	if err == nil {
+		var x infosys.System
+		if x, err = svc.CreateSystem(r.Context(), a, in); err == nil {
+			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d", x.ID), "infosys.flash.saved")
+			return
+		}
+	} else if perr := policy.Check(a, policy.InfosysWrite, policy.Resource{OwnerOrg: in.OwnerOrgID, TLP: policy.TLPAmber}); perr != nil {
+		err = perr
+	}
+	if !showOnForm(err) {
+		s.renderError(w, r, err, "")
+		return
+	}
+	v, verr := s.infosysView(r)
+	if verr != nil {
+		s.renderError(w, r, verr, "")
+		return
+	}
+	v.Form = f
+	v.formErrors(err)
+	s.render(w, r, formStatus(err), tplInfosys, v)
+}
+
+type questionForm struct {
+	Scope, DataKind, PersonalCount, PSL, Harm, Level, Justification string
+	Always24x7, International                                       bool
+}
+
+type infosysSystemView struct {
+	Base
+	Sys       infosys.System
+	OwnerName string
+	OpName    string
+	Dossiers  []infosys.Dossier
+	Schedule  []infosys.Due
+	CanWrite  bool
+	Q         questionForm
+	Scopes    []rchoice
+	Harms     []rchoice
+	Data      []rchoice
+	Kinds     []rchoice
+	ActKind   string
+	ActOn     string
+	ActBy     string
+	Proposal  int
+	Reasons   []string
+	HasOpen   bool
+}
+
+func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
+	wh := whoFrom(r)
+	v := infosysSystemView{Base: s.base(r, "infosys.system.title")}
+	id, err := intParam(r, "sid")
+	if err != nil {
+		return v, err
+	}
+	svc, err := s.infosysSvc()
+	if err != nil {
+		return v, err
+	}
+	if v.Sys, err = svc.System(r.Context(), wh.Actor, id); err != nil {
+		return v, err
+	}
+	names := s.orgNamer(r)
+	v.OwnerName = names.label(v.Sys.OwnerOrgID)
+	if v.Sys.OperatorOrgID != 0 {
+		v.OpName = names.label(v.Sys.OperatorOrgID)
+	}
+	if v.Dossiers, err = svc.Dossiers(r.Context(), wh.Actor, id); err != nil {
+		return v, err
+	}
+	for _, d := range v.Dossiers {
+		if d.Status != infosys.StatusApproved {
+			v.HasOpen = true
+		}
+	}
+	if v.Schedule, err = svc.Schedules(r.Context(), wh.Actor, id); err != nil {
+		return v, err
+	}
+	v.CanWrite = policy.Allowed(wh.Actor, policy.InfosysWrite, policy.Resource{OwnerOrg: v.Sys.OwnerOrgID, TLP: policy.TLPAmber}) ||
+		(v.Sys.OperatorOrgID != 0 && policy.Allowed(wh.Actor, policy.InfosysWrite, policy.Resource{OwnerOrg: v.Sys.OperatorOrgID, TLP: policy.TLPAmber}))
+	v.Q = questionForm{Scope: infosys.ScopeOrganisation, DataKind: v.Sys.DataKind, PersonalCount: strconv.FormatInt(v.Sys.PersonalCount, 10),
+		PSL: strconv.Itoa(v.Sys.PublicServiceLevel), Harm: infosys.HarmMinor}
+	for _, k := range infosys.Scopes {
+		v.Scopes = append(v.Scopes, rchoice{Value: k, Label: v.T("infosys.scope." + k)})
+	}
+	for _, k := range infosys.Harms {
+		v.Harms = append(v.Harms, rchoice{Value: k, Label: v.T("infosys.harm." + k)})
+	}
+	for _, k := range infosys.DataKinds {
+		v.Data = append(v.Data, rchoice{Value: k, Label: v.T("infosys.data." + k)})
+	}
+	for _, k := range infosys.Kinds {
+		v.Kinds = append(v.Kinds, rchoice{Value: k, Label: v.T("infosys.kind." + k)})
+	}
+	v.ActKind, v.ActOn = infosys.KindScan, s.Now().In(infosys.Local).Format(time.DateOnly)
+	return v, nil
+}
+
+func (s *Server) handleInfosysSystem(w http.ResponseWriter, r *http.Request) {
+	v, err := s.infosysSystemView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	s.render(w, r, http.StatusOK, tplInfosysSystem, v)
+}
+
+func (s *Server) handleInfosysDossierCreate(w http.ResponseWriter, r *http.Request) {
+	a := whoFrom(r).Actor
+	v, err := s.infosysSystemView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	svc, _ := s.infosysSvc()
+	q := questionForm{Scope: r.PostFormValue("scope"), DataKind: r.PostFormValue("data_kind"), PersonalCount: r.PostFormValue("personal_count"),
+		PSL: r.PostFormValue("public_service_level"), Harm: r.PostFormValue("harm"), Level: r.PostFormValue("proposed_level"),
+		Justification: r.PostFormValue("justification"), Always24x7: r.PostFormValue("always_24x7") == "1", International: r.PostFormValue("international") == "1"}
+	bad := errs.Invalid("web: infosys questionnaire")
+	in := infosys.DossierInput{Answers: infosys.Answers{Scope: q.Scope, DataKind: q.DataKind, PersonalCount: infosysNum(bad, "personal_count", q.PersonalCount),
+		PublicServiceLevel: int(infosysNum(bad, "public_service_level", q.PSL)), Harm: q.Harm, Always24x7: q.Always24x7, International: q.International},
+		ProposedLevel: int(infosysNum(bad, "proposed_level", q.Level)), Justification: q.Justification}
+	err = bad.OrNil()
+	if err == nil {
+		var d infosys.Dossier
+		if d, err = svc.SaveDossier(r.Context(), a, v.Sys.ID, 0, in); err == nil {
+			s.redirect(w, r, fmt.Sprintf("/infosys/dossiers/%d", d.ID), "infosys.flash.saved")
+			return
+		}
+	}
+	if !showOnForm(err) {
+		s.renderError(w, r, err, "")
+		return
+	}
+	v.Q = q
+	if e, ok := errs.As(err); ok && e.Kind == errs.KindInvalid {
+		lv, rs := infosys.Propose(in.Answers)
+		v.Proposal = lv
+		for _, x := range rs {
+			v.Reasons = append(v.Reasons, v.T(x.Msg.Key, x.Msg.Args...))
+		}
+	}
+	v.formErrors(err)
+	s.render(w, r, formStatus(err), tplInfosysSystem, v)
+}
+
+func (s *Server) handleInfosysActivity(w http.ResponseWriter, r *http.Request) {
+	a := whoFrom(r).Actor
+	v, err := s.infosysSystemView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	svc, _ := s.infosysSvc()
+	v.ActKind, v.ActOn, v.ActBy = r.PostFormValue("kind"), r.PostFormValue("done_on"), r.PostFormValue("performer")
+	var done time.Time
+	if v.ActOn != "" {
+		d, perr := time.ParseInLocation(time.DateOnly, v.ActOn, infosys.Local)
+		if perr != nil {
+			err = errs.Invalid("web: activity").Field("done_on", "infosys.err.date")
+		}
+		done = d
+	}
+	if err == nil {
+		if _, err = svc.RecordActivity(r.Context(), a, infosys.Activity{SystemID: v.Sys.ID, Kind: v.ActKind, DoneOn: done,
+			Performer: v.ActBy, Note: r.PostFormValue("note")}); err == nil {
+			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d", v.Sys.ID), "infosys.flash.saved")
+			return
+		}
+	} else if perr := policy.Check(a, policy.InfosysWrite, policy.Resource{OwnerOrg: v.Sys.OwnerOrgID, TLP: policy.TLPAmber}); perr != nil && !v.CanWrite {
+		err = perr
+	}
+	if !showOnForm(err) {
+		s.renderError(w, r, err, "")
+		return
+	}
+	v.formErrors(err)
+	s.render(w, r, formStatus(err), tplInfosysSystem, v)
+}
+
+type infosysDossierView struct {
+	Base
+	D             infosys.Dossier
+	Sys           infosys.System
+	History       []infosys.Event
+	Reasons       []string
+	Plan          []rchoice
+	PlanKeys      []string
+	AppraisalLate bool
+	ApprovalLate  bool
+	Steps         []string
+	Comment       string
+	DecisionRef   string
+}
+
+func (s *Server) infosysDossierView(r *http.Request) (infosysDossierView, error) {
+	wh := whoFrom(r)
+	v := infosysDossierView{Base: s.base(r, "infosys.dossier.title")}
+	id, err := intParam(r, "did")
+	if err != nil {
+		return v, err
+	}
+	svc, err := s.infosysSvc()
+	if err != nil {
+		return v, err
+	}
+	if v.D, v.Sys, v.History, err = svc.Dossier(r.Context(), wh.Actor, id); err != nil {
+		return v, err
+	}
+	for _, x := range v.D.Reasons {
+		v.Reasons = append(v.Reasons, v.T(x.Msg.Key, x.Msg.Args...))
+	}
+	v.PlanKeys = infosys.PlanSections
+	for _, k := range infosys.PlanSections {
+		v.Plan = append(v.Plan, rchoice{Value: v.D.Plan[k], Label: v.T("infosys.plan." + k)})
+	}
+	now := s.Now()
+	v.AppraisalLate, v.ApprovalLate = v.D.AppraisalLate(now), v.D.ApprovalLate(now)
+	switch v.D.Status {
+	case infosys.StatusDraft:
+		v.Steps = []string{string(infosys.StepSubmit)}
+	case infosys.StatusSubmitted:
+		v.Steps = []string{string(infosys.StepAppraise), string(infosys.StepReturn)}
+	case infosys.StatusAppraised:
+		v.Steps = []string{string(infosys.StepApprove), string(infosys.StepReturn)}
+	}
+	return v, nil
+}
+
+func (s *Server) handleInfosysDossier(w http.ResponseWriter, r *http.Request) {
+	v, err := s.infosysDossierView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	s.render(w, r, http.StatusOK, tplInfosysDossier, v)
+}
+
+func (s *Server) handleInfosysMove(w http.ResponseWriter, r *http.Request) {
+	a := whoFrom(r).Actor
+	v, err := s.infosysDossierView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	svc, _ := s.infosysSvc()
+	step := infosys.Step(r.PostFormValue("step"))
+	v.Comment, v.DecisionRef = r.PostFormValue("comment"), r.PostFormValue("decision_ref")
+	switch step {
+	case infosys.StepSubmit, infosys.StepAppraise, infosys.StepApprove, infosys.StepReturn:
+		_, err = svc.Move(r.Context(), a, v.D.ID, step, v.Comment, v.DecisionRef)
+	default:
+		err = errs.Invalid("web: move").Field("step", "field.invalid_choice")
+	}
+	if err == nil {
+		s.redirect(w, r, fmt.Sprintf("/infosys/dossiers/%d", v.D.ID), "infosys.flash.saved")
+		return
+	}
+	if !showOnForm(err) {
+		s.renderError(w, r, err, "")
+		return
+	}
+	v.formErrors(err)
+	s.render(w, r, formStatus(err), tplInfosysDossier, v)
+}
+
+func (s *Server) handleInfosysICS(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	svc, err := s.infosysSvc()
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	due, err := svc.Schedules(r.Context(), wh.Actor, 0)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	body := infosys.ICS(due, s.Now(), func(k string) string { return t(wh.Lang, "infosys.kind."+k) })
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="certnet-infosys.ics"`)
+	_, _ = w.Write([]byte(body))
+}
+
+func (s *Server) handleInfosysDossierSave(w http.ResponseWriter, r *http.Request) {
+	a := whoFrom(r).Actor
+	v, err := s.infosysDossierView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	svc, _ := s.infosysSvc()
+	bad := errs.Invalid("web: dossier")
+	in := infosys.DossierInput{Answers: v.D.Answers, ProposedLevel: int(infosysNum(bad, "proposed_level", r.PostFormValue("proposed_level"))),
+		Justification: r.PostFormValue("justification"), Overview: r.PostFormValue("overview"), Design: r.PostFormValue("design"),
+		ExpertOpinion: r.PostFormValue("expert_opinion"), Plan: map[string]string{}}
+	for _, k := range infosys.PlanSections {
+		in.Plan[k] = r.PostFormValue("plan_" + k)
+	}
+	err = bad.OrNil()
+	if err == nil {
+		if _, err = svc.SaveDossier(r.Context(), a, 0, v.D.ID, in); err == nil {
+			s.redirect(w, r, fmt.Sprintf("/infosys/dossiers/%d", v.D.ID), "infosys.flash.saved")
+			return
+		}
+	}
+	if !showOnForm(err) {
+		s.renderError(w, r, err, "")
+		return
+	}
+	v.D.ProposedLevel, v.D.Justification, v.D.Overview, v.D.Design, v.D.ExpertOpinion = in.ProposedLevel, in.Justification, in.Overview, in.Design, in.ExpertOpinion
+	for i, k := range infosys.PlanSections {
+		v.Plan[i].Value = in.Plan[k]
+	}
+	v.formErrors(err)
+	s.render(w, r, formStatus(err), tplInfosysDossier, v)
+}
