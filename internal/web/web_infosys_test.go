@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"certnet/internal/infosys"
@@ -43,7 +44,7 @@ func wmDossier(t *testing.T, c *wmCase) infosys.Dossier {
 		plan[k] = "Phương án"
 	}
 	d, err := c.m.e.App.Infosys.SaveDossier(c.m.ctx, c.m.e.Sys, sys.ID, 0, infosys.DossierInput{
-		Answers: infosys.Answers{Scope: infosys.ScopeOrganisation, DataKind: infosys.DataPersonal, PersonalCount: 50_000, Harm: infosys.HarmOrg},
+		Answers:  infosys.Answers{Scope: infosys.ScopeOrganisation, DataKind: infosys.DataPersonal, PersonalCount: 50_000, Harm: infosys.HarmOrg},
 		Overview: "o", Design: "d", Plan: plan})
 	if err != nil {
 		t.Fatal(err)
@@ -116,4 +117,70 @@ var wmInfosysRoutes = map[string]wmRoute{
 		decide: func(c *wmCase) error { return nil },
 		ctype:  "text/calendar",
 	},
+}
+
+// TestInfosysPages walks the pages as a provincial administrator: a system
+// refused with an address outside the constituency, registered, the
+// questionnaire proposing level 3 (another level refused without a
+// justification), the dossier completed, submitted, appraised, approved;
+// the schedule and the KPI then show it.
+func TestInfosysPages(t *testing.T) {
+	n := newOrgNet(t)
+	b := newOrgBrowser(t, n.e)
+	b.login(n.hanoiAdmin)
+	if p := b.get("/infosys"); p.Status != http.StatusOK {
+		t.Fatalf("list: %d", p.Status)
+	}
+	form := url.Values{"owner_org_id": {fmt.Sprint(n.hanoi.ID)}, "name": {"Cổng dịch vụ công tỉnh"}, "data_kind": {"personal"},
+		"personal_count": {"120000"}, "addresses": {"198.51.100.7"}}
+	p := b.post("/infosys/systems", form)
+	if (p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest) || !strings.Contains(p.Body, "không thuộc dải địa chỉ") {
+		t.Fatalf("outside address: %d", p.Status)
+	}
+	form.Del("addresses")
+	p = b.post("/infosys/systems", form)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", p.Status, p.Body)
+	}
+	sysPath := p.Location
+	b.get(sysPath)
+	q := url.Values{"scope": {"organisation"}, "data_kind": {"personal"}, "personal_count": {"120000"}, "harm": {"org"}, "proposed_level": {"2"}}
+	p = b.post(sysPath+"/dossiers", q)
+	if (p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest) || !strings.Contains(p.Body, "cấp độ 3") {
+		t.Fatalf("level without justification: %d", p.Status)
+	}
+	q.Set("proposed_level", "")
+	p = b.post(sysPath+"/dossiers", q)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("questionnaire: %d %s", p.Status, p.Body)
+	}
+	dPath := p.Location
+	if p := b.get(dPath); !strings.Contains(p.Body, "10 000") {
+		t.Fatalf("reasons not shown")
+	}
+	sections := url.Values{"proposed_level": {"3"}, "overview": {"Tổng quan"}, "design": {"Thiết kế"}}
+	for _, k := range infosys.PlanSections {
+		sections.Set("plan_"+k, "Phương án "+k)
+	}
+	if p := b.post(dPath, sections); p.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.Status, p.Body)
+	}
+	for _, step := range []string{"submit", "appraise", "approve"} {
+		b.get(dPath)
+		if p := b.post(dPath+"/move", url.Values{"step": {step}, "comment": {"Đồng ý"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", step, p.Status, p.Body)
+		}
+	}
+	if p := b.get(dPath); !strings.Contains(p.Body, "Đã phê duyệt") {
+		t.Fatal("not approved")
+	}
+	if p := b.get(sysPath); !strings.Contains(p.Body, "Diễn tập thực chiến") || !strings.Contains(p.Body, "Quá hạn") {
+		t.Fatal("schedule not shown")
+	}
+	if p := b.get("/infosys?by=nation"); !strings.Contains(p.Body, "100% (1)") {
+		t.Fatalf("KPI not moved:\n%s", p.Body)
+	}
+	if p := b.get("/infosys/calendar.ics"); !strings.HasPrefix(p.Body, "BEGIN:VCALENDAR") {
+		t.Fatal("calendar")
+	}
 }
