@@ -234,25 +234,24 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Inciden
 		add(c, v...)
 	}
 	w := strings.Join(where, " AND ")
-	var total int
-	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM incidents i WHERE "+w+" LIMIT ?) c",
-		append(args, CountCap+1)...).Scan(&total); err != nil {
-		return nil, 0, errs.Internal(op, err)
-	}
+	// The page first: a first page that is not full is the whole answer,
+	// and the count (capped at CountCap+1) is not needed.
 	rows, err := s.DB.Query(ctx, "SELECT "+incCols+" FROM incidents i WHERE "+w+" ORDER BY "+order+" LIMIT ? OFFSET ?",
-		append(args, f.Limit, f.Offset)...)
+		append(slices.Clip(args), f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, errs.Internal(op, err)
 	}
 	defer rows.Close()
 	var out []Incident
+	seen, hidden := 0, 0
 	for rows.Next() {
 		inc, err := scanIncident(rows)
 		if err != nil {
 			return nil, 0, errs.Internal(op, err)
 		}
+		seen++
 		if checkVisible(a, policy.IncidentRead, inc) != nil {
-			total--
+			hidden++
 			continue
 		}
 		out = append(out, inc)
@@ -260,5 +259,14 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Inciden
 	if err := rows.Err(); err != nil {
 		return nil, 0, errs.Internal(op, err)
 	}
+	rows.Close()
+	total := f.Offset + seen
+	if seen == f.Limit || (seen == 0 && f.Offset > 0) {
+		if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM incidents i WHERE "+w+" LIMIT ?) c",
+			append(slices.Clip(args), CountCap+1)...).Scan(&total); err != nil {
+			return nil, 0, errs.Internal(op, err)
+		}
+	}
+	total -= hidden
 	return out, total, nil
 }
