@@ -408,3 +408,62 @@ func (s *Service) Move(ctx context.Context, a policy.Actor, id int64, step Step,
 	})
 	return out, err
 }
+
+// Waiting is a dossier waiting for the actor's appraisal or approval.
+type Waiting struct {
+	Dossier
+	SystemName string `json:"system_name"`
+	Step       Step   `json:"step"`
+	Due        time.Time
+}
+
+// Waiting lists the dossiers in scope the actor has the authority to
+// appraise or approve now ("what needs me now"), at most limit.
+func (s *Service) Waiting(ctx context.Context, a policy.Actor, limit int) ([]Waiting, error) {
+	const op = "infosys: waiting"
+	where, args := scopeWhere(a)
+	rows, err := s.DB.Query(ctx, "SELECT d.id, s.name, s.owner_org_id, s.operator_org_id FROM infosys_dossiers d JOIN infosys_systems s ON s.id = d.system_id WHERE d.status IN (?, ?) AND "+
+		where+" ORDER BY d.id LIMIT 500", append([]any{StatusSubmitted, StatusAppraised}, args...)...)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	type cand struct {
+		id          int64
+		name        string
+		owner, oper int64
+	}
+	var cs []cand
+	for rows.Next() {
+		var c cand
+		var oper sql.NullInt64
+		if err := rows.Scan(&c.id, &c.name, &c.owner, &oper); err != nil {
+			rows.Close()
+			return nil, errs.Internal(op, err)
+		}
+		c.oper = oper.Int64
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	var out []Waiting
+	for _, c := range cs {
+		d, err := scanDossier(s.DB.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE id = ?", c.id))
+		if err != nil {
+			return nil, errs.Internal(op, err)
+		}
+		step, due := StepAppraise, d.AppraisalDue
+		if d.Status == StatusAppraised {
+			step, due = StepApprove, d.ApprovalDue
+		}
+		if policy.Check(a, authority(step, d.Status, d.ProposedLevel), resource(c.owner, c.oper)) != nil {
+			continue
+		}
+		out = append(out, Waiting{Dossier: d, SystemName: c.name, Step: step, Due: due})
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}

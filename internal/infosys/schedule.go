@@ -273,7 +273,7 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 				Orgs:    []int64{d.OwnerOrgID},
 				Roles:   []policy.Role{policy.RoleAdmin, policy.RoleCoordinator},
 				Subject: errs.Msg{Key: "infosys.notify." + d.State, Args: []any{d.SystemName}},
-				Body:    errs.Msg{Key: "infosys.notify.body", Args: []any{d.SystemName, "infosys.kind." + d.Kind, d.Next.In(Local).Format("02/01/2006")}},
+				Body:    errs.Msg{Key: "infosys.notify.body." + d.Kind, Args: []any{d.SystemName, d.Next.In(Local).Format("02/01/2006")}},
 				Link:    fmt.Sprintf("/infosys/systems/%d", d.SystemID),
 				TLP:     policy.TLPAmber,
 			})

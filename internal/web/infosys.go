@@ -471,3 +471,41 @@ func (s *Server) handleInfosysDossierSave(w http.ResponseWriter, r *http.Request
 	v.formErrors(err)
 	s.render(w, r, formStatus(err), tplInfosysDossier, v)
 }
+
+func init() { addNeeds(infosysNeeds) }
+
+// infosysNeeds: dossiers waiting for the user's appraisal or approval, and
+// overdue or soon-due obligations of the systems of the user's own
+// organisation (its owner's or operator's people who may keep them).
+func infosysNeeds(s *Server, r *http.Request, wh *who) []need {
+	svc, err := s.infosysSvc()
+	if err != nil || !wh.LoggedIn {
+		return nil
+	}
+	ctx := r.Context()
+	now := s.Now()
+	var out []need
+	if ws, err := svc.Waiting(ctx, wh.Actor, 10); err == nil {
+		for _, x := range ws {
+			out = append(out, need{Text: t(wh.Lang, "infosys.needs."+string(x.Step), x.SystemName, x.ProposedLevel),
+				Href: fmt.Sprintf("/infosys/dossiers/%d", x.ID), Due: x.Due, Late: !x.Due.IsZero() && now.After(x.Due)})
+		}
+	}
+	if !policy.Allowed(wh.Actor, policy.InfosysWrite, policy.Resource{OwnerOrg: wh.User.OrgID, TLP: policy.TLPAmber}) {
+		return out
+	}
+	own := wh.Actor
+	own.Scope = policy.Scope{Orgs: map[int64]bool{wh.User.OrgID: true}}
+	due, err := svc.Schedules(ctx, own, 0)
+	if err != nil {
+		return out
+	}
+	for i, d := range due {
+		if d.State == infosys.DueOK || i >= 10 {
+			break
+		}
+		out = append(out, need{Text: t(wh.Lang, "infosys.needs."+d.State, t(wh.Lang, "infosys.kind."+d.Kind), d.SystemName),
+			Href: fmt.Sprintf("/infosys/systems/%d", d.SystemID), Due: d.Next, Late: d.State == infosys.DueOverdue})
+	}
+	return out
+}

@@ -170,12 +170,20 @@ func TestInfosysPages(t *testing.T) {
 		if p := b.post(dPath+"/move", url.Values{"step": {step}, "comment": {"Đồng ý"}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("%s: %d %s", step, p.Status, p.Body)
 		}
+		if step == "submit" {
+			if p := b.get("/"); !strings.Contains(p.Body, "Thẩm định hồ sơ cấp độ 3 của hệ thống Cổng dịch vụ công tỉnh") {
+				t.Fatalf("appraisal not in what needs me now: %d %s", p.Status, p.Body[:min(len(p.Body), 3000)])
+			}
+		}
 	}
 	if p := b.get(dPath); !strings.Contains(p.Body, "Đã phê duyệt") {
 		t.Fatal("not approved")
 	}
 	if p := b.get(sysPath); !strings.Contains(p.Body, "Diễn tập thực chiến") || !strings.Contains(p.Body, "Quá hạn") {
 		t.Fatal("schedule not shown")
+	}
+	if p := b.get("/"); !strings.Contains(p.Body, "Quá hạn Diễn tập thực chiến") {
+		t.Fatal("overdue drill not in what needs me now")
 	}
 	if p := b.get("/infosys?by=nation"); !strings.Contains(p.Body, "100% (1)") {
 		t.Fatalf("KPI not moved:\n%s", p.Body)
