@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -508,4 +509,25 @@ func infosysNeeds(s *Server, r *http.Request, wh *who) []need {
 			Href: fmt.Sprintf("/infosys/systems/%d", d.SystemID), Due: d.Next, Late: d.State == infosys.DueOverdue})
 	}
 	return out
+}
+
+// handleInfosysKPICSV exports the KPIs of the chosen grouping as CSV.
+func (s *Server) handleInfosysKPICSV(w http.ResponseWriter, r *http.Request) {
+	v, err := s.infosysView(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	var buf strings.Builder
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write([]string{v.T("infosys.kpi.group"), v.T("infosys.kpi.systems"), v.T("infosys.kpi.classified"), "%",
+		v.T("infosys.kpi.high_plan"), "%", v.T("infosys.kpi.on_time"), "%", v.T("infosys.kpi.target")})
+	for _, k := range v.KPIs {
+		_ = cw.Write([]string{csvSafe(k.Key), strconv.Itoa(k.Systems), strconv.Itoa(k.Classified), strconv.Itoa(k.ClassPct),
+			fmt.Sprintf("%d/%d", k.HighPlan, k.High), strconv.Itoa(k.HighPlanPct), strconv.Itoa(k.OnTime), strconv.Itoa(k.OnTimePct), strconv.Itoa(k.Target)})
+	}
+	cw.Flush()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="certnet-infosys-kpi.csv"`)
+	_, _ = w.Write([]byte("\ufeff" + buf.String()))
 }

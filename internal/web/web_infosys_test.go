@@ -112,6 +112,11 @@ var wmInfosysRoutes = map[string]wmRoute{
 		}),
 		decide: onInfosys(policy.InfosysWrite),
 	},
+	"GET /infosys/kpis.csv": {
+		req:    wmGet(wmPath("/infosys/kpis.csv?by=sector")),
+		decide: func(c *wmCase) error { return nil },
+		ctype:  "text/csv",
+	},
 	"GET /infosys/calendar.ics": {
 		req:    wmGet(wmPath("/infosys/calendar.ics")),
 		decide: func(c *wmCase) error { return nil },
@@ -187,6 +192,9 @@ func TestInfosysPages(t *testing.T) {
 	}
 	if p := b.get("/infosys?by=nation"); !strings.Contains(p.Body, "100% (1)") {
 		t.Fatalf("KPI not moved:\n%s", p.Body)
+	}
+	if p := b.get("/infosys/kpis.csv?by=nation"); !strings.Contains(p.Body, "VN,1,1,100") {
+		t.Fatalf("csv: %s", p.Body)
 	}
 	if p := b.get("/infosys/calendar.ics"); !strings.HasPrefix(p.Body, "BEGIN:VCALENDAR") {
 		t.Fatal("calendar")
