@@ -57,4 +57,6 @@ func (s *Service) Stamp() time.Time { return s.stamp() }
 
 // CheckIncident decides act on inc for the actor (NotFound when the actor
 // may not see it), as the service's own methods do.
-func CheckIncident(a policy.Actor, act policy.Action, inc Incident) error { return checkVisible(a, act, inc) }
+func CheckIncident(a policy.Actor, act policy.Action, inc Incident) error {
+	return checkVisible(a, act, inc)
+}
