@@ -100,6 +100,7 @@ func TestLoginWithSecondFactorSearchAndWhois(t *testing.T) {
 	b.do("right code",
 		chromedp.SetValue(chromedp.CSS(`#code`), code),
 		chromedp.Submit(chromedp.CSS(`#code`)),
+		urlWhere("past the login", func(u string) bool { return !strings.Contains(u, "/login") }),
 		chromedp.WaitVisible(chromedp.CSS(`main h1`)),
 	)
 	if url := b.location(); strings.Contains(url, "/login") {
@@ -124,6 +125,7 @@ func TestLoginWithSecondFactorSearchAndWhois(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="q"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), "ha noi"),
 		chromedp.Submit(chromedp.CSS(`input[name="q"]`)),
+		urlWhere("the search's", func(u string) bool { return strings.Contains(u, "q=ha") }),
 		chromedp.WaitVisible(chromedp.CSS(`table`)),
 	)
 	if body := b.text(`table`); !strings.Contains(body, "Hà Nội") || strings.Contains(body, "Đà Nẵng") {
@@ -131,6 +133,7 @@ func TestLoginWithSecondFactorSearchAndWhois(t *testing.T) {
 	}
 	b.do("open organisation",
 		chromedp.Click(chromedp.Search(`//table//a[contains(., "Hà Nội")]`)),
+		urlWhere("the organisation's", func(u string) bool { return strings.Contains(u, "/orgs/") }),
 		chromedp.WaitVisible(chromedp.CSS(`#ranges`)),
 	)
 	if body := b.text(`#ranges`); !strings.Contains(body, "203.0.113.0/24") {
@@ -143,6 +146,7 @@ func TestLoginWithSecondFactorSearchAndWhois(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="q"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), "203.0.113.7"),
 		chromedp.Submit(chromedp.CSS(`input[name="q"]`)),
+		urlWhere("the lookup's", func(u string) bool { return strings.Contains(u, "q=203.0.113.7") }),
 		chromedp.WaitVisible(chromedp.CSS(`main`)),
 	)
 	body := b.text(`main`)

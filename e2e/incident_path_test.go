@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -158,6 +159,12 @@ func TestIncidentWholePath(t *testing.T) {
 	if title := b.attr(`section[aria-labelledby="ev-h"] code[title]`, "title"); title != sha {
 		t.Errorf("evidence SHA-256: shown %q, file's %q", title, sha)
 	}
+	// What the browser downloads is the file, byte for byte.
+	dl := b.attr(`section[aria-labelledby="ev-h"] a[download]`, "href")
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(`+strconv.Quote(dl)+`).then(r => r.arrayBuffer()).then(b => crypto.subtle.digest("SHA-256", b)).then(d => Array.from(new Uint8Array(d)).map(x => x.toString(16).padStart(2, "0")).join(""))`, chromedp.EvalAwaitPromise))
+	if err != nil || got != sha {
+		t.Errorf("downloaded evidence: SHA-256 %q (err %v), want %q", got, err, sha)
+	}
 	// The hospital follows the incident (no web control yet: through the service).
 	if mact, err := e.App.Auth.ActorFor(bg, member, ""); err != nil {
 		t.Fatal(err)
@@ -183,6 +190,11 @@ func TestIncidentWholePath(t *testing.T) {
 	}
 	b.transition("containment", "Ngăn chặn, xử lý")
 
+	// The address in the description was picked out as an observable.
+	if obs := b.text(`section[aria-labelledby="obs-h"]`); !strings.Contains(obs, "198.51.100.23") {
+		t.Errorf("observables should list 198.51.100.23, got %q", obs)
+	}
+
 	// 3. It orders the ISP to block the attacker's address.
 	deadline := e.Clock.Now().Add(24 * time.Hour).In(i18n.Zone).Format("2006-01-02T15:04")
 	const orderTitle = "Chặn kết nối tới máy chủ điều khiển 198.51.100.23"
@@ -195,6 +207,7 @@ func TestIncidentWholePath(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#order-targets`), "ISP-VNPT"),
 		chromedp.SetValue(chromedp.CSS(`#order-deadline`), deadline),
 		chromedp.SetValue(chromedp.CSS(`#order-priority`), "urgent"),
+		chromedp.Click(`//section[@aria-labelledby="coord-h"]//label[contains(., "198.51.100.23")]/input[@name="observable"]`),
 		chromedp.Click(chromedp.CSS(`form[action$="/orders"] button[type="submit"]`)),
 	)
 	b.waitText("order listed", `section[aria-labelledby="coord-h"]`, orderTitle)
@@ -212,10 +225,26 @@ func TestIncidentWholePath(t *testing.T) {
 	if h := b.text(`main h1`); !strings.Contains(h, orderTitle) {
 		t.Errorf("order page heading %q", h)
 	}
+	if s := b.text(`section[aria-labelledby="order-h"]`); !strings.Contains(s, ref) || !strings.Contains(s, "198.51.100.23") ||
+		!strings.Contains(s, "Trung tâm Điều phối") {
+		t.Errorf("the order should name the incident, the issuer and the address to block, got %q", s)
+	}
+	if s := b.text(`section[aria-labelledby="targets-h"]`); !strings.Contains(s, "Đã gửi") {
+		t.Errorf("the ISP's target state should be Đã gửi before it answers, got %q", s)
+	}
 	b.do("acknowledge order", chromedp.Click(chromedp.CSS(`button[name="status"][value="acknowledged"]`)))
 	b.waitText("order acknowledged", `section[aria-labelledby="targets-h"]`, "Đã xác nhận")
 	mails = flush("order acknowledged", 1)
 	expectMail("order acknowledged", mails, coordU.Email, "Tổ chức nhận lệnh đã xác nhận lệnh: "+orderTitle)
+	// "Done" without a result is refused with a message in Vietnamese, and nothing changes.
+	b.do("done without result", chromedp.Click(chromedp.CSS(`button[name="status"][value="done"]`)))
+	b.waitText("result required", `#result-err`, "")
+	if msg := b.text(`#result-err`); strings.TrimSpace(msg) == "" || !strings.ContainsAny(msg, "ảạáàãâầấậẫẩăằắặẵẳđêềếệễểôồốộỗổơờớợỡởưừứựữửìíịĩỉùúụũủ") {
+		t.Errorf("the missing result should be explained in Vietnamese, got %q", msg)
+	}
+	if s := b.text(`section[aria-labelledby="targets-h"]`); !strings.Contains(s, "Đã xác nhận") || strings.Contains(s, "Hoàn thành") {
+		t.Errorf("a refused answer must not change the target, got %q", s)
+	}
 	const result = "Đã chặn địa chỉ 198.51.100.23 trên toàn mạng VNPT lúc 10:15; ghi nhận 1.284 phiên kết nối bị chặn."
 	b.do("report result",
 		chromedp.WaitVisible(chromedp.CSS(`#result`)),
@@ -344,4 +373,26 @@ func (p *page) attr(css, name string) string {
 		p.t.Fatalf("attribute %s of %s: exists=%v err=%v", name, css, r.Exists, err)
 	}
 	return r.Value
+}
+
+// urlWhere waits (up to 10 s) until the tab's address satisfies ok: after a
+// submit, the old page's elements would otherwise answer the next wait.
+func urlWhere(what string, ok func(string) bool) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			loc, err := chromedp.Location()(ctx, t)
+			if err == nil && ok(loc) {
+				return chromedp.Void{}, nil
+			}
+			if time.Now().After(deadline) {
+				return chromedp.Void{}, fmt.Errorf("address should be %s, is %s (%v)", what, loc, err)
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 }
