@@ -59,8 +59,7 @@ func TestIncidentWholePath(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
-		time.Sleep(100 * time.Millisecond) // let a last delivery of the batch land
-		all = smtp.Mails()
+		// Delivery is synchronous: every mail of the batch is in by now.
 		out := all[seen:]
 		seen = len(all)
 		return out
@@ -281,15 +280,22 @@ func TestIncidentWholePath(t *testing.T) {
 	mails = flush("closure report", 1)
 	expectMail("closure report", mails, coordU.Email, "Sự cố "+ref+": có báo cáo mới")
 
-	// 6. The coordinator acknowledges it, ends the response and closes.
+	// 6. The coordinator ends the response; closing is refused until the
+	// closure report is acknowledged; it acknowledges it and closes.
 	login("truc.ban")
+	b.do("open incident", chromedp.Navigate(incURL), chromedp.WaitVisible(chromedp.CSS(`.inc-head`)))
+	b.transition("review", "Đánh giá, rút kinh nghiệm")
+	b.do("close too early", chromedp.Click(chromedp.CSS(`form:has(input[name="to"][value="closed"]) button`)))
+	b.waitText("close refused", `main`, "báo cáo kết thúc ứng phó chưa được xác nhận")
+	if head := b.text(`.inc-head`); !strings.Contains(head, "Đánh giá, rút kinh nghiệm") {
+		t.Errorf("a refused close must leave the incident in review, head %q", head)
+	}
 	b.do("acknowledge closure report",
 		chromedp.Navigate(incURL),
 		chromedp.WaitVisible(chromedp.CSS(`#reports-h`)),
 		chromedp.Click(`//section[@aria-labelledby="reports-h"]//tr[contains(., "Báo cáo kết thúc ứng phó")]//button`),
 	)
 	b.waitText("closure report acknowledged", `section[aria-labelledby="reports-h"] tr:last-child .status-ok`, "truc.ban")
-	b.transition("review", "Đánh giá, rút kinh nghiệm")
 	b.transition("closed", "Đã kết thúc")
 	if s := b.text(`section[aria-labelledby="tl-h"]`); !strings.Contains(s, "truc.ban") {
 		t.Errorf("timeline should name the coordinator, got %q", s)
