@@ -57,12 +57,7 @@ type inboxItemOut struct {
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 }
 
-func msgText(l i18n.Lang, m errs.Msg) string {
-	if m.Key == "" {
-		return ""
-	}
-	return i18n.T(l, m.Key, m.Args...)
-}
+func msgText(l i18n.Lang, m errs.Msg) string { return notify.Render(l, m) }
 
 func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	limit, offset, err := page(r)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"certnet/internal/errs"
+	"certnet/internal/notify"
 	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/store"
@@ -118,7 +119,7 @@ func (s *Service) Transition(ctx context.Context, a policy.Actor, key string, to
 			return err
 		}
 		if err := w.notifyWatchers(ctx, inc, KindStatus, ev, errs.Msg{Key: "incnotify.status",
-			Args: []any{inc.Ref, string(from), string(to)}}); err != nil {
+			Args: []any{inc.Ref, notify.Label(from.LabelKey()), notify.Label(to.LabelKey())}}); err != nil {
 			return err
 		}
 		return w.audit(ctx, inc, "incident.transition", before, detail)

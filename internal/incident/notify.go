@@ -97,7 +97,7 @@ func (w *write) notifyCreated(ctx context.Context, inc *Incident, r Report) erro
 	}
 	return w.tell(ctx, inc, notify.Message{Kind: KindCreated, Key: fmt.Sprintf("incident:%d:created", inc.ID),
 		Orgs: orgs, Roles: workRoles, Subject: errs.Msg{Key: "incnotify.created", Args: []any{inc.Ref, inc.Title}},
-		Body: errs.Msg{Key: "incnotify.created_body", Args: []any{string(inc.Type), string(inc.Severity), string(r.Kind)}}})
+		Body: errs.Msg{Key: "incnotify.created_body", Args: []any{notify.Label(inc.Type.LabelKey()), notify.Label(inc.Severity.LabelKey()), notify.Label(r.Kind.LabelKey())}}})
 }
 
 // notifyReport: whoever must acknowledge it — the chain but the filer.
@@ -108,7 +108,7 @@ func (w *write) notifyReport(ctx context.Context, inc *Incident, r Report) error
 	}
 	orgs = slices.DeleteFunc(orgs, func(id int64) bool { return id == r.SubmittedOrgID })
 	return w.tell(ctx, inc, notify.Message{Kind: KindReportFiled, Key: fmt.Sprintf("incident:%d:report:%d", inc.ID, r.ID),
-		Orgs: orgs, Roles: workRoles, Subject: errs.Msg{Key: "incnotify.report", Args: []any{inc.Ref, string(r.Kind)}},
+		Orgs: orgs, Roles: workRoles, Subject: errs.Msg{Key: "incnotify.report", Args: []any{inc.Ref, notify.Label(r.Kind.LabelKey())}},
 		Body: errs.Msg{Key: "incnotify.report_body", Args: []any{inc.Title}}})
 }
 
@@ -118,7 +118,7 @@ func (w *write) notifyAck(ctx context.Context, inc *Incident, r Report) error {
 		return nil
 	}
 	return w.tell(ctx, inc, notify.Message{Kind: KindAcknowledged, Key: fmt.Sprintf("incident:%d:report:%d:ack", inc.ID, r.ID),
-		Orgs: []int64{r.SubmittedOrgID}, Subject: errs.Msg{Key: "incnotify.ack", Args: []any{inc.Ref, string(r.Kind)}},
+		Orgs: []int64{r.SubmittedOrgID}, Subject: errs.Msg{Key: "incnotify.ack", Args: []any{inc.Ref, notify.Label(r.Kind.LabelKey())}},
 		Body: errs.Msg{Key: "incnotify.ack_body", Args: []any{r.AckName}}})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -240,9 +241,29 @@ func (s *Service) sendWebhook(ctx context.Context, id int64, nid sql.NullInt64, 
 	return s.postWebhook(ctx, id, p.Kind, url, secret, body)
 }
 
-func render(l i18n.Lang, m errs.Msg) string {
+func render(l i18n.Lang, m errs.Msg) string { return Render(l, m) }
+
+// labelPrefix marks a message argument that is itself a catalogue key
+// (Label), translated into the recipient's language when rendered.
+const labelPrefix = "\x00i18n:"
+
+// Label is a message argument shown translated in each recipient's
+// language (a status, a type, a report kind), where a plain string would
+// show the code itself.
+func Label(key string) string { return labelPrefix + key }
+
+// Render renders a stored catalogue message in language l, translating
+// the arguments made with Label.
+func Render(l i18n.Lang, m errs.Msg) string {
 	if m.Key == "" {
 		return ""
 	}
-	return i18n.T(l, m.Key, m.Args...)
+	args := make([]any, len(m.Args))
+	for i, a := range m.Args {
+		if s, ok := a.(string); ok && strings.HasPrefix(s, labelPrefix) {
+			a = i18n.T(l, strings.TrimPrefix(s, labelPrefix))
+		}
+		args[i] = a
+	}
+	return i18n.T(l, m.Key, args...)
 }

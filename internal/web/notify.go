@@ -68,12 +68,7 @@ type inboxView struct {
 	HasNext    bool
 }
 
-func renderMsg(l i18n.Lang, m errs.Msg) string {
-	if m.Key == "" {
-		return ""
-	}
-	return i18n.T(l, m.Key, m.Args...)
-}
+func renderMsg(l i18n.Lang, m errs.Msg) string { return notify.Render(l, m) }
 
 func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
