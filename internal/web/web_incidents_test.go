@@ -240,3 +240,47 @@ func onIncidentOrgRole(act policy.Action) func(c *wmCase) error {
 		return errs.Forbidden("matrix: organisation role")
 	}
 }
+
+func init() {
+	addWMRoutes(map[string]wmRoute{
+		"POST /incidents/{ref}/watch": {
+			req: func(t *testing.T, c *wmCase) wmReq {
+				return wmReq{method: http.MethodPost, path: c.incPath(t, "/watch"), form: url.Values{"on": {"1"}}}
+			},
+			decide: onIncident(policy.IncidentRead),
+		},
+	})
+}
+
+// The reporter follows the incident from its page, is counted, and stops.
+func TestWebIncidentFollow(t *testing.T) {
+	n := newOrgNet(t)
+	e := n.e
+	member := e.Org("HNI-SO-XD", "Sở Xây dựng Hà Nội", n.hanoi.ID, org.RoleSystemOwner)
+	u := e.User(member.ID, "baocao.xd", policy.RoleReporter)
+	mb := newOrgBrowser(t, e)
+	mb.login("baocao.xd")
+	p := mb.post("/incidents", incForm("Tấn công dò mật khẩu"))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("report: %d", p.Status)
+	}
+	incPath := p.Location
+	ref, _ := url.PathUnescape(strings.TrimPrefix(incPath, "/incidents/"))
+	p = mb.get(incPath)
+	orgWant(t, "follow button", p.Body, `action="`+incPath+`/watch"`, `name="on" value="1"`)
+	if p = mb.post(incPath+"/watch", url.Values{"on": {"1"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("follow: %d\n%s", p.Status, p.Body)
+	}
+	ids, err := e.App.Incidents.Watchers(context.Background(), e.Sys, ref)
+	if err != nil || len(ids) != 1 || ids[0] != u.ID {
+		t.Fatalf("watchers after follow: %v %v", ids, err)
+	}
+	p = mb.get(incPath)
+	orgWant(t, "stop button", p.Body, `name="on" value="0"`, "1 người đang theo dõi")
+	if p = mb.post(incPath+"/watch", url.Values{"on": {"0"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("unfollow: %d", p.Status)
+	}
+	if ids, _ := e.App.Incidents.Watchers(context.Background(), e.Sys, ref); len(ids) != 0 {
+		t.Fatalf("watchers after stop: %v", ids)
+	}
+}
