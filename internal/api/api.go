@@ -26,6 +26,8 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
+	"certnet/internal/infosys"
+	"certnet/internal/intel"
 	"certnet/internal/notify"
 	"certnet/internal/obs"
 	"certnet/internal/org"
@@ -53,6 +55,10 @@ type Server struct {
 
 	// Notify is the notification service (inbox, preferences, webhooks).
 	Notify *notify.Service
+	// Intel: indicators and their STIX/MISP exchange (issue 4).
+	Intel *intel.Service
+	// Infosys: information systems and their security levels (issue 6).
+	Infosys *infosys.Service
 
 	// Evidence (files of incidents) and Public (the public report queue);
 	// nil in tests of other routes.

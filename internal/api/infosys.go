@@ -32,10 +32,7 @@ func init() {
 		{"GET", "/api/v1/infosys/kpis"},
 	}, func(s *Server) map[string]http.HandlerFunc {
 		h := &infosysAPI{s: s}
-		if s.Incidents != nil {
-			// Built on the same store, so that the API needs no field of its own.
-			h.svc = infosys.NewService(s.Incidents.DB, s.Now, s.Log)
-		}
+		h.svc = s.Infosys
 		return map[string]http.HandlerFunc{
 			"GET /api/v1/infosys/systems":                   s.authed(h.list),
 			"POST /api/v1/infosys/systems":                  s.authed(h.create),

@@ -26,11 +26,7 @@ func init() {
 		{"GET", "/api/v1/intel/export/stix"},
 	}, func(s *Server) map[string]http.HandlerFunc {
 		h := &intelAPI{s: s}
-		if s.Incidents != nil {
-			// The intelligence service works on the same store; it is
-			// built here so that the API needs no field of its own yet.
-			h.svc = intel.NewService(s.Incidents.DB, s.Now, s.Log)
-		}
+		h.svc = s.Intel
 		return map[string]http.HandlerFunc{
 			"GET /api/v1/intel/indicators":                 s.authed(h.list),
 			"POST /api/v1/intel/indicators":                s.authed(h.create),

@@ -131,7 +131,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Incidents = incident.NewService(db, a.Orgs, now, log.With("component", "incident"))
 	a.Evidence = incident.NewEvidences(a.Incidents, incident.NewEvidenceStore(cfg.Data, cfg.MaxEvidence))
 	a.Public = incident.NewPublicReports(a.Incidents)
-	a.Intel = intel.NewService(db, now, log)
+	a.Intel = intel.NewService(db, now, log.With("component", "intel"))
 	if cfg.PublicPerAddress > 0 {
 		a.Public.PerAddress = cfg.PublicPerAddress
 	}
@@ -171,13 +171,14 @@ func (a *App) Close() error { return a.DB.Close() }
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	ui, err := web.New(web.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
-		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord,
+		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord, Infosys: a.Infosys,
 		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err
 	}
 	rest := &api.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Log: a.Log.With("component", "api"),
-		MaxBody: a.Cfg.MaxBody, Now: a.Now, Evidence: a.Evidence, Public: a.Public, Coord: a.Coord}
+		MaxBody: a.Cfg.MaxBody, Now: a.Now, Evidence: a.Evidence, Public: a.Public, Coord: a.Coord,
+		Intel: a.Intel, Infosys: a.Infosys}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -46,7 +46,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("--org %q: %w", orgCode, describe(err))
 	}
 	actor.OrgID = o.ID
-	svc := intel.NewService(a.DB, a.Now, a.Log)
+	svc := a.Intel
 	failed := 0
 	for _, path := range fs.Args() {
 		var bar *progressbar.ProgressBar
@@ -141,7 +141,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 		opt.Progress = func(n int) { bar.Set(n) }
 	}
-	n, err := intel.NewService(a.DB, a.Now, a.Log).ExportSTIX(ctx, cliActor(), w, opt)
+	n, err := a.Intel.ExportSTIX(ctx, cliActor(), w, opt)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -182,7 +182,7 @@ func runExportMISP(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		return fmt.Sprintf("org %d", id)
 	}
-	n, err := intel.NewService(a.DB, a.Now, a.Log).ExportMISPFeed(ctx, actor, out, maxTLP, name)
+	n, err := a.Intel.ExportMISPFeed(ctx, actor, out, maxTLP, name)
 	if err != nil {
 		return describe(err)
 	}

@@ -79,7 +79,7 @@ func Record(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, c 
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log (seq, at, actor_user_id, actor, actor_org_id, org_id, action,
 		entity, entity_id, before_json, after_json, request_id, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At, nullID(e.ActorUserID), e.Actor, nullID(e.ActorOrgID), nullID(e.OrgID), e.Action,
+		e.Seq, e.At, store.NullID(e.ActorUserID), e.Actor, store.NullID(e.ActorOrgID), store.NullID(e.OrgID), e.Action,
 		e.Entity, e.EntityID, e.Before, e.After, e.RequestID, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("audit: insert: %w", err)
@@ -99,13 +99,6 @@ func toJSON(v any) (string, error) {
 		return "", fmt.Errorf("audit: marshal: %w", err)
 	}
 	return string(b), nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // ComputeHash is SHA-256 over the previous hash and every field, each

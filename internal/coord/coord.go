@@ -190,25 +190,4 @@ func responseUnitOf(ctx context.Context, q store.Q, orgID int64) (int64, error) 
 	return nationalCoordinator(ctx, q)
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-func utc(t sql.NullTime) time.Time {
-	if !t.Valid {
-		return time.Time{}
-	}
-	return t.Time.UTC()
-}
-
 func trim(s string) string { return strings.TrimSpace(s) }

@@ -124,8 +124,8 @@ func (s *Service) AddEffort(ctx context.Context, a policy.Actor, key string, in 
 			RecordedBy: a.Label(), CreatedAt: now}
 		if err := tx.QueryRow(ctx, `INSERT INTO coord_efforts (incident_id, org_id, work_date, people, hours_tenths, cost_vnd,
 			description, order_id, recorded_by, recorded_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			out.IncidentID, out.OrgID, out.Date, out.People, int64(tenths), out.CostVND, out.Description, nullID(out.OrderID),
-			nullID(a.UserID), out.RecordedBy, now).Scan(&out.ID); err != nil {
+			out.IncidentID, out.OrgID, out.Date, out.People, int64(tenths), out.CostVND, out.Description, store.NullID(out.OrderID),
+			store.NullID(a.UserID), out.RecordedBy, now).Scan(&out.ID); err != nil {
 			return err
 		}
 		if _, err := s.Inc.RecordEvent(ctx, tx, now, a, inc.ID, "effort.recorded", map[string]any{"effort_id": out.ID,

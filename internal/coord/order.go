@@ -263,8 +263,8 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 			Observables: obs, SupportID: in.SupportID, CreatedAt: now}
 		if err := tx.QueryRow(ctx, `INSERT INTO coord_orders (incident_id, issuer_org_id, issued_by, issued_name, title, actions,
 			priority, tlp, deadline_at, observables, support_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			out.IncidentID, out.IssuerOrgID, nullID(a.UserID), out.IssuedName, out.Title, out.Actions, out.Priority, string(out.TLP),
-			out.DeadlineAt, string(obsJSON), nullID(out.SupportID), now).Scan(&out.ID); err != nil {
+			out.IncidentID, out.IssuerOrgID, store.NullID(a.UserID), out.IssuedName, out.Title, out.Actions, out.Priority, string(out.TLP),
+			out.DeadlineAt, string(obsJSON), store.NullID(out.SupportID), now).Scan(&out.ID); err != nil {
 			return err
 		}
 		ackDue := now.Add(AckPeriod(out.Priority))
@@ -364,7 +364,7 @@ func loadTargets(ctx context.Context, q store.Q, orderID int64) ([]Target, error
 			return nil, err
 		}
 		t.AckDueAt, t.UpdatedAt = t.AckDueAt.UTC(), t.UpdatedAt.UTC()
-		t.AcknowledgedAt, t.FinishedAt, t.OverdueSent = utc(ack), utc(fin), overdue != 0
+		t.AcknowledgedAt, t.FinishedAt, t.OverdueSent = store.TimeOf(ack), store.TimeOf(fin), overdue != 0
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -555,7 +555,7 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, orderID int64, in
 		}
 		res, err := tx.Exec(ctx, `UPDATE coord_order_targets SET status = ?, result = ?, acknowledged_at = ?, finished_at = ?,
 			updated_by = ?, updated_name = ?, updated_at = ? WHERE id = ? AND status = ?`,
-			t.Status, t.Result, t.AcknowledgedAt, nullTime(t.FinishedAt), nullID(a.UserID), t.UpdatedName, now, t.ID, before.Status)
+			t.Status, t.Result, t.AcknowledgedAt, store.NullTime(t.FinishedAt), store.NullID(a.UserID), t.UpdatedName, now, t.ID, before.Status)
 		if err != nil {
 			return err
 		}

@@ -123,7 +123,7 @@ func (s *Service) RequestSupport(ctx context.Context, a policy.Actor, key string
 			ReceiverName: rcv.Name, Needed: in.Needed, Urgency: in.Urgency, Status: SupportOpen, CreatedAt: now, UpdatedAt: now}
 		if err := tx.QueryRow(ctx, `INSERT INTO coord_support_requests (incident_id, requester_org_id, requested_by, requested_name,
 			receiver_org_id, needed, urgency, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			out.IncidentID, out.RequesterOrgID, nullID(a.UserID), out.RequestedByName, out.ReceiverOrgID, out.Needed,
+			out.IncidentID, out.RequesterOrgID, store.NullID(a.UserID), out.RequestedByName, out.ReceiverOrgID, out.Needed,
 			out.Urgency, out.Status, now, now).Scan(&out.ID); err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func scanSupport(sc interface{ Scan(...any) error }) (Support, error) {
 		&dec, &r.CreatedAt, &r.UpdatedAt); err != nil {
 		return Support{}, err
 	}
-	r.RequestedBy, r.DecidedAt = by.Int64, utc(dec)
+	r.RequestedBy, r.DecidedAt = by.Int64, store.TimeOf(dec)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, nil
 }
@@ -289,7 +289,7 @@ func (s *Service) DecideSupport(ctx context.Context, a policy.Actor, id int64, d
 			r.Answer = answer
 		}
 		res, err := tx.Exec(ctx, `UPDATE coord_support_requests SET status = ?, answer = ?, decided_by = ?, decided_name = ?,
-			decided_at = ?, updated_at = ? WHERE id = ? AND status = ?`, r.Status, r.Answer, nullID(a.UserID), r.DecidedName, now, now, r.ID, from)
+			decided_at = ?, updated_at = ? WHERE id = ? AND status = ?`, r.Status, r.Answer, store.NullID(a.UserID), r.DecidedName, now, now, r.ID, from)
 		if err != nil {
 			return err
 		}

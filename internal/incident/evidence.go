@@ -337,8 +337,8 @@ func (e *Evidences) Add(ctx context.Context, a policy.Actor, key string, in Evid
 		ev.IncidentID, ev.IncidentRef, ev.UploadedAt = inc.ID, inc.Ref, now
 		if err := tx.QueryRow(ctx, `INSERT INTO evidence (incident_id, name, size, sha256, media_type, tlp, note,
 			uploaded_by, uploaded_name, uploaded_org_id, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			inc.ID, ev.Name, ev.Size, ev.SHA256, ev.MediaType, string(ev.TLP), ev.Note, nullID(a.UserID), ev.UploadedName,
-			nullID(a.OrgID), now).Scan(&ev.ID); err != nil {
+			inc.ID, ev.Name, ev.Size, ev.SHA256, ev.MediaType, string(ev.TLP), ev.Note, store.NullID(a.UserID), ev.UploadedName,
+			store.NullID(a.OrgID), now).Scan(&ev.ID); err != nil {
 			return err
 		}
 		if err := addCustody(ctx, tx, now, a, ev.ID, CustodyAdd, in.Address); err != nil {
@@ -365,7 +365,7 @@ func addCustody(ctx context.Context, q store.Q, now time.Time, a policy.Actor, e
 		addr = addr[:100]
 	}
 	_, err := q.Exec(ctx, `INSERT INTO evidence_custody (evidence_id, action, at, user_id, actor, org_id, address)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, evID, action, now, nullID(a.UserID), a.Label(), nullID(a.OrgID), addr)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, evID, action, now, store.NullID(a.UserID), a.Label(), store.NullID(a.OrgID), addr)
 	return err
 }
 

@@ -336,7 +336,7 @@ func (s *Service) Watchers(ctx context.Context, a policy.Actor, key string) ([]i
 func insertLink(ctx context.Context, w *write, from, to int64, kind LinkKind) error {
 	_, err := w.tx.Exec(ctx, `INSERT INTO incident_links (incident_id, other_id, kind, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, other_id) DO UPDATE SET kind = excluded.kind`,
-		from, to, string(kind), w.now, nullID(w.a.UserID))
+		from, to, string(kind), w.now, store.NullID(w.a.UserID))
 	return err
 }
 
@@ -519,7 +519,7 @@ func (s *Service) Acknowledge(ctx context.Context, a policy.Actor, key string, r
 		}
 		r.AckBy, r.AckName, r.AckOrgID, r.AckAt = a.UserID, a.Label(), a.OrgID, w.now
 		if _, err := w.tx.Exec(ctx, `UPDATE incident_reports SET ack_by = ?, ack_by_name = ?, ack_org_id = ?, ack_at = ?
-			WHERE id = ?`, nullID(a.UserID), a.Label(), nullID(a.OrgID), w.now, r.ID); err != nil {
+			WHERE id = ?`, store.NullID(a.UserID), a.Label(), store.NullID(a.OrgID), w.now, r.ID); err != nil {
 			return err
 		}
 		out = r

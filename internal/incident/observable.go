@@ -333,7 +333,7 @@ func insertObservables(ctx context.Context, w *write, incID int64, obs []Observa
 		var id int64
 		err := w.tx.QueryRow(ctx, `INSERT INTO incident_observables (incident_id, kind, value, source, created_at, created_by)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind, value) DO NOTHING RETURNING id`,
-			incID, string(o.Kind), o.Value, source, w.now, nullID(w.a.UserID)).Scan(&id)
+			incID, string(o.Kind), o.Value, source, w.now, store.NullID(w.a.UserID)).Scan(&id)
 		if store.IsNoRows(err) {
 			continue // already known
 		}

@@ -330,7 +330,7 @@ func (p *PublicReports) Submit(ctx context.Context, in PublicInput) (string, err
 		if err := tx.QueryRow(ctx, `INSERT INTO public_reports (ref, name, email, phone, organisation, description,
 			happened_at, addresses, type_guess, client_address, route_org_id, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Ref, r.Name, r.Email, r.Phone, r.Organisation,
-			r.Description, nullTime(r.HappenedAt), string(addrJSON), string(r.TypeGuess), r.ClientAddress, nullID(r.RouteOrgID),
+			r.Description, store.NullTime(r.HappenedAt), string(addrJSON), string(r.TypeGuess), r.ClientAddress, store.NullID(r.RouteOrgID),
 			r.Status, now).Scan(&r.ID); err != nil {
 			return err
 		}
@@ -376,7 +376,7 @@ func scanPublic(sc scanner) (PublicReport, error) {
 		&triaged, &r.CreatedAt); err != nil {
 		return PublicReport{}, err
 	}
-	r.HappenedAt, r.TriagedAt, r.CreatedAt = utc(happened), utc(triaged), r.CreatedAt.UTC()
+	r.HappenedAt, r.TriagedAt, r.CreatedAt = store.TimeOf(happened), store.TimeOf(triaged), r.CreatedAt.UTC()
 	r.RouteOrgID, r.IncidentID, r.TriagedBy, r.TypeGuess = route.Int64, incID.Int64, by.Int64, Type(tg)
 	if err := json.Unmarshal([]byte(addrs), &r.Addresses); err != nil || r.Addresses == nil {
 		r.Addresses = []string{}
@@ -521,7 +521,7 @@ func (p *PublicReports) Dismiss(ctx context.Context, a policy.Actor, ref, reason
 		now := p.S.stamp()
 		before := r
 		if _, err := tx.Exec(ctx, `UPDATE public_reports SET status = ?, reason = ?, duplicate_of = ?, triaged_by = ?,
-			triaged_name = ?, triaged_at = ? WHERE id = ? AND status = ?`, PublicDismissed, reason, dup, nullID(a.UserID),
+			triaged_name = ?, triaged_at = ? WHERE id = ? AND status = ?`, PublicDismissed, reason, dup, store.NullID(a.UserID),
 			a.Label(), now, r.ID, PublicNew); err != nil {
 			return err
 		}
@@ -608,7 +608,7 @@ func (p *PublicReports) Convert(ctx context.Context, a policy.Actor, ref string,
 	err = p.S.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := p.S.stamp()
 		res, err := tx.Exec(ctx, `UPDATE public_reports SET status = ?, incident_id = ?, triaged_by = ?, triaged_name = ?,
-			triaged_at = ? WHERE id = ? AND status = ?`, PublicConverted, inc.ID, nullID(a.UserID), a.Label(), now, r.ID, PublicNew)
+			triaged_at = ? WHERE id = ? AND status = ?`, PublicConverted, inc.ID, store.NullID(a.UserID), a.Label(), now, r.ID, PublicNew)
 		if err != nil {
 			return err
 		}

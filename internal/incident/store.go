@@ -43,31 +43,10 @@ func scanIncident(sc scanner) (Incident, error) {
 			return inc, fmt.Errorf("incident %d: serious: %w", inc.ID, err)
 		}
 	}
-	inc.ResponseEndedAt, inc.ClosedAt, inc.NextDueAt = utc(ended), utc(closed), utc(due)
+	inc.ResponseEndedAt, inc.ClosedAt, inc.NextDueAt = store.TimeOf(ended), store.TimeOf(closed), store.TimeOf(due)
 	inc.DetectedAt, inc.ReportedAt = inc.DetectedAt.UTC(), inc.ReportedAt.UTC()
 	inc.CreatedAt, inc.UpdatedAt = inc.CreatedAt.UTC(), inc.UpdatedAt.UTC()
 	return inc, nil
-}
-
-func utc(t sql.NullTime) time.Time {
-	if !t.Valid {
-		return time.Time{}
-	}
-	return t.Time.UTC()
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // loadIncident reads one incident; errs.NotFound when there is none.
@@ -126,9 +105,9 @@ func insertIncident(ctx context.Context, tx *store.Tx, inc *Incident, year int, 
 		exceeds_capacity, details, serious_state, serious_json, search_text, version, next_due_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, 1, ?, ?, ?) RETURNING id`,
 		inc.Ref, year, seq, inc.Title, inc.Description, string(inc.Type), string(inc.Severity), string(inc.Class),
-		string(inc.Status), string(inc.TLP), inc.ReporterOrgID, inc.AffectedOrgID, nullID(inc.ReportedBy),
+		string(inc.Status), string(inc.TLP), inc.ReporterOrgID, inc.AffectedOrgID, store.NullID(inc.ReportedBy),
 		inc.ReportedByName, inc.DetectedAt, inc.ReportedAt, inc.ExceedsCapacity, string(details),
-		searchText(*inc, orgNames...), nullTime(inc.NextDueAt), inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
+		searchText(*inc, orgNames...), store.NullTime(inc.NextDueAt), inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
 }
 
 // saveIncident writes the fields a change may touch.
@@ -145,8 +124,8 @@ func saveIncident(ctx context.Context, tx *store.Tx, inc *Incident) error {
 		serious_json = ?, duplicate_of = ?, response_ended_at = ?, closed_at = ?, next_due_at = ?, updated_at = ?
 		WHERE id = ?`,
 		string(inc.Type), string(inc.Severity), string(inc.Class), string(inc.Status), string(inc.Serious.State),
-		serious, nullID(inc.DuplicateOf), nullTime(inc.ResponseEndedAt), nullTime(inc.ClosedAt),
-		nullTime(inc.NextDueAt), inc.UpdatedAt, inc.ID)
+		serious, store.NullID(inc.DuplicateOf), store.NullTime(inc.ResponseEndedAt), store.NullTime(inc.ClosedAt),
+		store.NullTime(inc.NextDueAt), inc.UpdatedAt, inc.ID)
 	return err
 }
 
@@ -180,7 +159,7 @@ func addEvent(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, 
 	}
 	ev := Event{IncidentID: incID, Kind: kind, At: now, ActorID: a.UserID, Actor: a.Label(), ActorOrgID: a.OrgID, Detail: detail}
 	err = tx.QueryRow(ctx, `INSERT INTO incident_events (incident_id, kind, at, actor_user_id, actor, actor_org_id, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, incID, kind, now, nullID(a.UserID), a.Label(), nullID(a.OrgID),
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, incID, kind, now, store.NullID(a.UserID), a.Label(), store.NullID(a.OrgID),
 		string(b)).Scan(&ev.ID)
 	return ev, err
 }
@@ -222,7 +201,7 @@ func scanReport(sc scanner) (Report, error) {
 	}
 	r.Kind = ReportKind(kind)
 	r.SubmittedAt = r.SubmittedAt.UTC()
-	r.AckAt = utc(ack)
+	r.AckAt = store.TimeOf(ack)
 	if err := json.Unmarshal([]byte(body), &r.Body); err != nil {
 		return r, fmt.Errorf("report %d: %w", r.ID, err)
 	}
@@ -253,7 +232,7 @@ func insertReport(ctx context.Context, tx *store.Tx, r *Report) error {
 	}
 	return tx.QueryRow(ctx, `INSERT INTO incident_reports (incident_id, kind, body, submitted_by, submitted_by_name,
 		submitted_org_id, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.IncidentID, string(r.Kind), string(b), nullID(r.SubmittedBy), r.SubmittedName, nullID(r.SubmittedOrgID),
+		r.IncidentID, string(r.Kind), string(b), store.NullID(r.SubmittedBy), r.SubmittedName, store.NullID(r.SubmittedOrgID),
 		r.SubmittedAt).Scan(&r.ID)
 }
 

@@ -76,7 +76,7 @@ func scanTask(sc scanner) (Task, error) {
 		return Task{}, err
 	}
 	t.OwnerID, t.DoneBy, t.CreatedBy = owner.Int64, doneBy.Int64, createdBy.Int64
-	t.DueAt, t.DoneAt = utc(due), utc(done)
+	t.DueAt, t.DoneAt = store.TimeOf(due), store.TimeOf(done)
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	return t, nil
 }
@@ -156,8 +156,8 @@ func (s *Service) AddTask(ctx context.Context, a policy.Actor, key string, in Ta
 		}
 		if err := w.tx.QueryRow(ctx, `INSERT INTO incident_tasks (incident_id, title, note, owner_id, owner_name, due_at,
 			status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			inc.ID, out.Title, out.Note, nullID(out.OwnerID), out.OwnerName, nullTime(out.DueAt), out.Status,
-			nullID(a.UserID), w.now, w.now).Scan(&out.ID); err != nil {
+			inc.ID, out.Title, out.Note, store.NullID(out.OwnerID), out.OwnerName, store.NullTime(out.DueAt), out.Status,
+			store.NullID(a.UserID), w.now, w.now).Scan(&out.ID); err != nil {
 			return err
 		}
 		detail := map[string]any{"task_id": out.ID, "title": out.Title}
@@ -202,8 +202,8 @@ func (s *Service) changeTask(ctx context.Context, a policy.Actor, op string, id 
 		}
 		t.UpdatedAt = w.now
 		if _, err := w.tx.Exec(ctx, `UPDATE incident_tasks SET owner_id = ?, owner_name = ?, status = ?, done_by = ?,
-			done_name = ?, done_at = ?, updated_at = ? WHERE id = ?`, nullID(t.OwnerID), t.OwnerName, t.Status,
-			nullID(t.DoneBy), t.DoneName, nullTime(t.DoneAt), w.now, t.ID); err != nil {
+			done_name = ?, done_at = ?, updated_at = ? WHERE id = ?`, store.NullID(t.OwnerID), t.OwnerName, t.Status,
+			store.NullID(t.DoneBy), t.DoneName, store.NullTime(t.DoneAt), w.now, t.ID); err != nil {
 			return err
 		}
 		detail["task_id"], detail["title"] = t.ID, t.Title

@@ -158,7 +158,7 @@ func scanDossier(r scanner) (Dossier, error) {
 	_ = json.Unmarshal([]byte(reasons), &d.Reasons)
 	d.Plan = map[string]string{}
 	_ = json.Unmarshal([]byte(plan), &d.Plan)
-	d.SubmittedAt, d.AppraisalDue, d.AppraisedAt, d.ApprovalDue, d.DecidedAt = utc(sub), utc(adue), utc(aat), utc(pdue), utc(dec)
+	d.SubmittedAt, d.AppraisalDue, d.AppraisedAt, d.ApprovalDue, d.DecidedAt = store.TimeOf(sub), store.TimeOf(adue), store.TimeOf(aat), store.TimeOf(pdue), store.TimeOf(dec)
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	return d, nil
 }
@@ -258,7 +258,7 @@ func (s *Service) SaveDossier(ctx context.Context, a policy.Actor, systemID, id 
 				justification, overview, design, security_plan, expert_opinion, created_by, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, systemID, StatusDraft, in.ProposedLevel, computed,
 				mustJSON(in.Answers), mustJSON(reasons), in.Justification, in.Overview, in.Design, mustJSON(in.Plan),
-				in.ExpertOpinion, nullID(a.UserID), now, now).Scan(&id)
+				in.ExpertOpinion, store.NullID(a.UserID), now, now).Scan(&id)
 		} else {
 			_, err = tx.Exec(ctx, `UPDATE infosys_dossiers SET proposed_level = ?, computed_level = ?, answers = ?, reasons = ?,
 				justification = ?, overview = ?, design = ?, security_plan = ?, expert_opinion = ?, updated_at = ? WHERE id = ?`,

@@ -11,7 +11,6 @@ package infosys
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,27 +104,6 @@ func text(v *errs.Error, field, s string, max int, required bool) {
 	case utf8.RuneCountInString(s) > max:
 		v.Field(field, "infosys.err.too_long", max)
 	}
-}
-
-func utc(t sql.NullTime) time.Time {
-	if !t.Valid {
-		return time.Time{}
-	}
-	return t.Time.UTC()
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 func orgExists(ctx context.Context, q store.Q, id int64) (bool, error) {

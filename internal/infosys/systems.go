@@ -290,7 +290,7 @@ func scanSystem(r scanner) (System, error) {
 		&appr, &x.PlanDeployed, &x.CreatedAt, &x.UpdatedAt)
 	x.OperatorOrgID = op.Int64
 	x.Addresses, x.Domains = splitLines(addrs), splitLines(doms)
-	x.LevelApprovedOn = utc(appr)
+	x.LevelApprovedOn = store.TimeOf(appr)
 	x.CreatedAt, x.UpdatedAt = x.CreatedAt.UTC(), x.UpdatedAt.UTC()
 	return x, err
 }
@@ -321,7 +321,7 @@ func (s *Service) CreateSystem(ctx context.Context, a policy.Actor, in SystemInp
 		err := tx.QueryRow(ctx, `INSERT INTO infosys_systems (owner_org_id, operator_org_id, name, purpose, sector, ioc,
 			national_critical, data_kind, personal_count, public_service_level, users, addresses, domains, providers,
 			components, plan_deployed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			in.OwnerOrgID, nullID(in.OperatorOrgID), in.Name, in.Purpose, in.Sector, in.IOC, in.NationalCritical, in.DataKind,
+			in.OwnerOrgID, store.NullID(in.OperatorOrgID), in.Name, in.Purpose, in.Sector, in.IOC, in.NationalCritical, in.DataKind,
 			in.PersonalCount, in.PublicServiceLevel, in.Users, strings.Join(in.Addresses, "\n"), strings.Join(in.Domains, "\n"),
 			in.Providers, in.Components, in.PlanDeployed, now, now).Scan(&id)
 		if store.IsUniqueViolation(err) {
@@ -365,7 +365,7 @@ func (s *Service) UpdateSystem(ctx context.Context, a policy.Actor, id int64, in
 		_, err = tx.Exec(ctx, `UPDATE infosys_systems SET owner_org_id = ?, operator_org_id = ?, name = ?, purpose = ?, sector = ?,
 			ioc = ?, national_critical = ?, data_kind = ?, personal_count = ?, public_service_level = ?, users = ?, addresses = ?,
 			domains = ?, providers = ?, components = ?, plan_deployed = ?, updated_at = ? WHERE id = ?`,
-			in.OwnerOrgID, nullID(in.OperatorOrgID), in.Name, in.Purpose, in.Sector, in.IOC, in.NationalCritical, in.DataKind,
+			in.OwnerOrgID, store.NullID(in.OperatorOrgID), in.Name, in.Purpose, in.Sector, in.IOC, in.NationalCritical, in.DataKind,
 			in.PersonalCount, in.PublicServiceLevel, in.Users, strings.Join(in.Addresses, "\n"), strings.Join(in.Domains, "\n"),
 			in.Providers, in.Components, in.PlanDeployed, now, id)
 		if store.IsUniqueViolation(err) {

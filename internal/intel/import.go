@@ -189,7 +189,7 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 		ej, _ := json.Marshal(res.Errors)
 		if err := tx.QueryRow(ctx, `INSERT INTO intel_imports (owner_org_id, format, name, total, accepted, rejected, errors, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.OrgID, format, name, res.Total, res.Accepted, res.Rejected, string(ej),
-			nullID(a.UserID), now).Scan(&res.ID); err != nil {
+			store.NullID(a.UserID), now).Scan(&res.ID); err != nil {
 			return fmt.Errorf("import record: %w", err)
 		}
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: a.OrgID, Action: "intel.import." + format, Entity: "intel_import",
@@ -406,8 +406,8 @@ func (im *importer) flush(ctx context.Context) error {
 			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 			ind := p.ind
 			args = append(args, im.owner, string(ind.Kind), ind.Value, ind.Pattern, ind.Name, ind.Description,
-				searchKey(ind.Value, ind.Name, ind.Description), ind.Confidence, ind.ValidFrom, nullTime(ind.ValidUntil), string(ind.TLP),
-				strings.Join(ind.Tags, "\n"), strings.Join(ind.KillChain, "\n"), ind.STIXID, p.revoked, nullID(im.a.UserID), im.now, im.now)
+				searchKey(ind.Value, ind.Name, ind.Description), ind.Confidence, ind.ValidFrom, store.NullTime(ind.ValidUntil), string(ind.TLP),
+				strings.Join(ind.Tags, "\n"), strings.Join(ind.KillChain, "\n"), ind.STIXID, p.revoked, store.NullID(im.a.UserID), im.now, im.now)
 		}
 		b.WriteString(" RETURNING id, kind, value")
 		rows, err := im.tx.Query(ctx, b.String(), args...)

@@ -213,8 +213,8 @@ func upsert(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, in
 			valid_from, valid_until, tlp, tags, kill_chain, stix_id, revoked, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?) RETURNING id`,
 			ind.OwnerOrgID, string(ind.Kind), ind.Value, ind.Pattern, ind.Name, ind.Description, searchKey(ind.Value, ind.Name, ind.Description),
-			ind.Confidence, ind.ValidFrom, nullTime(ind.ValidUntil), string(ind.TLP), strings.Join(ind.Tags, "\n"),
-			strings.Join(ind.KillChain, "\n"), ind.STIXID, nullID(a.UserID), now, now).Scan(&id)
+			ind.Confidence, ind.ValidFrom, store.NullTime(ind.ValidUntil), string(ind.TLP), strings.Join(ind.Tags, "\n"),
+			strings.Join(ind.KillChain, "\n"), ind.STIXID, store.NullID(a.UserID), now, now).Scan(&id)
 		if err != nil {
 			return 0, false, fmt.Errorf("insert indicator: %w", err)
 		}
@@ -227,7 +227,7 @@ func upsert(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, in
 			tlp = ind.TLP
 		}
 		conf := max(cur.confidence, ind.Confidence)
-		until := nullTime(time.Time{})
+		until := store.NullTime(time.Time{})
 		if cur.until.Valid && !ind.ValidUntil.IsZero() {
 			u := cur.until.Time
 			if ind.ValidUntil.After(u) {
@@ -270,20 +270,6 @@ func mergeLines(cur string, add []string) string {
 }
 
 func searchKey(parts ...string) string { return i18n.Fold(strings.Join(parts, " ")) }
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
 
 const indicatorCols = `id, owner_org_id, kind, value, pattern, name, description, confidence, valid_from, valid_until, tlp,
 	tags, kill_chain, stix_id, revoked, created_by, created_at, updated_at`
@@ -425,7 +411,7 @@ func (s *Service) AddSighting(ctx context.Context, a policy.Actor, id int64, in 
 func addSighting(ctx context.Context, tx *store.Tx, now time.Time, id, org int64, in SightingInput) error {
 	_, err := tx.Exec(ctx, `INSERT INTO intel_sightings (indicator_id, stix_id, first_seen, last_seen, count, source, org_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (indicator_id, stix_id) DO UPDATE SET last_seen = excluded.last_seen, count = excluded.count`,
-		id, in.STIXID, in.FirstSeen.UTC(), in.LastSeen.UTC(), in.Count, in.Source, nullID(org), now)
+		id, in.STIXID, in.FirstSeen.UTC(), in.LastSeen.UTC(), in.Count, in.Source, store.NullID(org), now)
 	if err != nil {
 		return fmt.Errorf("sighting: %w", err)
 	}

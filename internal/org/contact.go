@@ -190,7 +190,7 @@ func (s *Service) saveContactTx(ctx context.Context, w *write, orgID int64, in C
 		after.CreatedAt = before.CreatedAt
 		if _, err := w.tx.Exec(ctx, `UPDATE contacts SET kind = ?, name = ?, title = ?, email = ?, phone = ?,
 			phone_247 = ?, pgp_key = ?, updated_at = ?, updated_by = ? WHERE id = ? AND org_id = ?`,
-			in.Kind, in.Name, in.Title, in.Email, in.Phone, in.Phone247, in.PGPKey, w.now, nullInt(w.a.UserID),
+			in.Kind, in.Name, in.Title, in.Email, in.Phone, in.Phone247, in.PGPKey, w.now, store.NullID(w.a.UserID),
 			in.ID, orgID); err != nil {
 			return Contact{}, errs.Internal(op, err)
 		}
@@ -198,7 +198,7 @@ func (s *Service) saveContactTx(ctx context.Context, w *write, orgID int64, in C
 		err := w.tx.QueryRow(ctx, `INSERT INTO contacts (org_id, kind, name, title, email, phone, phone_247, pgp_key,
 			created_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			orgID, in.Kind, in.Name, in.Title, in.Email, in.Phone, in.Phone247, in.PGPKey, w.now, w.now,
-			nullInt(w.a.UserID)).Scan(&after.ID)
+			store.NullID(w.a.UserID)).Scan(&after.ID)
 		if err != nil {
 			return Contact{}, errs.Internal(op, err)
 		}
@@ -223,7 +223,7 @@ func (s *Service) contactChanged(ctx context.Context, w *write, op string, orgID
 	}
 	if _, err := w.tx.Exec(ctx, `INSERT INTO contact_history (contact_id, org_id, change, before_json, after_json,
 		changed_at, changed_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		contactID, orgID, change, bj, aj, w.now, nullInt(w.a.UserID)); err != nil {
+		contactID, orgID, change, bj, aj, w.now, store.NullID(w.a.UserID)); err != nil {
 		return errs.Internal(op, err)
 	}
 	if _, err := w.tx.Exec(ctx, "UPDATE organisations SET contacts_updated_at = ? WHERE id = ?", w.now, orgID); err != nil {

@@ -169,7 +169,7 @@ func insertOrg(ctx context.Context, tx *store.Tx, in Input, provinceName string,
 		security_lead, profile, profile_year, require_mfa, active, tlp, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		in.Code, in.Name, in.NameEN, in.ShortName, searchText(in, provinceName), i18n.Fold(in.Name),
-		nullInt(in.ParentID), in.Region, nullStr(in.ProvinceCode), nullInt(in.ClusterID), string(in.Sector),
+		store.NullID(in.ParentID), in.Region, nullStr(in.ProvinceCode), store.NullID(in.ClusterID), string(in.Sector),
 		in.Address, in.IntakeEmail, in.IntakePhone, in.Website, in.SecurityLead, prof, in.ProfileYear,
 		in.RequireMFA, in.Active, string(in.TLP), now, now).Scan(&id)
 	if err != nil {
@@ -188,7 +188,7 @@ func updateOrg(ctx context.Context, tx *store.Tx, id int64, in Input, provinceNa
 		address = ?, intake_email = ?, intake_phone = ?, website = ?, security_lead = ?, profile = ?,
 		profile_year = ?, require_mfa = ?, active = ?, tlp = ?, updated_at = ? WHERE id = ?`,
 		in.Code, in.Name, in.NameEN, in.ShortName, searchText(in, provinceName), i18n.Fold(in.Name),
-		nullInt(in.ParentID), in.Region, nullStr(in.ProvinceCode), nullInt(in.ClusterID), string(in.Sector),
+		store.NullID(in.ParentID), in.Region, nullStr(in.ProvinceCode), store.NullID(in.ClusterID), string(in.Sector),
 		in.Address, in.IntakeEmail, in.IntakePhone, in.Website, in.SecurityLead, prof, in.ProfileYear,
 		in.RequireMFA, in.Active, string(in.TLP), now, id)
 	if err != nil {

@@ -279,12 +279,12 @@ func (s *Service) SaveCluster(ctx context.Context, a policy.Actor, c Cluster) (C
 		}
 		if before == nil {
 			err = tx.QueryRow(ctx, `INSERT INTO clusters (code, name, head_org_id, deputy_org_id, head_year, created_at,
-				updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.Code, c.Name, nullInt(c.HeadOrgID),
-				nullInt(c.DeputyOrgID), c.HeadYear, now, now).Scan(&c.ID)
+				updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.Code, c.Name, store.NullID(c.HeadOrgID),
+				store.NullID(c.DeputyOrgID), c.HeadYear, now, now).Scan(&c.ID)
 		} else {
 			_, err = tx.Exec(ctx, `UPDATE clusters SET code = ?, name = ?, head_org_id = ?, deputy_org_id = ?,
-				head_year = ?, updated_at = ? WHERE id = ?`, c.Code, c.Name, nullInt(c.HeadOrgID),
-				nullInt(c.DeputyOrgID), c.HeadYear, now, c.ID)
+				head_year = ?, updated_at = ? WHERE id = ?`, c.Code, c.Name, store.NullID(c.HeadOrgID),
+				store.NullID(c.DeputyOrgID), c.HeadYear, now, c.ID)
 		}
 		if err != nil {
 			if store.IsUniqueViolation(err) {

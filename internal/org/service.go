@@ -176,13 +176,6 @@ func conflict(op, field, key string, args ...any) *errs.Error {
 	return errs.Conflict(op, key, args...).Field(field, key, args...)
 }
 
-func nullInt(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 func nullStr(s string) any {
 	if s == "" {
 		return nil

@@ -126,7 +126,7 @@ func (s *Service) insertScenario(ctx context.Context, a policy.Actor, in Scenari
 		out = Scenario{OrgID: in.OrgID, SourceID: source, Title: in.Title, Category: in.Category, Description: in.Description,
 			Likelihood: in.Likelihood, Impact: in.Impact, CreatedAt: now, UpdatedAt: now}
 		if err := tx.QueryRow(ctx, `INSERT INTO readiness_scenarios (org_id, source_id, title, category, description, likelihood,
-			impact, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, nullID(in.OrgID), nullID(source),
+			impact, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, store.NullID(in.OrgID), store.NullID(source),
 			out.Title, out.Category, out.Description, out.Likelihood, out.Impact, now, now).Scan(&out.ID); err != nil {
 			return err
 		}

@@ -186,7 +186,7 @@ func (s *Service) Assess(ctx context.Context, a policy.Actor, teamID int64, in S
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO readiness_sim3 (team_id, assessed_on, assessor, note, total, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, teamID, out.AssessedOn, out.Assessor, out.Note, out.Total,
-			nullID(a.UserID), now).Scan(&out.ID); err != nil {
+			store.NullID(a.UserID), now).Scan(&out.ID); err != nil {
 			return err
 		}
 		for _, sc := range out.Scores {

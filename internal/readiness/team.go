@@ -235,7 +235,7 @@ func (s *Service) AddAgreement(ctx context.Context, a policy.Actor, in Agreement
 			ValidUntil: in.ValidUntil, Note: in.Note, CreatedAt: now}
 		if err := tx.QueryRow(ctx, `INSERT INTO readiness_agreements (org_id, partner_org_id, doc_ref, signed_on,
 			valid_until, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, in.OrgID, in.PartnerOrgID,
-			in.DocRef, in.SignedOn, nullTime(in.ValidUntil), in.Note, now).Scan(&out.ID); err != nil {
+			in.DocRef, in.SignedOn, store.NullTime(in.ValidUntil), in.Note, now).Scan(&out.ID); err != nil {
 			return err
 		}
 		return record(ctx, tx, now, a, in.OrgID, "readiness.agreement.add", "readiness_agreement", out.ID, nil, out)
@@ -263,7 +263,7 @@ func (s *Service) Agreements(ctx context.Context, a policy.Actor, orgID int64) (
 		if err := rows.Scan(&g.ID, &g.OrgID, &g.PartnerOrgID, &g.PartnerName, &g.DocRef, &g.SignedOn, &until, &g.Note, &g.CreatedAt); err != nil {
 			return nil, errs.Internal(op, err)
 		}
-		g.SignedOn, g.ValidUntil, g.CreatedAt = g.SignedOn.UTC(), utc(until), g.CreatedAt.UTC()
+		g.SignedOn, g.ValidUntil, g.CreatedAt = g.SignedOn.UTC(), store.TimeOf(until), g.CreatedAt.UTC()
 		out = append(out, g)
 	}
 	return out, wrap(op, rows.Err())
@@ -575,7 +575,7 @@ func scanCert(sc interface{ Scan(...any) error }) (Certificate, error) {
 	var c Certificate
 	var exp sql.NullTime
 	err := sc.Scan(&c.ID, &c.PersonID, &c.Name, &c.Issuer, &c.ObtainedOn, &exp, &c.CreatedAt)
-	c.ObtainedOn, c.ExpiresOn, c.CreatedAt = c.ObtainedOn.UTC(), utc(exp), c.CreatedAt.UTC()
+	c.ObtainedOn, c.ExpiresOn, c.CreatedAt = c.ObtainedOn.UTC(), store.TimeOf(exp), c.CreatedAt.UTC()
 	return c, err
 }
 
@@ -733,7 +733,7 @@ func (s *Service) AddMember(ctx context.Context, a policy.Actor, teamID, personI
 		}
 		out = Member{Person: p, TeamID: teamID, Role: role, AgreementID: agr, JoinedAt: now}
 		if _, err := tx.Exec(ctx, `INSERT INTO readiness_members (team_id, person_id, role, agreement_id, joined_at)
-			VALUES (?, ?, ?, ?, ?)`, teamID, personID, role, nullID(agr), now); err != nil {
+			VALUES (?, ?, ?, ?, ?)`, teamID, personID, role, store.NullID(agr), now); err != nil {
 			return err
 		}
 		return record(ctx, tx, now, a, t.OrgID, "readiness.member.add", "readiness_team", teamID, nil,
@@ -803,7 +803,7 @@ func (s *Service) AddCertificate(ctx context.Context, a policy.Actor, personID i
 		out = Certificate{PersonID: personID, Name: in.Name, Issuer: in.Issuer, ObtainedOn: in.ObtainedOn,
 			ExpiresOn: in.ExpiresOn, CreatedAt: now}
 		if err := tx.QueryRow(ctx, `INSERT INTO readiness_certificates (person_id, name, issuer, obtained_on, expires_on, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, personID, in.Name, in.Issuer, in.ObtainedOn, nullTime(in.ExpiresOn), now).
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, personID, in.Name, in.Issuer, in.ObtainedOn, store.NullTime(in.ExpiresOn), now).
 			Scan(&out.ID); err != nil {
 			return err
 		}

@@ -293,3 +293,29 @@ func Like(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
 // LikePrefix makes a LIKE pattern (used with ESCAPE '\') for values that
 // start with s.
 func LikePrefix(s string) string { return likeEscaper.Replace(s) + "%" }
+
+// NullTime is t for a nullable time column: NULL when t is zero, t in UTC
+// otherwise.
+func NullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// TimeOf reads a nullable time column: the zero time for NULL, UTC
+// otherwise.
+func TimeOf(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// NullID is id for a nullable reference column: NULL when id is 0.
+func NullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

@@ -19,13 +19,12 @@ const (
 	tplInfosysDossier = "infosys_dossier.html"
 )
 
-// infosysSvc is built on the incident store, so that Server needs no field
-// of its own while server.go is edited by others.
+// infosysSvc is the information-system service the app built.
 func (s *Server) infosysSvc() (*infosys.Service, error) {
-	if s.Incidents == nil {
+	if s.Infosys == nil {
 		return nil, errs.Internal("web: infosys", fmt.Errorf("not configured"))
 	}
-	return infosys.NewService(s.Incidents.DB, s.Now, s.Log), nil
+	return s.Infosys, nil
 }
 
 type systemForm struct {

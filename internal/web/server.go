@@ -14,6 +14,7 @@ import (
 	"certnet/internal/config"
 	"certnet/internal/coord"
 	"certnet/internal/incident"
+	"certnet/internal/infosys"
 	"certnet/internal/intel"
 	"certnet/internal/jobs"
 	"certnet/internal/notify"
@@ -48,6 +49,8 @@ type Server struct {
 
 	// Readiness: response teams, people, rota, SIM3 (issue 7).
 	Readiness *readiness.Service
+	// Infosys: information systems and their security levels (issue 6).
+	Infosys *infosys.Service
 
 	// Intel: indicators, STIX and MISP imports and exports (issue 4).
 	Intel *intel.Service
