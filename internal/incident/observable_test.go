@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"certnet/internal/testkit"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -113,10 +114,9 @@ func FuzzExtractObservables(f *testing.F) {
 
 // Every RSIT class/type the mapping uses exists in the MISP taxonomy.
 func TestRSITMappingExists(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "data", "misp", "taxonomies", "rsit", "machinetag.json")
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(testkit.SharedData(t, "misp/taxonomies/rsit/machinetag.json"))
 	if err != nil {
-		t.Skipf("RSIT taxonomy not available: %v", err)
+		t.Fatal(err)
 	}
 	var tax struct {
 		Namespace  string `json:"namespace"`

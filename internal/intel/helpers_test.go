@@ -2,8 +2,6 @@ package intel
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -79,19 +77,4 @@ func (f *fixture) count(table string) int {
 		f.t.Fatal(err)
 	}
 	return n
-}
-
-// sharedData finds ../shared/data from the package folder.
-func sharedData(t testing.TB, rel string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for range 8 {
-		p := filepath.Join(dir, "..", "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Skipf("shared data %s not found", rel)
-	return ""
 }

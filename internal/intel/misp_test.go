@@ -18,7 +18,7 @@ func TestMISPFeedImport(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		hn := f.actor(f.hn, policy.RoleAnalyst)
-		dir := sharedData(t, "misp/events")
+		dir := testkit.SharedData(t, "misp/events")
 		res, err := f.s.ImportMISPFeed(ctx, hn, os.DirFS(dir), ImportOptions{Name: "circl"})
 		if err != nil {
 			t.Fatal(err)

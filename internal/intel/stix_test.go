@@ -29,7 +29,7 @@ func TestSTIXRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := sharedData(t, "stix")
+		dir := testkit.SharedData(t, "stix")
 		files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 		want := map[string]bool{}
 		imported := 0

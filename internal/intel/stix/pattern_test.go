@@ -2,30 +2,15 @@ package stix
 
 import (
 	"bufio"
+	"certnet/internal/testkit"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// sharedData finds ../shared/data from the package folder.
-func sharedData(t testing.TB, rel string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for range 8 {
-		p := filepath.Join(dir, "..", "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Skipf("shared data %s not found", rel)
-	return ""
-}
-
 func TestPatternSpecExamples(t *testing.T) {
-	f, err := os.Open(sharedData(t, "stix/patterns/spec_examples_v21.txt"))
+	f, err := os.Open(testkit.SharedData(t, "stix/patterns/spec_examples_v21.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

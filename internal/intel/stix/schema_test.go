@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"certnet/internal/testkit"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestValidatorSharedData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := sharedData(t, "stix")
+	dir := testkit.SharedData(t, "stix")
 	bad := map[string]bool{"invalid_braces.json": true, "invalid_comma.json": true, "invalid_identity.json": true,
 		"invalid_timestamp.json": true, "using-tlp2.0-green.json": true}
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json"))
