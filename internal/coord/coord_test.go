@@ -124,6 +124,23 @@ func TestIssueAndRespond(t *testing.T) {
 		if kinds["order.issued"] != 1 || kinds["order.acknowledged"] != 1 || kinds["order.in_progress"] != 2 || kinds["order.done"] != 1 {
 			t.Fatalf("timeline %v", kinds)
 		}
+
+		// The list loads every order's own targets.
+		o2, err := f.s.Issue(ctx, natc, inc.Ref, IssueInput{Title: "Rà soát", Actions: "Rà soát hệ thống", DeadlineAt: t0.Add(24 * time.Hour),
+			Targets: []int64{f.hn.ID, f.isp.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := f.s.Orders(ctx, natc, Filter{Direction: DirOut})
+		if err != nil || len(list) != 2 || list[0].ID != o2.ID || list[1].ID != o.ID {
+			t.Fatalf("orders from national %+v %v", list, err)
+		}
+		if tg := list[0].Targets; len(tg) != 2 || tg[0].OrgID != f.isp.ID || tg[1].OrgID != f.hn.ID || tg[0].Status != StatusSent {
+			t.Fatalf("targets of the second order %+v", tg)
+		}
+		if tg := list[1].Targets; len(tg) != 1 || tg[0].OrgID != f.isp.ID || tg[0].Status != StatusDone {
+			t.Fatalf("targets of the first order %+v", tg)
+		}
 		f.verifyAudit()
 	})
 }

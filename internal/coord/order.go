@@ -346,15 +346,25 @@ func scanOrder(sc interface{ Scan(...any) error }) (Order, error) {
 	return o, nil
 }
 
-func loadTargets(ctx context.Context, q store.Q, orderID int64) ([]Target, error) {
+// loadTargets returns the targets of the given orders by order id, in one
+// query (a list page shows up to 500 orders).
+func loadTargets(ctx context.Context, q store.Q, orderIDs ...int64) (map[int64][]Target, error) {
+	out := make(map[int64][]Target, len(orderIDs))
+	if len(orderIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(orderIDs))
+	for i, id := range orderIDs {
+		args[i] = id
+	}
 	rows, err := q.Query(ctx, `SELECT t.id, t.order_id, t.org_id, g.code, g.name, t.status, t.result, t.ack_due_at, t.acknowledged_at,
 		t.finished_at, t.updated_name, t.updated_at, t.escalation, t.overdue_sent
-		FROM coord_order_targets t JOIN organisations g ON g.id = t.org_id WHERE t.order_id = ? ORDER BY g.name, t.id`, orderID)
+		FROM coord_order_targets t JOIN organisations g ON g.id = t.org_id
+		WHERE t.order_id IN (?`+strings.Repeat(", ?", len(orderIDs)-1)+`) ORDER BY g.name, t.id`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Target
 	for rows.Next() {
 		var t Target
 		var ack, fin sql.NullTime
@@ -365,7 +375,7 @@ func loadTargets(ctx context.Context, q store.Q, orderID int64) ([]Target, error
 		}
 		t.AckDueAt, t.UpdatedAt = t.AckDueAt.UTC(), t.UpdatedAt.UTC()
 		t.AcknowledgedAt, t.FinishedAt, t.OverdueSent = store.TimeOf(ack), store.TimeOf(fin), overdue != 0
-		out = append(out, t)
+		out[t.OrderID] = append(out[t.OrderID], t)
 	}
 	return out, rows.Err()
 }
@@ -375,7 +385,8 @@ func loadOrder(ctx context.Context, q store.Q, id int64) (Order, error) {
 	if err != nil {
 		return Order{}, err
 	}
-	o.Targets, err = loadTargets(ctx, q, id)
+	targets, err := loadTargets(ctx, q, id)
+	o.Targets = targets[id]
 	return o, err
 }
 
@@ -454,6 +465,7 @@ func (s *Service) Orders(ctx context.Context, a policy.Actor, f Filter) ([]Order
 		return nil, errs.Internal(op, err)
 	}
 	var list []Order
+	var ids []int64
 	for rows.Next() {
 		o, err := scanOrder(rows)
 		if err != nil {
@@ -461,17 +473,20 @@ func (s *Service) Orders(ctx context.Context, a policy.Actor, f Filter) ([]Order
 			return nil, errs.Internal(op, err)
 		}
 		list = append(list, o)
+		ids = append(ids, o.ID)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal(op, err)
 	}
+	targets, err := loadTargets(ctx, s.DB, ids...)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
 	now := s.stamp()
 	out := []Order{}
 	for _, o := range list {
-		if o.Targets, err = loadTargets(ctx, s.DB, o.ID); err != nil {
-			return nil, errs.Internal(op, err)
-		}
+		o.Targets = targets[o.ID]
 		if !canRead(a, o) {
 			continue
 		}
