@@ -317,20 +317,11 @@ func (s *Service) Watchers(ctx context.Context, a policy.Actor, key string) ([]i
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, "SELECT user_id FROM incident_watchers WHERE incident_id = ? ORDER BY user_id", inc.ID)
+	out, err := store.IDs(ctx, s.DB, "SELECT user_id FROM incident_watchers WHERE incident_id = ? ORDER BY user_id", inc.ID)
 	if err != nil {
 		return nil, errs.Internal("incident: watchers", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, errs.Internal("incident: watchers", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func insertLink(ctx context.Context, w *write, from, to int64, kind LinkKind) error {

@@ -10,6 +10,7 @@ import (
 	"certnet/internal/notify"
 	"certnet/internal/org"
 	"certnet/internal/policy"
+	"certnet/internal/store"
 )
 
 // Kinds of the incident notifications (people choose per kind how they are
@@ -30,44 +31,17 @@ var workRoles = []policy.Role{policy.RoleCoordinator, policy.RoleAnalyst}
 // scope holds it, up to the national coordinator) and every organisation
 // holding the national coordinator role, in one query.
 func chainOrgs(ctx context.Context, w *write, orgID int64) ([]int64, error) {
-	rows, err := w.tx.Query(ctx, `WITH RECURSIVE chain(id, parent_id, depth) AS (
+	return store.IDs(ctx, w.tx, `WITH RECURSIVE chain(id, parent_id, depth) AS (
 			SELECT id, parent_id, 0 FROM organisations WHERE id = ?
 			UNION ALL
 			SELECT o.id, o.parent_id, c.depth + 1 FROM organisations o JOIN chain c ON o.id = c.parent_id WHERE c.depth < 32)
 		SELECT id FROM chain UNION SELECT org_id FROM org_roles WHERE role = ?`, orgID, string(org.RoleNationalCoordinator))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
-// watchers are the incident's watchers but the actor.
+// watcherIDs are the incident's watchers but the actor.
 func watcherIDs(ctx context.Context, w *write, incID int64) ([]int64, error) {
-	rows, err := w.tx.Query(ctx, "SELECT user_id FROM incident_watchers WHERE incident_id = ? ORDER BY user_id", incID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		if id != w.a.UserID {
-			out = append(out, id)
-		}
-	}
-	return out, rows.Err()
+	return store.IDs(ctx, w.tx, "SELECT user_id FROM incident_watchers WHERE incident_id = ? AND user_id <> ? ORDER BY user_id",
+		incID, w.a.UserID)
 }
 
 // tell queues m about inc in the transaction, with the incident's link and
@@ -134,21 +108,8 @@ func (w *write) notifyWatchers(ctx context.Context, inc *Incident, kind string, 
 
 // notifySerious: the standing body decides on the proposal.
 func (w *write) notifySerious(ctx context.Context, inc *Incident, ev Event) error {
-	rows, err := w.tx.Query(ctx, "SELECT org_id FROM org_roles WHERE role = ? ORDER BY org_id", string(org.RoleStandingBody))
+	orgs, err := store.IDs(ctx, w.tx, "SELECT org_id FROM org_roles WHERE role = ? ORDER BY org_id", string(org.RoleStandingBody))
 	if err != nil {
-		return err
-	}
-	var orgs []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		orgs = append(orgs, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	return w.tell(ctx, inc, notify.Message{Kind: KindSeriousProposed, Key: fmt.Sprintf("incident:%d:event:%d", inc.ID, ev.ID),

@@ -319,3 +319,22 @@ func NullID(id int64) any {
 	}
 	return id
 }
+
+// IDs runs a query whose rows are one integer column (ids) and returns
+// them in the query's order.
+func IDs(ctx context.Context, q Q, query string, args ...any) ([]int64, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
