@@ -190,20 +190,7 @@ func (p *PublicReports) route(ctx context.Context, addrs []string) (unit, owner 
 
 // nationalOrgs are the organisations holding the national coordinator role.
 func nationalOrgs(ctx context.Context, q store.Q) ([]int64, error) {
-	rows, err := q.Query(ctx, "SELECT org_id FROM org_roles WHERE role = ? ORDER BY org_id", string(org.RoleNationalCoordinator))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return store.IDs(ctx, q, "SELECT org_id FROM org_roles WHERE role = ? ORDER BY org_id", string(org.RoleNationalCoordinator))
 }
 
 // countLimit adds one to the key's counter of this hour inside tx and
@@ -400,8 +387,14 @@ func (p *PublicReports) checkReport(ctx context.Context, q store.Q, a policy.Act
 	if err != nil {
 		return errs.Internal("public report: check", err)
 	}
-	res := r.resource(nat)
-	err = policy.Check(a, act, res)
+	return checkPublic(a, act, r, nat)
+}
+
+// checkPublic decides act on r, given the national coordinator's
+// organisations (read once for a whole list).
+func checkPublic(a policy.Actor, act policy.Action, r PublicReport, national []int64) error {
+	res := r.resource(national)
+	err := policy.Check(a, act, res)
 	if err == nil {
 		return nil
 	}
@@ -412,6 +405,12 @@ func (p *PublicReports) checkReport(ctx context.Context, q store.Q, a policy.Act
 	return err
 }
 
+// Allowed reports whether the actor may do act on r (for the buttons of a
+// page: the decision the service's own methods take).
+func (p *PublicReports) Allowed(ctx context.Context, a policy.Actor, act policy.Action, r PublicReport) bool {
+	return p.checkReport(ctx, p.S.DB, a, act, r) == nil
+}
+
 // PublicFilter selects public reports.
 type PublicFilter struct {
 	Status string // "" for every status
@@ -420,6 +419,13 @@ type PublicFilter struct {
 
 // List returns the queue the actor may see, newest first.
 func (p *PublicReports) List(ctx context.Context, a policy.Actor, f PublicFilter) ([]PublicReport, error) {
+	out, _, err := p.list(ctx, a, f)
+	return out, err
+}
+
+// list is List with the national coordinator's organisations it checked
+// the reports against.
+func (p *PublicReports) list(ctx context.Context, a policy.Actor, f PublicFilter) ([]PublicReport, []int64, error) {
 	const op = "public report: list"
 	where, args := "WHERE 1=1", []any{}
 	if f.Status != "" {
@@ -428,7 +434,7 @@ func (p *PublicReports) List(ctx context.Context, a policy.Actor, f PublicFilter
 	}
 	if !a.System && !a.Scope.All {
 		if len(a.Scope.Orgs) == 0 {
-			return nil, nil
+			return nil, nil, nil
 		}
 		ids := make([]int64, 0, len(a.Scope.Orgs))
 		for id := range a.Scope.Orgs {
@@ -439,30 +445,29 @@ func (p *PublicReports) List(ctx context.Context, a policy.Actor, f PublicFilter
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
+	nat, err := nationalOrgs(ctx, p.S.DB)
+	if err != nil {
+		return nil, nil, errs.Internal(op, err)
+	}
 	rows, err := p.S.DB.Query(ctx, `SELECT `+publicCols+publicFrom+where+fmt.Sprintf(` ORDER BY p.id DESC LIMIT %d`, f.Limit), args...)
 	if err != nil {
-		return nil, errs.Internal(op, err)
+		return nil, nil, errs.Internal(op, err)
 	}
-	var all []PublicReport
+	defer rows.Close()
+	var out []PublicReport
 	for rows.Next() {
 		r, err := scanPublic(rows)
 		if err != nil {
-			rows.Close()
-			return nil, errs.Internal(op, err)
+			return nil, nil, errs.Internal(op, err)
 		}
-		all = append(all, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	var out []PublicReport
-	for _, r := range all {
-		if p.checkReport(ctx, p.S.DB, a, policy.PublicReportRead, r) == nil {
+		if checkPublic(a, policy.PublicReportRead, r, nat) == nil {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return nil, nil, errs.Internal(op, err)
+	}
+	return out, nat, nil
 }
 
 func (p *PublicReports) load(ctx context.Context, q store.Q, a policy.Actor, ref string, act policy.Action) (PublicReport, error) {
@@ -632,13 +637,13 @@ func (p *PublicReports) Convert(ctx context.Context, a policy.Actor, ref string,
 // Waiting counts the new reports the actor may triage (for "what needs me
 // now").
 func (p *PublicReports) Waiting(ctx context.Context, a policy.Actor) (int, error) {
-	list, err := p.List(ctx, a, PublicFilter{Status: PublicNew, Limit: 500})
+	list, nat, err := p.list(ctx, a, PublicFilter{Status: PublicNew, Limit: 500})
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, r := range list {
-		if p.checkReport(ctx, p.S.DB, a, policy.PublicReportTriage, r) == nil {
+		if checkPublic(a, policy.PublicReportTriage, r, nat) == nil {
 			n++
 		}
 	}

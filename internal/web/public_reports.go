@@ -159,12 +159,7 @@ func (s *Server) publicItem(w http.ResponseWriter, r *http.Request, status int, 
 	if rep.RouteOrgID != 0 {
 		v.Route = s.orgNamer(r).name(rep.RouteOrgID)
 	}
-	owner := rep.RouteOrgID
-	if owner == 0 {
-		owner = wh.User.OrgID
-	}
-	v.MayTriage = rep.Status == incident.PublicNew && (policy.Allowed(wh.Actor, policy.PublicReportTriage,
-		policy.Resource{OwnerOrg: owner, TLP: policy.TLPAmber}))
+	v.MayTriage = rep.Status == incident.PublicNew && s.Public.Allowed(r.Context(), wh.Actor, policy.PublicReportTriage, rep)
 	for _, reason := range incident.DismissReasons {
 		v.Reasons = append(v.Reasons, option{Value: reason, Label: v.T("public.reason." + reason),
 			Selected: r.PostFormValue("reason") == reason})
@@ -306,7 +301,9 @@ func init() { addNeeds(publicNeeds) }
 
 // publicNeeds says how many public reports wait for the user's triage.
 func publicNeeds(s *Server, r *http.Request, wh *who) []need {
-	if s.Public == nil || !(wh.Actor.Has(policy.RoleCoordinator) || wh.Actor.Has(policy.RoleAnalyst)) {
+	// Who may not triage a report of their own organisation triages none
+	// (the policy's roles): no query for them.
+	if s.Public == nil || !policy.Allowed(wh.Actor, policy.PublicReportTriage, policy.Resource{OwnerOrg: wh.Actor.OrgID, TLP: policy.TLPAmber}) {
 		return nil
 	}
 	n, err := s.Public.Waiting(r.Context(), wh.Actor)

@@ -210,6 +210,7 @@ func TestWebEvidenceTasksPublic(t *testing.T) {
 	if p := ob.get("/public-reports/" + prRef); p.Status != http.StatusNotFound {
 		t.Fatalf("other province: %d", p.Status)
 	}
+	orgWant(t, "may triage", hb.get("/public-reports/"+prRef).Body, `/public-reports/`+prRef+`/convert"`)
 	p = hb.get("/public-reports/" + prRef + "/convert")
 	orgWant(t, "draft", p.Body, fmt.Sprintf(`<option value="%d" selected>`, member.ID))
 	f := url.Values{"title": {"Thay giao diện 203.0.113.9"}, "description": {"Trang 203.0.113.9 bị thay giao diện"},
