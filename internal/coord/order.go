@@ -64,6 +64,9 @@ var next = map[string][]string{
 	StatusInProgress:   {StatusInProgress, StatusDone, StatusUnable},
 }
 
+// Next lists the states a target may move to from status.
+func Next(status string) []string { return next[status] }
+
 // Finished reports whether the state is final.
 func Finished(status string) bool { return status == StatusDone || status == StatusUnable }
 
@@ -550,7 +553,7 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, orderID int64, in
 		v := errs.Invalid(op)
 		if !slices.Contains(Statuses, in.Status) || in.Status == StatusSent {
 			v.Field("status", "field.invalid")
-		} else if !slices.Contains(next[t.Status], in.Status) {
+		} else if !slices.Contains(Next(t.Status), in.Status) {
 			return errs.Conflict(op, "coord.err.transition", t.Status, in.Status)
 		}
 		checkText(v, "result", in.Result, maxText, true, Finished(in.Status))

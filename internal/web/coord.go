@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -235,11 +236,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	if v.Direction != coord.DirIn && v.Direction != coord.DirOut {
 		v.Direction = ""
 	}
-	found := false
-	for _, st := range coord.Statuses {
-		found = found || st == v.Status
-	}
-	if !found {
+	if !slices.Contains(coord.Statuses, v.Status) {
 		v.Status = ""
 	}
 	for _, d := range []string{"", coord.DirIn, coord.DirOut} {
@@ -293,19 +290,6 @@ type orderView struct {
 	AckHelp bool
 }
 
-// nextFor lists the states the target may move to.
-func nextFor(status string) []string {
-	switch status {
-	case coord.StatusSent:
-		return []string{coord.StatusAcknowledged, coord.StatusUnable}
-	case coord.StatusAcknowledged:
-		return []string{coord.StatusInProgress, coord.StatusDone, coord.StatusUnable}
-	case coord.StatusInProgress:
-		return []string{coord.StatusInProgress, coord.StatusDone, coord.StatusUnable}
-	}
-	return nil
-}
-
 func (s *Server) orderPage(w http.ResponseWriter, r *http.Request, status int, formErr error) {
 	wh := whoFrom(r)
 	id, err := intParam(r, "id")
@@ -325,7 +309,7 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request, status int, f
 	v.Title = o.Title
 	if t, ok := o.Target(wh.Actor.OrgID); ok {
 		v.Mine, v.IsMine = t, true
-		v.Next = nextFor(t.Status)
+		v.Next = coord.Next(t.Status)
 		v.MayResp = len(v.Next) > 0 && policy.Allowed(wh.Actor, policy.OrderRespond, policy.Resource{OwnerOrg: t.OrgID, TLP: policy.TLPAmber})
 	}
 	if formErr != nil {
