@@ -93,10 +93,7 @@ func (s *Service) SaveDrill(ctx context.Context, a policy.Actor, id int64, in Dr
 		if err := check(a, policy.ReadinessWrite, in.OrgID); err != nil {
 			return err
 		}
-		if ok, err := orgExists(ctx, tx, in.OrgID); err != nil || !ok {
-			if err == nil {
-				err = errs.NotFound(op)
-			}
+		if err := needOrg(ctx, tx, op, in.OrgID); err != nil {
 			return err
 		}
 		v := errs.Invalid(op)
@@ -124,14 +121,19 @@ func (s *Service) SaveDrill(ctx context.Context, a policy.Actor, id int64, in Dr
 		if in.Status == DrillDone && in.StartsOn.After(now) {
 			v.Field("status", "readiness.err.done_future")
 		}
-		parts := []int64{}
+		var asked []int64
 		for _, p := range in.Participants {
-			if p == 0 || p == in.OrgID || slices.Contains(parts, p) {
-				continue
+			if p != 0 && p != in.OrgID && !slices.Contains(asked, p) {
+				asked = append(asked, p)
 			}
-			if ok, err := orgExists(ctx, tx, p); err != nil {
-				return err
-			} else if !ok {
+		}
+		known, err := orgsExisting(ctx, tx, asked)
+		if err != nil {
+			return err
+		}
+		parts := []int64{}
+		for _, p := range asked {
+			if !known[p] {
 				v.Field("participants", "readiness.err.org")
 				continue
 			}
@@ -178,32 +180,59 @@ func (s *Service) SaveDrill(ctx context.Context, a policy.Actor, id int64, in Dr
 	return out, err
 }
 
-func loadDrill(ctx context.Context, q store.Q, id int64) (Drill, error) {
-	var d Drill
-	err := q.QueryRow(ctx, `SELECT id, org_id, title, kind, starts_on, ends_on, scenario, objectives, status, created_at, updated_at
-		FROM readiness_drills WHERE id = ?`, id).Scan(&d.ID, &d.OrgID, &d.Title, &d.Kind, &d.StartsOn, &d.EndsOn, &d.Scenario,
-		&d.Objectives, &d.Status, &d.CreatedAt, &d.UpdatedAt)
-	if store.IsNoRows(err) {
-		return Drill{}, errs.NotFound("readiness: drill")
-	}
+// loadDrills loads the drills matching where (over d), by start date, with
+// their participants.
+func loadDrills(ctx context.Context, q store.Q, where string, args ...any) ([]Drill, error) {
+	rows, err := q.Query(ctx, `SELECT d.id, d.org_id, d.title, d.kind, d.starts_on, d.ends_on, d.scenario, d.objectives, d.status,
+		d.created_at, d.updated_at FROM readiness_drills d WHERE `+where+` ORDER BY d.starts_on, d.id`, args...)
 	if err != nil {
-		return Drill{}, err
+		return nil, err
 	}
-	d.StartsOn, d.EndsOn, d.CreatedAt, d.UpdatedAt = d.StartsOn.UTC(), d.EndsOn.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
-	rows, err := q.Query(ctx, "SELECT org_id FROM readiness_drill_participants WHERE drill_id = ? ORDER BY org_id", id)
+	out := []Drill{}
+	byID := map[int64]int{}
+	for rows.Next() {
+		var d Drill
+		if err := rows.Scan(&d.ID, &d.OrgID, &d.Title, &d.Kind, &d.StartsOn, &d.EndsOn, &d.Scenario, &d.Objectives, &d.Status,
+			&d.CreatedAt, &d.UpdatedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.StartsOn, d.EndsOn, d.CreatedAt, d.UpdatedAt = d.StartsOn.UTC(), d.EndsOn.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+		d.Participants = []int64{}
+		byID[d.ID] = len(out)
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	rows, err = q.Query(ctx, `SELECT p.drill_id, p.org_id FROM readiness_drill_participants p
+		JOIN readiness_drills d ON d.id = p.drill_id WHERE `+where+` ORDER BY p.drill_id, p.org_id`, args...)
 	if err != nil {
-		return Drill{}, err
+		return nil, err
 	}
 	defer rows.Close()
-	d.Participants = []int64{}
 	for rows.Next() {
-		var p int64
-		if err := rows.Scan(&p); err != nil {
-			return Drill{}, err
+		var id, org int64
+		if err := rows.Scan(&id, &org); err != nil {
+			return nil, err
 		}
-		d.Participants = append(d.Participants, p)
+		if i, ok := byID[id]; ok {
+			out[i].Participants = append(out[i].Participants, org)
+		}
 	}
-	return d, rows.Err()
+	return out, rows.Err()
+}
+
+func loadDrill(ctx context.Context, q store.Q, id int64) (Drill, error) {
+	ds, err := loadDrills(ctx, q, "d.id = ?", id)
+	if err != nil {
+		return Drill{}, err
+	}
+	if len(ds) == 0 {
+		return Drill{}, errs.NotFound("readiness: drill")
+	}
+	return ds[0], nil
 }
 
 // Drill returns one drill the actor may read (as organiser's or a
@@ -237,30 +266,12 @@ func mayReadDrill(a policy.Actor, d Drill) bool {
 func (s *Service) Drills(ctx context.Context, a policy.Actor, year int) ([]Drill, error) {
 	const op = "readiness: drills"
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
-	rows, err := s.DB.Query(ctx, `SELECT id FROM readiness_drills WHERE starts_on >= ? AND starts_on < ? ORDER BY starts_on, id`,
-		from, from.AddDate(1, 0, 0))
+	ds, err := loadDrills(ctx, s.DB, "d.starts_on >= ? AND d.starts_on < ?", from, from.AddDate(1, 0, 0))
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, errs.Internal(op, err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	out := []Drill{}
-	for _, id := range ids {
-		d, err := loadDrill(ctx, s.DB, id)
-		if err != nil {
-			return nil, errs.Internal(op, err)
-		}
+	out := ds[:0]
+	for _, d := range ds {
 		if mayReadDrill(a, d) {
 			out = append(out, d)
 		}
@@ -288,13 +299,25 @@ type YearReport struct {
 // lists the ministries and provinces in scope that have not drilled (as
 // organiser or participant).
 func (s *Service) Year(ctx context.Context, a policy.Actor) (YearReport, error) {
-	const op = "readiness: drill year"
+	r, _, err := s.YearDrills(ctx, a)
+	return r, err
+}
+
+// YearDrills is Year with the year's drills the actor may read (Drills of
+// the report's year), for pages that show both.
+func (s *Service) YearDrills(ctx context.Context, a policy.Actor) (YearReport, []Drill, error) {
 	year := s.now().In(Local).Year()
-	r := YearReport{Year: year, NotDrilled: []NotDrilled{}}
 	drills, err := s.Drills(ctx, a, year)
 	if err != nil {
-		return r, err
+		return YearReport{Year: year, NotDrilled: []NotDrilled{}}, nil, err
 	}
+	r, err := s.year(ctx, a, year, drills)
+	return r, drills, err
+}
+
+func (s *Service) year(ctx context.Context, a policy.Actor, year int, drills []Drill) (YearReport, error) {
+	const op = "readiness: drill year"
+	r := YearReport{Year: year, NotDrilled: []NotDrilled{}}
 	done, planned := map[int64]bool{}, map[int64]bool{}
 	for _, d := range drills {
 		if d.Status == DrillCancelled {

@@ -116,10 +116,7 @@ func (s *Service) insertScenario(ctx context.Context, a policy.Actor, in Scenari
 	var out Scenario
 	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
 		if in.OrgID != 0 {
-			if ok, err := orgExists(ctx, tx, in.OrgID); err != nil || !ok {
-				if err == nil {
-					err = errs.NotFound(op)
-				}
+			if err := needOrg(ctx, tx, op, in.OrgID); err != nil {
 				return err
 			}
 		}

@@ -116,6 +116,52 @@ func orgExists(ctx context.Context, q store.Q, id int64) (bool, error) {
 	return err == nil, err
 }
 
+// needOrg answers NotFound (op) when the organisation is not there.
+func needOrg(ctx context.Context, q store.Q, op string, id int64) error {
+	ok, err := orgExists(ctx, q, id)
+	if err == nil && !ok {
+		err = errs.NotFound(op)
+	}
+	return err
+}
+
+// orgsExisting returns which of the organisations are there.
+func orgsExisting(ctx context.Context, q store.Q, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	for chunk := range slices.Chunk(ids, maxIn) {
+		in, args := inList(chunk)
+		rows, err := q.Query(ctx, "SELECT id FROM organisations WHERE id IN "+in, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// maxIn is the most ids put in one IN list.
+const maxIn = 500
+
+// inList returns "(?, ?, …)" and the ids as arguments; ids must not be empty.
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+}
+
 // tx runs fn in one transaction and wraps what it returns.
 func (s *Service) tx(ctx context.Context, op string, fn func(tx *store.Tx, now time.Time) error) error {
 	now := s.now()
@@ -156,9 +202,6 @@ func scopeWhere(a policy.Actor, col string) (string, []any) {
 		return "1=0", nil
 	}
 	slices.Sort(ids)
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return col + " IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+	in, args := inList(ids)
+	return col + " IN " + in, args
 }

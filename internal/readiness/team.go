@@ -325,10 +325,7 @@ func (s *Service) CreateTeam(ctx context.Context, a policy.Actor, in TeamInput) 
 	}
 	var out Team
 	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
-		if ok, err := orgExists(ctx, tx, in.OrgID); err != nil || !ok {
-			if err == nil {
-				err = errs.NotFound(op)
-			}
+		if err := needOrg(ctx, tx, op, in.OrgID); err != nil {
 			return err
 		}
 		if err := s.validateTeam(ctx, tx, op, &in, 0); err != nil {
@@ -457,11 +454,7 @@ func (s *Service) Teams(ctx context.Context, a policy.Actor, orgID int64) ([]Tea
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal(op, err)
 	}
-	mwhere, margs := scopeWhere(a, "t.org_id")
-	if orgID != 0 {
-		mwhere, margs = "t.org_id = ?", []any{orgID}
-	}
-	members, err := s.members(ctx, mwhere, margs...)
+	members, err := s.members(ctx, where, args...)
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
@@ -523,15 +516,8 @@ func (s *Service) records(ctx context.Context, ids []int64) (map[int64][]Certifi
 	certs, trainings := map[int64][]Certificate{}, map[int64][]Training{}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		chunk := ids[:n]
-		ids = ids[n:]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		in := "(?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+	for chunk := range slices.Chunk(ids, maxIn) {
+		in, args := inList(chunk)
 		rows, err := s.DB.Query(ctx, `SELECT id, person_id, name, issuer, obtained_on, expires_on, created_at
 			FROM readiness_certificates WHERE person_id IN `+in+` ORDER BY obtained_on, id`, args...)
 		if err != nil {
@@ -622,10 +608,7 @@ func (s *Service) CreatePerson(ctx context.Context, a policy.Actor, in PersonInp
 	}
 	var out Person
 	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
-		if ok, err := orgExists(ctx, tx, in.OrgID); err != nil || !ok {
-			if err == nil {
-				err = errs.NotFound(op)
-			}
+		if err := needOrg(ctx, tx, op, in.OrgID); err != nil {
 			return err
 		}
 		out = Person{OrgID: in.OrgID, FullName: in.FullName, Title: in.Title, Email: in.Email, Phone: in.Phone,
