@@ -277,11 +277,7 @@ func (s *Server) maturity(w http.ResponseWriter, r *http.Request, a policy.Actor
 
 // listDrills answers this year's obligations and drills in scope.
 func (s *Server) listDrills(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	y, err := s.Readiness.Year(r.Context(), a)
-	if err != nil {
-		return nil, 0, err
-	}
-	ds, err := s.Readiness.Drills(r.Context(), a, y.Year)
+	y, ds, err := s.Readiness.YearDrills(r.Context(), a)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -52,12 +52,9 @@ func (s *Server) drillsView(r *http.Request) (drillsView, error) {
 	wh := whoFrom(r)
 	v := drillsView{Base: s.base(r, "readiness.drills.title"), Targets: [2]int{readiness.TargetNational, readiness.TargetRegionalOrSector},
 		FormAction: "/readiness/drills"}
+	var ds []readiness.Drill
 	var err error
-	if v.Year, err = s.Readiness.Year(r.Context(), wh.Actor); err != nil {
-		return v, err
-	}
-	ds, err := s.Readiness.Drills(r.Context(), wh.Actor, v.Year.Year)
-	if err != nil {
+	if v.Year, ds, err = s.Readiness.YearDrills(r.Context(), wh.Actor); err != nil {
 		return v, err
 	}
 	names := s.orgNamer(r)
