@@ -3,7 +3,6 @@ package coord
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"certnet/internal/audit"
 	"certnet/internal/errs"
@@ -33,15 +32,10 @@ const (
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	const op = "order: escalate"
 	now := s.stamp()
-	type due struct {
-		id, orderID, orgID int64
-		status, priority   string
-		ackDue, deadline   time.Time
-		level              int
-		overdue            int
-	}
-	rows, err := s.DB.Query(ctx, `SELECT t.id, t.order_id, t.org_id, t.status, o.priority, t.ack_due_at, o.deadline_at,
-		t.escalation, t.overdue_sent FROM coord_order_targets t JOIN coord_orders o ON o.id = t.order_id
+	// The candidates; each is decided again on a fresh read inside its
+	// own transaction.
+	type due struct{ orderID, orgID int64 }
+	rows, err := s.DB.Query(ctx, `SELECT t.order_id, t.org_id FROM coord_order_targets t JOIN coord_orders o ON o.id = t.order_id
 		WHERE (t.status = ? AND t.escalation < ? AND t.ack_due_at <= ?)
 		   OR (t.status NOT IN (?, ?) AND t.overdue_sent = 0 AND o.deadline_at <= ?)
 		ORDER BY t.id LIMIT 1000`, StatusSent, EscalationParent, now, StatusDone, StatusUnable, now)
@@ -51,7 +45,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	var list []due
 	for rows.Next() {
 		var d due
-		if err := rows.Scan(&d.id, &d.orderID, &d.orgID, &d.status, &d.priority, &d.ackDue, &d.deadline, &d.level, &d.overdue); err != nil {
+		if err := rows.Scan(&d.orderID, &d.orgID); err != nil {
 			rows.Close()
 			return 0, errs.Internal(op, err)
 		}
