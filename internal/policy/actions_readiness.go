@@ -15,13 +15,17 @@ const (
 	ReadinessWrite Action = "readiness.write"
 	// ReadinessAssess: record a SIM3 self-assessment of a team.
 	ReadinessAssess Action = "readiness.assess"
+	// ReadinessCatalogue: keep the national catalogue of incident
+	// scenarios (checked against the actor's own organisation).
+	ReadinessCatalogue Action = "readiness.catalogue"
 )
 
 func init() {
 	for a, r := range map[Action]rule{
-		ReadinessRead:   {roles: Roles},
-		ReadinessWrite:  {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
-		ReadinessAssess: {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
+		ReadinessRead:      {roles: Roles},
+		ReadinessWrite:     {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
+		ReadinessAssess:    {write: true, roles: []Role{RoleAdmin, RoleCoordinator}},
+		ReadinessCatalogue: {write: true, roles: []Role{RoleAdmin, RoleCoordinator}, national: true},
 	} {
 		if _, dup := rules[a]; dup {
 			panic("policy: action registered twice: " + string(a))

@@ -6,4 +6,5 @@ func init() {
 	oracle[policy.ReadinessRead] = struct{ how, who string }{"scoped read", "acnrvu"}
 	oracle[policy.ReadinessWrite] = struct{ how, who string }{"write", "ac"}
 	oracle[policy.ReadinessAssess] = struct{ how, who string }{"write", "ac"}
+	oracle[policy.ReadinessCatalogue] = struct{ how, who string }{"national write", "ac"}
 }

@@ -78,13 +78,7 @@ func checkScenarioWrite(a policy.Actor, orgID int64) error {
 	if orgID != 0 {
 		return check(a, policy.ReadinessWrite, orgID)
 	}
-	if err := policy.Check(a, policy.ReadinessWrite, resource(a.OrgID)); err != nil {
-		return err
-	}
-	if !a.Scope.All {
-		return errs.Forbidden("readiness: catalogue")
-	}
-	return nil
+	return policy.Check(a, policy.ReadinessCatalogue, resource(a.OrgID))
 }
 
 // CreateScenario adds a scenario to an organisation or to the catalogue.

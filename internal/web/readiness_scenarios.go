@@ -41,7 +41,7 @@ func (s *Server) scenariosView(r *http.Request, o *org.Org) (scenariosView, erro
 	}
 	if o == nil {
 		v.Scenarios = v.Catalogue
-		v.CanWrite = a.Scope.All && policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPAmber})
+		v.CanWrite = policy.Allowed(a, policy.ReadinessCatalogue, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPAmber})
 		v.Action = "/readiness/scenarios"
 		return v, nil
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"certnet/internal/errs"
 	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/readiness"
@@ -214,13 +213,7 @@ var wmReadinessRoutes = map[string]wmRoute{
 			return url.Values{"title": {fmt.Sprintf("Kịch bản %d", c.n)}, "category": {"attack"}, "likelihood": {"3"}, "impact": {"4"}}
 		}),
 		decide: func(c *wmCase) error {
-			if err := c.check(policy.ReadinessWrite, policy.Resource{OwnerOrg: c.a.actor.OrgID, TLP: policy.TLPAmber}); err != nil {
-				return err
-			}
-			if !c.a.actor.Scope.All {
-				return errs.Forbidden("catalogue")
-			}
-			return nil
+			return c.check(policy.ReadinessCatalogue, policy.Resource{OwnerOrg: c.a.actor.OrgID, TLP: policy.TLPAmber})
 		},
 	},
 	"GET /orgs/{id}/readiness/scenarios": {
