@@ -81,44 +81,33 @@ func scanTask(sc scanner) (Task, error) {
 	return t, nil
 }
 
+// taskOrgs starts a query with the organisations whose people may own a
+// task of an incident, as the table chain: the affected and the reporting
+// organisation and every organisation above either (arguments: those two
+// ids). The hierarchy is shallow; the depth bound stops a cycle.
+const taskOrgs = `WITH RECURSIVE chain(id, parent_id, depth) AS (
+		SELECT id, parent_id, 0 FROM organisations WHERE id IN (?, ?)
+		UNION ALL
+		SELECT o.id, o.parent_id, c.depth + 1 FROM organisations o JOIN chain c ON o.id = c.parent_id WHERE c.depth < 15) `
+
 // ownerName checks that user id may own a task of inc: an active user of
 // the affected or the reporting organisation or of an organisation above
 // either. It returns the name shown, or "" when the user may not.
 func ownerName(ctx context.Context, q store.Q, inc Incident, id int64) (string, error) {
-	var orgID int64
 	var username, display string
-	var disabled bool
-	err := q.QueryRow(ctx, "SELECT org_id, username, display_name, disabled FROM users WHERE id = ?", id).
-		Scan(&orgID, &username, &display, &disabled)
-	if store.IsNoRows(err) || disabled {
+	err := q.QueryRow(ctx, taskOrgs+`SELECT username, display_name FROM users
+		WHERE id = ? AND disabled = ? AND org_id IN (SELECT id FROM chain)`, inc.AffectedOrgID, inc.ReporterOrgID, id, false).
+		Scan(&username, &display)
+	if store.IsNoRows(err) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	for _, start := range []int64{inc.AffectedOrgID, inc.ReporterOrgID} {
-		cur := start
-		for range 16 { // the hierarchy is shallow; a cycle cannot loop forever
-			if cur == orgID {
-				if display == "" {
-					display = username
-				}
-				return display, nil
-			}
-			var parent sql.NullInt64
-			if err := q.QueryRow(ctx, "SELECT parent_id FROM organisations WHERE id = ?", cur).Scan(&parent); err != nil {
-				if store.IsNoRows(err) {
-					break
-				}
-				return "", err
-			}
-			if !parent.Valid {
-				break
-			}
-			cur = parent.Int64
-		}
+	if display == "" {
+		display = username
 	}
-	return "", nil
+	return display, nil
 }
 
 // AddTask adds a task to the incident (task.write).
@@ -274,20 +263,33 @@ func (s *Service) MyTasks(ctx context.Context, a policy.Actor) ([]Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := ts[:0]
-	seen := map[int64]bool{}
+	var ids []int64
 	for _, t := range ts {
-		ok, known := seen[t.IncidentID]
-		if !known {
-			inc, err := loadIncident(ctx, s.DB, t.IncidentID)
-			ok = err == nil && checkVisible(a, "", inc) == nil
-			seen[t.IncidentID] = ok
-		}
-		if ok {
-			out = append(out, t)
+		if !slices.Contains(ids, t.IncidentID) {
+			ids = append(ids, t.IncidentID)
 		}
 	}
-	return out, nil
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// Their incidents in one query, each checked as the actor.
+	rows, err := s.DB.Query(ctx, "SELECT "+incCols+" FROM incidents i WHERE i.id IN ("+idList(ids)+")")
+	if err != nil {
+		return nil, errs.Internal("task: mine", err)
+	}
+	defer rows.Close()
+	visible := map[int64]bool{}
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, errs.Internal("task: mine", err)
+		}
+		visible[inc.ID] = checkVisible(a, "", inc) == nil
+	}
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal("task: mine", err)
+	}
+	return slices.DeleteFunc(ts, func(t Task) bool { return !visible[t.IncidentID] }), nil
 }
 
 func (s *Service) queryTasks(ctx context.Context, where string, args ...any) ([]Task, error) {
@@ -322,22 +324,9 @@ func (s *Service) TaskOwners(ctx context.Context, a policy.Actor, key string) ([
 	if err != nil {
 		return nil, err
 	}
-	var chain []int64
-	for _, start := range []int64{inc.AffectedOrgID, inc.ReporterOrgID} {
-		cur := start
-		for range 16 {
-			if !slices.Contains(chain, cur) {
-				chain = append(chain, cur)
-			}
-			var parent sql.NullInt64
-			if err := s.DB.QueryRow(ctx, "SELECT parent_id FROM organisations WHERE id = ?", cur).Scan(&parent); err != nil || !parent.Valid {
-				break
-			}
-			cur = parent.Int64
-		}
-	}
-	rows, err := s.DB.Query(ctx, `SELECT id, username, display_name FROM users WHERE disabled = ? AND org_id IN (`+idList(chain)+`)
-		ORDER BY display_name, username LIMIT 500`, false)
+	rows, err := s.DB.Query(ctx, taskOrgs+`SELECT id, username, display_name FROM users
+		WHERE disabled = ? AND org_id IN (SELECT id FROM chain) ORDER BY display_name, username LIMIT 500`,
+		inc.AffectedOrgID, inc.ReporterOrgID, false)
 	if err != nil {
 		return nil, errs.Internal("task: owners", err)
 	}

@@ -71,6 +71,16 @@ func TestTasks(t *testing.T) {
 			t.Fatalf("assign outsider: %v", err)
 		}
 		hnUser := f.user(f.hn, "hn-analyst")
+		// Who may own a task: the member's people and those of the unit
+		// above it, not another province's.
+		owners, err := f.s.TaskOwners(ctx, analyst, inc.Ref)
+		may := map[int64]bool{}
+		for _, o := range owners {
+			may[o.ID] = true
+		}
+		if err != nil || !may[owner] || !may[hnUser] || may[outsider] {
+			t.Fatalf("task owners %v %v", owners, err)
+		}
 		if task, err = f.s.AssignTask(ctx, analyst, task.ID, hnUser); err != nil || task.OwnerID != hnUser {
 			t.Fatalf("assign: %v", err)
 		}
