@@ -57,8 +57,6 @@ type inboxItemOut struct {
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 }
 
-func msgText(l i18n.Lang, m errs.Msg) string { return notify.Render(l, m) }
-
 func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	limit, offset, err := page(r)
 	if err != nil {
@@ -79,7 +77,7 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, a policy.Acto
 	l := lang(r)
 	out := List[inboxItemOut]{Items: []inboxItemOut{}, Total: total, Limit: limit, Offset: offset}
 	for _, it := range items {
-		out.Items = append(out.Items, inboxItemOut{ID: it.ID, Kind: it.Kind, Subject: msgText(l, it.Subject), Body: msgText(l, it.Body),
+		out.Items = append(out.Items, inboxItemOut{ID: it.ID, Kind: it.Kind, Subject: notify.Render(l, it.Subject), Body: notify.Render(l, it.Body),
 			Link: it.Link, TLP: it.TLP, Exercise: it.Exercise, CreatedAt: it.CreatedAt, ReadAt: it.ReadAt})
 	}
 	return out, http.StatusOK, nil
@@ -139,7 +137,7 @@ func (s *Server) getNotifPrefs(w http.ResponseWriter, r *http.Request, a policy.
 func (s *Server) putNotifPrefs(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	// Policy before reading the body: a read-only token learns nothing
 	// from a validation error.
-	if err := policy.Check(a, policy.NotifyInboxWrite, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPAmber, Subject: a.UserID}); err != nil {
+	if err := policy.Check(a, policy.NotifyInboxWrite, notify.InboxResource(a)); err != nil {
 		return nil, 0, err
 	}
 	var b prefsBody
@@ -218,7 +216,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a policy.
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := policy.Check(a, policy.NotifyWebhookWrite, policy.Resource{OwnerOrg: orgID, TLP: policy.TLPAmber}); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookWrite, notify.WebhookResource(orgID)); err != nil {
 		return nil, 0, err
 	}
 	var b webhookBody
@@ -249,7 +247,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a policy.
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := policy.Check(a, policy.NotifyWebhookWrite, policy.Resource{OwnerOrg: orgID, TLP: policy.TLPAmber}); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookWrite, notify.WebhookResource(orgID)); err != nil {
 		return nil, 0, err
 	}
 	var b webhookBody

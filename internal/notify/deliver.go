@@ -225,10 +225,10 @@ func (s *Service) sendWebhook(ctx context.Context, id int64, nid sql.NullInt64, 
 		if err != nil {
 			return 0, err
 		}
-		p = Payload{ID: n.ID, Kind: n.Kind, CreatedAt: n.CreatedAt, Subject: render(i18n.VI, n.Subject), Link: s.link(n.Link),
+		p = Payload{ID: n.ID, Kind: n.Kind, CreatedAt: n.CreatedAt, Subject: Render(i18n.VI, n.Subject), Link: s.link(n.Link),
 			TLP: string(n.TLP), Exercise: n.Exercise}
 		if bodyAllowed(n.TLP) && n.Body.Key != "" {
-			p.Body = render(i18n.VI, n.Body)
+			p.Body = Render(i18n.VI, n.Body)
 		}
 	} else {
 		p = Payload{Kind: WebhookTestKind, CreatedAt: s.now(), Subject: i18n.T(i18n.VI, "notify.webhook.test_subject"),
@@ -240,8 +240,6 @@ func (s *Service) sendWebhook(ctx context.Context, id int64, nid sql.NullInt64, 
 	}
 	return s.postWebhook(ctx, id, p.Kind, url, secret, body)
 }
-
-func render(l i18n.Lang, m errs.Msg) string { return Render(l, m) }
 
 // labelPrefix marks a message argument that is itself a catalogue key
 // (Label), translated into the recipient's language when rendered.

@@ -44,7 +44,7 @@ func FuzzDecodeMsg(f *testing.F) {
 	f.Add(`[`)
 	f.Fuzz(func(t *testing.T, s string) {
 		m := decodeMsg(s)
-		_ = render("vi", m)
+		_ = Render("vi", m)
 		_ = decodeIDs(s)
 		_ = decodeStrings(s)
 	})

@@ -32,7 +32,10 @@ type InboxFilter struct {
 	Offset     int
 }
 
-func own(a policy.Actor) policy.Resource {
+// InboxResource is what the inbox and preference actions of the actor are
+// checked against: the actor's own (handlers that check before reading a
+// request body use it too).
+func InboxResource(a policy.Actor) policy.Resource {
 	return policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPAmber, Subject: a.UserID}
 }
 
@@ -40,7 +43,7 @@ func own(a policy.Actor) policy.Resource {
 // total counts every entry the filter selects.
 func (s *Service) Inbox(ctx context.Context, a policy.Actor, f InboxFilter) (items []Item, total int, err error) {
 	const op = "notify: inbox"
-	if err := policy.Check(a, policy.NotifyInboxRead, own(a)); err != nil {
+	if err := policy.Check(a, policy.NotifyInboxRead, InboxResource(a)); err != nil {
 		return nil, 0, err
 	}
 	if f.Limit <= 0 {
@@ -90,7 +93,7 @@ func (s *Service) Unread(ctx context.Context, a policy.Actor) (int, error) {
 	if a.UserID == 0 {
 		return 0, nil
 	}
-	if err := policy.Check(a, policy.NotifyInboxRead, own(a)); err != nil {
+	if err := policy.Check(a, policy.NotifyInboxRead, InboxResource(a)); err != nil {
 		return 0, err
 	}
 	var n int
@@ -105,7 +108,7 @@ func (s *Service) Unread(ctx context.Context, a policy.Actor) (int, error) {
 // changes nothing but the reader's own inbox.
 func (s *Service) MarkRead(ctx context.Context, a policy.Actor, id int64) (string, error) {
 	const op = "notify: mark read"
-	if err := policy.Check(a, policy.NotifyInboxWrite, own(a)); err != nil {
+	if err := policy.Check(a, policy.NotifyInboxWrite, InboxResource(a)); err != nil {
 		return "", err
 	}
 	var link string
@@ -126,7 +129,7 @@ func (s *Service) MarkRead(ctx context.Context, a policy.Actor, id int64) (strin
 // how many.
 func (s *Service) MarkAllRead(ctx context.Context, a policy.Actor) (int, error) {
 	const op = "notify: mark all read"
-	if err := policy.Check(a, policy.NotifyInboxWrite, own(a)); err != nil {
+	if err := policy.Check(a, policy.NotifyInboxWrite, InboxResource(a)); err != nil {
 		return 0, err
 	}
 	res, err := s.DB.Exec(ctx, "UPDATE notify_inbox SET read_at = ? WHERE user_id = ? AND read_at IS NULL", s.now(), a.UserID)
@@ -151,7 +154,7 @@ type Pref struct {
 // e-mail on) plus any kind they chose about that is not registered.
 func (s *Service) Prefs(ctx context.Context, a policy.Actor) ([]Pref, error) {
 	const op = "notify: preferences"
-	if err := policy.Check(a, policy.NotifyInboxRead, own(a)); err != nil {
+	if err := policy.Check(a, policy.NotifyInboxRead, InboxResource(a)); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Query(ctx, "SELECT kind, email FROM notify_prefs WHERE user_id = ? ORDER BY kind", a.UserID)
@@ -189,7 +192,7 @@ const MaxPrefs = 200
 // theirs) in one transaction with its audit entry.
 func (s *Service) SetPrefs(ctx context.Context, a policy.Actor, prefs []Pref) error {
 	const op = "notify: set preferences"
-	if err := policy.Check(a, policy.NotifyInboxWrite, own(a)); err != nil {
+	if err := policy.Check(a, policy.NotifyInboxWrite, InboxResource(a)); err != nil {
 		return err
 	}
 	v := errs.Invalid(op)

@@ -131,15 +131,15 @@ func Subject(lang i18n.Lang, tlp policy.TLP, exercise bool, subject string) stri
 // mailMessage renders one e-mail: UTF-8 headers encoded per RFC 2047, a
 // text/plain UTF-8 body in quoted-printable.
 func (s *Service) mailMessage(deliveryID int64, to string, lang i18n.Lang, n stored) []byte {
-	subject := Subject(lang, n.TLP, n.Exercise, render(lang, n.Subject))
+	subject := Subject(lang, n.TLP, n.Exercise, Render(lang, n.Subject))
 	var body strings.Builder
-	body.WriteString(render(lang, n.Subject) + "\n\n")
+	body.WriteString(Render(lang, n.Subject) + "\n\n")
 	if n.Exercise {
 		body.WriteString(i18n.T(lang, "notify.mail.exercise") + "\n\n")
 	}
 	if bodyAllowed(n.TLP) {
 		if n.Body.Key != "" {
-			body.WriteString(render(lang, n.Body) + "\n\n")
+			body.WriteString(Render(lang, n.Body) + "\n\n")
 		}
 	} else {
 		body.WriteString(i18n.T(lang, "notify.mail.withheld", n.TLP.Label()) + "\n\n")

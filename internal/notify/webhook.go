@@ -79,7 +79,10 @@ type WebhookInput struct {
 	Active bool     `json:"active"`
 }
 
-func webhookResource(orgID int64) policy.Resource {
+// WebhookResource is what the webhook actions on the organisation's
+// endpoints are checked against (also by pages and handlers that show a
+// button or check before reading a request body).
+func WebhookResource(orgID int64) policy.Resource {
 	return policy.Resource{OwnerOrg: orgID, TLP: policy.TLPAmber}
 }
 
@@ -121,7 +124,7 @@ func validateWebhook(op string, in *WebhookInput) error {
 // Webhooks lists the organisation's endpoints (not deleted).
 func (s *Service) Webhooks(ctx context.Context, a policy.Actor, orgID int64) ([]Webhook, error) {
 	const op = "notify: webhooks"
-	if err := policy.Check(a, policy.NotifyWebhookRead, webhookResource(orgID)); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookRead, WebhookResource(orgID)); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Query(ctx, "SELECT "+webhookCols+" FROM notify_webhooks WHERE org_id = ? AND deleted_at IS NULL ORDER BY id", orgID)
@@ -156,7 +159,7 @@ func getWebhook(ctx context.Context, q store.Q, orgID, id int64) (Webhook, error
 
 // Webhook returns one endpoint of the organisation.
 func (s *Service) Webhook(ctx context.Context, a policy.Actor, orgID, id int64) (Webhook, error) {
-	if err := policy.Check(a, policy.NotifyWebhookRead, webhookResource(orgID)); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookRead, WebhookResource(orgID)); err != nil {
 		return Webhook{}, err
 	}
 	return getWebhook(ctx, s.DB, orgID, id)
@@ -175,7 +178,7 @@ func auditView(h Webhook) map[string]any {
 // CreateWebhook adds an endpoint; the returned Secret is shown once.
 func (s *Service) CreateWebhook(ctx context.Context, a policy.Actor, orgID int64, in WebhookInput) (Webhook, error) {
 	const op = "notify: create webhook"
-	if err := policy.Check(a, policy.NotifyWebhookWrite, webhookResource(orgID)); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookWrite, WebhookResource(orgID)); err != nil {
 		return Webhook{}, err
 	}
 	if err := validateWebhook(op, &in); err != nil {
@@ -213,7 +216,7 @@ func (s *Service) CreateWebhook(ctx context.Context, a policy.Actor, orgID int64
 // secret stays.
 func (s *Service) UpdateWebhook(ctx context.Context, a policy.Actor, orgID, id int64, in WebhookInput) (Webhook, error) {
 	const op = "notify: update webhook"
-	if err := policy.Check(a, policy.NotifyWebhookWrite, webhookResource(orgID)); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookWrite, WebhookResource(orgID)); err != nil {
 		return Webhook{}, err
 	}
 	if err := validateWebhook(op, &in); err != nil {
@@ -244,7 +247,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, a policy.Actor, orgID, id i
 // and its delivery log stays.
 func (s *Service) DeleteWebhook(ctx context.Context, a policy.Actor, orgID, id int64) error {
 	const op = "notify: delete webhook"
-	if err := policy.Check(a, policy.NotifyWebhookWrite, webhookResource(orgID)); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookWrite, WebhookResource(orgID)); err != nil {
 		return err
 	}
 	now := s.now()
@@ -268,7 +271,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, a policy.Actor, orgID, id i
 // result is in the returned delivery (and the endpoint's log).
 func (s *Service) TestWebhook(ctx context.Context, a policy.Actor, orgID, id int64) (Delivery, error) {
 	const op = "notify: test webhook"
-	if err := policy.Check(a, policy.NotifyWebhookWrite, webhookResource(orgID)); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookWrite, WebhookResource(orgID)); err != nil {
 		return Delivery{}, err
 	}
 	now := s.now()
@@ -298,7 +301,7 @@ func (s *Service) TestWebhook(ctx context.Context, a policy.Actor, orgID, id int
 // WebhookLog lists the endpoint's latest deliveries, newest first.
 func (s *Service) WebhookLog(ctx context.Context, a policy.Actor, orgID, id int64, limit int) ([]Delivery, error) {
 	const op = "notify: webhook log"
-	if err := policy.Check(a, policy.NotifyWebhookRead, webhookResource(orgID)); err != nil {
+	if err := policy.Check(a, policy.NotifyWebhookRead, WebhookResource(orgID)); err != nil {
 		return nil, err
 	}
 	var exists int

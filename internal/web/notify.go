@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/jobs"
 	"certnet/internal/notify"
@@ -68,8 +67,6 @@ type inboxView struct {
 	HasNext    bool
 }
 
-func renderMsg(l i18n.Lang, m errs.Msg) string { return notify.Render(l, m) }
-
 func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
 	v := inboxView{Base: s.base(r, "notify.inbox.title"), UnreadOnly: r.URL.Query().Get("unread") == "1", Page: intQuery(r, "page")}
@@ -82,7 +79,7 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 	v.HasPrev = v.Page > 0
 	v.HasNext = (v.Page+1)*inboxPage < total
 	for _, it := range items {
-		v.Items = append(v.Items, inboxRow{ID: it.ID, Subject: renderMsg(v.Lang, it.Subject), Body: renderMsg(v.Lang, it.Body),
+		v.Items = append(v.Items, inboxRow{ID: it.ID, Subject: notify.Render(v.Lang, it.Subject), Body: notify.Render(v.Lang, it.Body),
 			Link: it.Link, TLP: it.TLP, Exercise: it.Exercise, CreatedAt: it.CreatedAt, Read: it.ReadAt != nil})
 	}
 	s.render(w, r, http.StatusOK, tplInbox, v)
@@ -281,7 +278,7 @@ func (s *Server) webhooksView(r *http.Request, o org.Org, f webhookForm) (webhoo
 	}
 	v.Hooks = hooks
 	v.Kinds = kindChoices(v.Lang)
-	v.CanWrite = policy.Allowed(wh.Actor, policy.NotifyWebhookWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber})
+	v.CanWrite = policy.Allowed(wh.Actor, policy.NotifyWebhookWrite, notify.WebhookResource(o.ID))
 	return v, nil
 }
 
@@ -365,7 +362,7 @@ func (s *Server) webhookView(r *http.Request) (webhookView, error) {
 	}
 	v := webhookView{Base: s.base(r, "notify.webhooks.title"), Org: o, Hook: h, Log: rows, Kinds: kindChoices(wh.Lang),
 		Form: webhookForm{URL: h.URL, Kinds: h.Kinds, Active: h.Active}}
-	v.CanWrite = policy.Allowed(wh.Actor, policy.NotifyWebhookWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber})
+	v.CanWrite = policy.Allowed(wh.Actor, policy.NotifyWebhookWrite, notify.WebhookResource(o.ID))
 	return v, nil
 }
 
