@@ -90,7 +90,7 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: id, TLP: policy.TLPAmber}); err != nil {
+	if err := policy.Check(a, policy.ReadinessWrite, readiness.Resource(id)); err != nil {
 		return nil, 0, err
 	}
 	var b teamBody
@@ -137,7 +137,7 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request, a policy.A
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: id, TLP: policy.TLPAmber}); err != nil {
+	if err := policy.Check(a, policy.ReadinessWrite, readiness.Resource(id)); err != nil {
 		return nil, 0, err
 	}
 	var b personBody
@@ -229,7 +229,7 @@ func (s *Server) assessSim3(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := policy.Check(a, policy.ReadinessAssess, policy.Resource{OwnerOrg: t.OrgID, TLP: policy.TLPAmber}); err != nil {
+	if err := policy.Check(a, policy.ReadinessAssess, readiness.Resource(t.OrgID)); err != nil {
 		return nil, 0, err
 	}
 	var b sim3Body
@@ -320,7 +320,7 @@ func (s *Server) createDrill(w http.ResponseWriter, r *http.Request, a policy.Ac
 	}
 	if err := v.OrNil(); err != nil {
 		// Policy first: someone who may not plan for the organisation is refused, not told about dates.
-		if perr := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: b.OrgID, TLP: policy.TLPAmber}); perr != nil {
+		if perr := policy.Check(a, policy.ReadinessWrite, readiness.Resource(b.OrgID)); perr != nil {
 			return nil, 0, perr
 		}
 		return nil, 0, err

@@ -250,11 +250,11 @@ func (s *Service) Drill(ctx context.Context, a policy.Actor, id int64) (Drill, e
 }
 
 func mayReadDrill(a policy.Actor, d Drill) bool {
-	if policy.Check(a, policy.ReadinessRead, resource(d.OrgID)) == nil {
+	if policy.Check(a, policy.ReadinessRead, Resource(d.OrgID)) == nil {
 		return true
 	}
 	for _, p := range d.Participants {
-		if policy.Check(a, policy.ReadinessRead, resource(p)) == nil {
+		if policy.Check(a, policy.ReadinessRead, Resource(p)) == nil {
 			return true
 		}
 	}
@@ -361,7 +361,7 @@ func (s *Service) year(ctx context.Context, a policy.Actor, year int, drills []D
 		if policy.Check(a, policy.OrgRead, policy.Resource{OwnerOrg: n.OrgID, TLP: policy.TLP(tlp)}) != nil {
 			n.Name = ""
 		}
-		if done[n.OrgID] || policy.Check(a, policy.ReadinessRead, resource(n.OrgID)) != nil {
+		if done[n.OrgID] || policy.Check(a, policy.ReadinessRead, Resource(n.OrgID)) != nil {
 			continue
 		}
 		n.Planned = planned[n.OrgID]

@@ -77,7 +77,7 @@ func (s *Service) Expiring(ctx context.Context, a policy.Actor) ([]ExpiringCerti
 	}
 	out := xs[:0]
 	for _, x := range xs {
-		if policy.Check(a, policy.ReadinessRead, resource(x.OrgID)) == nil {
+		if policy.Check(a, policy.ReadinessRead, Resource(x.OrgID)) == nil {
 			out = append(out, x)
 		}
 	}

@@ -78,7 +78,7 @@ func checkScenarioWrite(a policy.Actor, orgID int64) error {
 	if orgID != 0 {
 		return check(a, policy.ReadinessWrite, orgID)
 	}
-	return policy.Check(a, policy.ReadinessCatalogue, resource(a.OrgID))
+	return policy.Check(a, policy.ReadinessCatalogue, Resource(a.OrgID))
 }
 
 // CreateScenario adds a scenario to an organisation or to the catalogue.

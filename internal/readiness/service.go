@@ -57,12 +57,14 @@ const (
 // earliest is the oldest date accepted (certificates, courses, agreements).
 var earliest = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func resource(orgID int64) policy.Resource {
+// Resource is what the readiness actions are checked against: the
+// organisation's readiness records, under TLP AMBER.
+func Resource(orgID int64) policy.Resource {
 	return policy.Resource{OwnerOrg: orgID, TLP: policy.TLPAmber}
 }
 
 func check(a policy.Actor, act policy.Action, orgID int64) error {
-	if err := policy.Check(a, policy.ReadinessRead, resource(orgID)); err != nil {
+	if err := policy.Check(a, policy.ReadinessRead, Resource(orgID)); err != nil {
 		if errs.Is(err, errs.KindNotFound) {
 			return err
 		}
@@ -71,7 +73,7 @@ func check(a policy.Actor, act policy.Action, orgID int64) error {
 	if act == policy.ReadinessRead {
 		return nil
 	}
-	return policy.Check(a, act, resource(orgID))
+	return policy.Check(a, act, Resource(orgID))
 }
 
 // text validates one text field.

@@ -303,7 +303,7 @@ func (s *Service) Maturity(ctx context.Context, a policy.Actor) (Maturity, error
 			rows.Close()
 			return Maturity{}, errs.Internal(op, err)
 		}
-		if policy.Check(a, policy.ReadinessRead, resource(orgID)) == nil {
+		if policy.Check(a, policy.ReadinessRead, Resource(orgID)) == nil {
 			teams[id] = ti
 		}
 	}

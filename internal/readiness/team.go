@@ -446,7 +446,7 @@ func (s *Service) Teams(ctx context.Context, a policy.Actor, orgID int64) ([]Tea
 			rows.Close()
 			return nil, errs.Internal(op, err)
 		}
-		if policy.Check(a, policy.ReadinessRead, resource(t.OrgID)) == nil {
+		if policy.Check(a, policy.ReadinessRead, Resource(t.OrgID)) == nil {
 			out = append(out, t)
 		}
 	}
@@ -648,7 +648,7 @@ func (s *Service) People(ctx context.Context, a policy.Actor, orgID int64) ([]Pe
 			return nil, errs.Internal(op, err)
 		}
 		fixPerson(&p)
-		if policy.Check(a, policy.ReadinessRead, resource(p.OrgID)) == nil {
+		if policy.Check(a, policy.ReadinessRead, Resource(p.OrgID)) == nil {
 			out = append(out, p)
 			ids = append(ids, p.ID)
 		}
@@ -691,7 +691,7 @@ func (s *Service) AddMember(ctx context.Context, a policy.Actor, teamID, personI
 			return err
 		}
 		// The person must be someone the actor may see.
-		if policy.Check(a, policy.ReadinessRead, resource(p.OrgID)) != nil {
+		if policy.Check(a, policy.ReadinessRead, Resource(p.OrgID)) != nil {
 			return v.Field("person_id", "readiness.err.person").OrNil()
 		}
 		var agr int64

@@ -80,7 +80,7 @@ func (s *Server) readinessOrgView(r *http.Request, o org.Org) (readinessOrgView,
 	for i := range v.Agreements {
 		v.Agreements[i].PartnerName = names.label(v.Agreements[i].PartnerOrgID)
 	}
-	v.CanWrite = policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber})
+	v.CanWrite = policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(o.ID))
 	for _, x := range readiness.IOCRoles {
 		v.IOCRoles = append(v.IOCRoles, rchoice{Value: x, Label: v.T("readiness.ioc." + orNone(x))})
 	}
@@ -127,7 +127,17 @@ func (s *Server) readinessOrgFailed(w http.ResponseWriter, r *http.Request, o or
 	s.render(w, r, formStatus(err), tplReadinessOrg, v)
 }
 
-// formDates parses date fields (YYYY-MM-DD); bad ones go on v.
+// refusedFirst is the answer to a readiness form whose input could not be
+// read: an actor who may not do act on the organisation's readiness is
+// refused rather than told about the fields; others get bad.
+func refusedFirst(a policy.Actor, act policy.Action, orgID int64, bad error) error {
+	if err := policy.Check(a, act, readiness.Resource(orgID)); err != nil {
+		return err
+	}
+	return bad
+}
+
+// readinessDate parses a date field (YYYY-MM-DD); a bad one goes on v.
 func readinessDate(r *http.Request, v *errs.Error, name string) time.Time {
 	s := strings.TrimSpace(r.PostFormValue(name))
 	if s == "" {
@@ -205,12 +215,7 @@ func (s *Server) handleReadinessAgreementCreate(w http.ResponseWriter, r *http.R
 		SignedOn: readinessDate(r, v, "signed_on"), ValidUntil: readinessDate(r, v, "valid_until")}
 	in.PartnerOrgID = readinessID(r, v, "partner_org_id")
 	if err := v.OrNil(); err != nil {
-		// Policy first: a reader without the right is refused, not told about dates.
-		if perr := policy.Check(whoFrom(r).Actor, policy.ReadinessWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber}); perr != nil {
-			s.renderError(w, r, perr, "")
-			return
-		}
-		s.readinessOrgFailed(w, r, o, "agreement", err)
+		s.readinessOrgFailed(w, r, o, "agreement", refusedFirst(whoFrom(r).Actor, policy.ReadinessWrite, o.ID, err))
 		return
 	}
 	if _, err := s.Readiness.AddAgreement(r.Context(), whoFrom(r).Actor, in); err != nil {
@@ -340,7 +345,7 @@ func (s *Server) readinessTeamView(r *http.Request, o org.Org, tm readiness.Team
 	if v.Coverage, err = s.Readiness.Coverage(ctx, a, tm.ID, ws); err != nil {
 		return v, err
 	}
-	res := policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber}
+	res := readiness.Resource(o.ID)
 	v.CanWrite = policy.Allowed(a, policy.ReadinessWrite, res)
 	v.CanAssess = policy.Allowed(a, policy.ReadinessAssess, res)
 	if v.CanWrite {
@@ -467,11 +472,7 @@ func (s *Server) handleReadinessShiftAdd(w http.ResponseWriter, r *http.Request)
 	in := readiness.ShiftInput{StartsAt: readinessLocalTime(r, v, "starts_at"), EndsAt: readinessLocalTime(r, v, "ends_at")}
 	in.PersonID, _ = strconv.ParseInt(strings.TrimSpace(r.PostFormValue("person_id")), 10, 64)
 	if err := v.OrNil(); err != nil {
-		if perr := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber}); perr != nil {
-			s.renderError(w, r, perr, "")
-			return
-		}
-		s.teamFormFailed(w, r, o, tm, "shift", err)
+		s.teamFormFailed(w, r, o, tm, "shift", refusedFirst(a, policy.ReadinessWrite, o.ID, err))
 		return
 	}
 	sh, err := s.Readiness.AddShift(r.Context(), a, tm.ID, in)
@@ -511,11 +512,7 @@ func (s *Server) handleReadinessCertAdd(w http.ResponseWriter, r *http.Request) 
 	in := readiness.CertificateInput{Name: r.PostFormValue("name"), Issuer: r.PostFormValue("issuer"),
 		ObtainedOn: readinessDate(r, v, "obtained_on"), ExpiresOn: readinessDate(r, v, "expires_on")}
 	if err := v.OrNil(); err != nil {
-		if perr := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber}); perr != nil {
-			s.renderError(w, r, perr, "")
-			return
-		}
-		s.teamFormFailed(w, r, o, tm, fmt.Sprintf("cert-%d", pid), err)
+		s.teamFormFailed(w, r, o, tm, fmt.Sprintf("cert-%d", pid), refusedFirst(a, policy.ReadinessWrite, o.ID, err))
 		return
 	}
 	if _, err := s.Readiness.AddCertificate(r.Context(), a, pid, in); err != nil {
@@ -551,11 +548,7 @@ func (s *Server) handleReadinessTrainingAdd(w http.ResponseWriter, r *http.Reque
 		in.Hours = n
 	}
 	if err := v.OrNil(); err != nil {
-		if perr := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber}); perr != nil {
-			s.renderError(w, r, perr, "")
-			return
-		}
-		s.teamFormFailed(w, r, o, tm, fmt.Sprintf("training-%d", pid), err)
+		s.teamFormFailed(w, r, o, tm, fmt.Sprintf("training-%d", pid), refusedFirst(a, policy.ReadinessWrite, o.ID, err))
 		return
 	}
 	if _, err := s.Readiness.AddTraining(r.Context(), a, pid, in); err != nil {
@@ -614,7 +607,7 @@ func (s *Server) readinessSim3View(r *http.Request, o org.Org, tm readiness.Team
 	if v.History, err = s.Readiness.Assessments(r.Context(), a, tm.ID); err != nil {
 		return v, err
 	}
-	v.CanAssess = policy.Allowed(a, policy.ReadinessAssess, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber})
+	v.CanAssess = policy.Allowed(a, policy.ReadinessAssess, readiness.Resource(o.ID))
 	prev := map[string]readiness.Sim3Score{}
 	if len(v.History) > 0 {
 		for _, sc := range v.History[0].Scores {
@@ -677,8 +670,8 @@ func (s *Server) handleReadinessSim3Save(w http.ResponseWriter, r *http.Request)
 	err = bad.OrNil()
 	if err == nil {
 		_, err = s.Readiness.Assess(r.Context(), a, tm.ID, in)
-	} else if perr := policy.Check(a, policy.ReadinessAssess, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber}); perr != nil {
-		err = perr
+	} else {
+		err = refusedFirst(a, policy.ReadinessAssess, o.ID, err)
 	}
 	if err != nil {
 		if !showOnForm(err) {
@@ -799,14 +792,14 @@ func readinessNeeds(s *Server, r *http.Request, wh *who) []need {
 	xs, err := s.Readiness.Expiring(ctx, a)
 	if err == nil {
 		for _, x := range xs {
-			if !policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: x.OrgID, TLP: policy.TLPAmber}) {
+			if !policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(x.OrgID)) {
 				continue
 			}
 			out = append(out, need{Text: t(wh.Lang, "readiness.needs.cert_expiring", x.Name, x.PersonName),
 				Href: fmt.Sprintf("/orgs/%d/readiness#people", x.OrgID), Due: x.ExpiresOn})
 		}
 	}
-	if policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: wh.User.OrgID, TLP: policy.TLPAmber}) {
+	if policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(wh.User.OrgID)) {
 		if teams, err := s.Readiness.Teams(ctx, a, wh.User.OrgID); err == nil {
 			for _, tm := range teams {
 				if !tm.MeetsExperts() {

@@ -67,7 +67,7 @@ func (s *Server) drillsView(r *http.Request) (drillsView, error) {
 	for _, k := range readiness.DrillStatuses {
 		v.Statuses = append(v.Statuses, rchoice{Value: k, Label: v.T("readiness.drill.status." + k)})
 	}
-	v.CanPlan = policy.Allowed(wh.Actor, policy.ReadinessWrite, policy.Resource{OwnerOrg: wh.User.OrgID, TLP: policy.TLPAmber})
+	v.CanPlan = policy.Allowed(wh.Actor, policy.ReadinessWrite, readiness.Resource(wh.User.OrgID))
 	v.Form = drillForm{OrgID: itoa(wh.User.OrgID), Kind: readiness.DrillOrganisation, Status: readiness.DrillPlanned}
 	return v, nil
 }
@@ -111,8 +111,8 @@ func (s *Server) handleReadinessDrillCreate(w http.ResponseWriter, r *http.Reque
 			s.redirect(w, r, fmt.Sprintf("/readiness/drills/%d", d.ID), "readiness.flash.saved")
 			return
 		}
-	} else if perr := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: in.OrgID, TLP: policy.TLPAmber}); perr != nil {
-		err = perr
+	} else {
+		err = refusedFirst(a, policy.ReadinessWrite, in.OrgID, err)
 	}
 	if !showOnForm(err) {
 		s.renderError(w, r, err, "")
@@ -148,7 +148,7 @@ func (s *Server) drillPage(r *http.Request) (drillsView, readiness.Drill, error)
 	for _, k := range readiness.DrillStatuses {
 		v.Statuses = append(v.Statuses, rchoice{Value: k, Label: v.T("readiness.drill.status." + k)})
 	}
-	v.CanPlan = policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: d.OrgID, TLP: policy.TLPAmber})
+	v.CanPlan = policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(d.OrgID))
 	var parts []string
 	for _, p := range d.Participants {
 		parts = append(parts, itoa(p))
@@ -183,8 +183,8 @@ func (s *Server) handleReadinessDrillUpdate(w http.ResponseWriter, r *http.Reque
 			s.redirect(w, r, fmt.Sprintf("/readiness/drills/%d", d.ID), "readiness.flash.saved")
 			return
 		}
-	} else if perr := policy.Check(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: d.OrgID, TLP: policy.TLPAmber}); perr != nil {
-		err = perr
+	} else {
+		err = refusedFirst(a, policy.ReadinessWrite, d.OrgID, err)
 	}
 	if !showOnForm(err) {
 		s.renderError(w, r, err, "")

@@ -41,14 +41,14 @@ func (s *Server) scenariosView(r *http.Request, o *org.Org) (scenariosView, erro
 	}
 	if o == nil {
 		v.Scenarios = v.Catalogue
-		v.CanWrite = policy.Allowed(a, policy.ReadinessCatalogue, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPAmber})
+		v.CanWrite = policy.Allowed(a, policy.ReadinessCatalogue, readiness.Resource(a.OrgID))
 		v.Action = "/readiness/scenarios"
 		return v, nil
 	}
 	if v.Scenarios, err = s.Readiness.Scenarios(r.Context(), a, o.ID); err != nil {
 		return v, err
 	}
-	v.CanWrite = policy.Allowed(a, policy.ReadinessWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber})
+	v.CanWrite = policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(o.ID))
 	v.Action = fmt.Sprintf("/orgs/%d/readiness/scenarios", o.ID)
 	return v, nil
 }
@@ -128,7 +128,7 @@ func (s *Server) handleReadinessScenarioCopy(w http.ResponseWriter, r *http.Requ
 	}
 	id, _ := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("scenario_id")), 10, 64)
 	if _, err := s.Readiness.CopyScenario(r.Context(), whoFrom(r).Actor, id, o.ID); err != nil {
-		if errs.Is(err, errs.KindNotFound) && policy.Allowed(whoFrom(r).Actor, policy.ReadinessWrite, policy.Resource{OwnerOrg: o.ID, TLP: policy.TLPAmber}) {
+		if errs.Is(err, errs.KindNotFound) && policy.Allowed(whoFrom(r).Actor, policy.ReadinessWrite, readiness.Resource(o.ID)) {
 			err = errs.Invalid("web: scenario copy").Field("scenario_id", "readiness.err.scenario")
 		}
 		s.scenarioFailed(w, r, o, err)
