@@ -48,52 +48,52 @@ func (s *Server) coord() (*coord.Service, error) {
 	return s.Coord, nil
 }
 
-// orgLabel names organisations as the caller may see them ("#id" for
-// those it may not), as the web UI does.
+// orgLabel names organisations as the caller may see them ("#id", and no
+// code, for those it may not), as the web UI does.
 type orgLabel struct {
 	s     *Server
 	r     *http.Request
 	a     policy.Actor
-	cache map[int64]string
+	cache map[int64]string // "" for an organisation the caller may not read
 }
 
 func (s *Server) labels(r *http.Request, a policy.Actor) *orgLabel {
 	return &orgLabel{s: s, r: r, a: a, cache: map[int64]string{}}
 }
 
-func (l *orgLabel) name(id int64) string {
+// name returns the organisation's name, or "#id" and false when the caller
+// may not read it.
+func (l *orgLabel) name(id int64) (string, bool) {
 	if id == 0 {
-		return ""
+		return "", true
 	}
-	if v, ok := l.cache[id]; ok {
-		return v
+	v, ok := l.cache[id]
+	if !ok {
+		if o, err := l.s.Orgs.Get(l.r.Context(), l.a, id); err == nil {
+			v = o.Name
+		}
+		l.cache[id] = v
 	}
-	v := fmt.Sprintf("#%d", id)
-	if o, err := l.s.Orgs.Get(l.r.Context(), l.a, id); err == nil {
-		v = o.Name
+	if v == "" {
+		return fmt.Sprintf("#%d", id), false
 	}
-	l.cache[id] = v
-	return v
+	return v, true
 }
 
-func (l *orgLabel) orders(list []coord.Order) {
-	for i := range list {
-		list[i].IssuerName = l.name(list[i].IssuerOrgID)
-		for j := range list[i].Targets {
-			t := &list[i].Targets[j]
-			t.OrgName = l.name(t.OrgID)
-			if t.OrgName == fmt.Sprintf("#%d", t.OrgID) {
-				t.OrgCode = ""
-			}
+func (l *orgLabel) order(o *coord.Order) {
+	o.IssuerName, _ = l.name(o.IssuerOrgID)
+	for j := range o.Targets {
+		t := &o.Targets[j]
+		var seen bool
+		if t.OrgName, seen = l.name(t.OrgID); !seen {
+			t.OrgCode = ""
 		}
 	}
 }
 
-func (l *orgLabel) support(list []coord.Support) {
-	for i := range list {
-		list[i].RequesterName = l.name(list[i].RequesterOrgID)
-		list[i].ReceiverName = l.name(list[i].ReceiverOrgID)
-	}
+func (l *orgLabel) support(r *coord.Support) {
+	r.RequesterName, _ = l.name(r.RequesterOrgID)
+	r.ReceiverName, _ = l.name(r.ReceiverOrgID)
 }
 
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
@@ -110,7 +110,10 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
-	s.labels(r, a).orders(list)
+	l := s.labels(r, a)
+	for i := range list {
+		l.order(&list[i])
+	}
 	return listOut[coord.Order]{list}, http.StatusOK, nil
 }
 
@@ -164,9 +167,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request, a policy.Actor
 	if err != nil {
 		return nil, 0, err
 	}
-	one := []coord.Order{o}
-	s.labels(r, a).orders(one)
-	o = one[0]
+	s.labels(r, a).order(&o)
 	return o, http.StatusOK, nil
 }
 
@@ -192,9 +193,7 @@ func (s *Server) respondOrder(w http.ResponseWriter, r *http.Request, a policy.A
 	if err != nil {
 		return nil, 0, err
 	}
-	one := []coord.Order{o}
-	s.labels(r, a).orders(one)
-	o = one[0]
+	s.labels(r, a).order(&o)
 	return o, http.StatusOK, nil
 }
 
@@ -212,7 +211,10 @@ func (s *Server) listSupport(w http.ResponseWriter, r *http.Request, a policy.Ac
 	if err != nil {
 		return nil, 0, err
 	}
-	s.labels(r, a).support(list)
+	l := s.labels(r, a)
+	for i := range list {
+		l.support(&list[i])
+	}
 	return listOut[coord.Support]{list}, http.StatusOK, nil
 }
 
@@ -252,9 +254,7 @@ func (s *Server) getSupport(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
-	one := []coord.Support{sr}
-	s.labels(r, a).support(one)
-	sr = one[0]
+	s.labels(r, a).support(&sr)
 	return sr, http.StatusOK, nil
 }
 
@@ -299,14 +299,14 @@ func (s *Server) listEffort(w http.ResponseWriter, r *http.Request, a policy.Act
 	}
 	l := s.labels(r, a)
 	for i := range list {
-		list[i].OrgName = l.name(list[i].OrgID)
-		if list[i].OrgName == fmt.Sprintf("#%d", list[i].OrgID) {
+		var seen bool
+		if list[i].OrgName, seen = l.name(list[i].OrgID); !seen {
 			list[i].OrgCode = ""
 		}
 	}
 	for i := range totals {
 		if totals[i].OrgID != 0 {
-			totals[i].OrgName = l.name(totals[i].OrgID)
+			totals[i].OrgName, _ = l.name(totals[i].OrgID)
 		}
 	}
 	return effortOut{list, totals}, http.StatusOK, nil

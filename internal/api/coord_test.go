@@ -88,6 +88,20 @@ func TestCoordAPI(t *testing.T) {
 	if r.Status != 200 || !bytes.Contains(r.Body, []byte(`"cost_vnd":2500000`)) {
 		t.Fatalf("effort list: %d %s", r.Status, r.Body)
 	}
+	// Organisations the caller may read are named, with their codes.
+	for _, want := range []string{`"org_code":"ISP-SAOMAI","org_name":"Nhà mạng Sao Mai"`, `{"org_id":4,"org_name":"Nhà mạng Sao Mai"`} {
+		if !bytes.Contains(r.Body, []byte(want)) {
+			t.Fatalf("effort list names: want %s in %s", want, r.Body)
+		}
+	}
+	if r := call(t, e, "GET", path, ispa, "", nil); !bytes.Contains(r.Body, []byte(`"issuer_name":"Trung tâm"`)) ||
+		!bytes.Contains(r.Body, []byte(`"org_code":"ISP-SAOMAI","org_name":"Nhà mạng Sao Mai"`)) {
+		t.Fatalf("order names: %s", r.Body)
+	}
+	if r := call(t, e, "GET", fmt.Sprintf("/api/v1/support/%d", sr.ID), rep, "", nil); !bytes.Contains(r.Body,
+		[]byte(`"requester_name":"Thành viên"`)) || !bytes.Contains(r.Body, []byte(`"receiver_name":"Hà Nội"`)) {
+		t.Fatalf("support names: %s", r.Body)
+	}
 }
 
 // --- the matrix ---
