@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -412,11 +411,7 @@ func (s *Server) handleSupportDecide(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err, "")
 		return
 	}
-	to := "/support"
-	if ref := r.PostFormValue("ref"); ref != "" {
-		to = "/incidents/" + url.PathEscape(ref) + "#sec-coord"
-	}
-	s.redirect(w, r, to, "coord.flash.decided")
+	s.redirect(w, r, "/support", "coord.flash.decided")
 }
 
 func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
