@@ -237,11 +237,6 @@ func (s *Server) readinessPeopleRows(r *http.Request) ([][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	teams, err := s.Readiness.Teams(r.Context(), whoFrom(r).Actor, o.ID)
-	if err != nil {
-		return nil, err
-	}
-	_ = teams
 	now := s.Now()
 	out := [][]string{{t(l, "readiness.col.name"), t(l, "readiness.col.title"), t(l, "readiness.col.email"),
 		t(l, "readiness.col.phone"), t(l, "readiness.col.skills"), t(l, "readiness.col.ioc_role"),
