@@ -95,20 +95,33 @@ func OpenAPI() []byte { return openAPI }
 // handler is an API handler that returns its result or an error.
 type handler func(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error)
 
-// authed wraps h: it authenticates the bearer token (or HTTP Basic with the
-// token as password), limits the body, and writes the result as JSON.
+// authenticate reads the bearer token (or HTTP Basic with the token as
+// password) and returns its actor; when there is none or it is refused it
+// writes the error (with WWW-Authenticate) and ok is false. Handlers that
+// answer something other than JSON (downloads, exports) call it
+// themselves; the others are wrapped in authed.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (a policy.Actor, ok bool) {
+	tok := bearer(r)
+	if tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="certnet"`)
+		s.writeError(w, r, errs.Unauthenticated("api", "api.err.no_token"))
+		return a, false
+	}
+	a, _, err := s.Auth.AuthenticateToken(r.Context(), tok, obs.RequestID(r.Context()))
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="certnet", error="invalid_token"`)
+		s.writeError(w, r, err)
+		return a, false
+	}
+	return a, true
+}
+
+// authed wraps h: it authenticates the request, limits the body, and
+// writes the result as JSON.
 func (s *Server) authed(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok := bearer(r)
-		if tok == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="certnet"`)
-			s.writeError(w, r, errs.Unauthenticated("api", "api.err.no_token"))
-			return
-		}
-		a, _, err := s.Auth.AuthenticateToken(r.Context(), tok, obs.RequestID(r.Context()))
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="certnet", error="invalid_token"`)
-			s.writeError(w, r, err)
+		a, ok := s.authenticate(w, r)
+		if !ok {
 			return
 		}
 		if r.Body != nil {

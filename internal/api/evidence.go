@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"certnet/internal/errs"
 	"certnet/internal/incident"
-	"certnet/internal/obs"
 	"certnet/internal/policy"
 )
 
@@ -170,16 +167,8 @@ func (s *Server) evidenceCustody(w http.ResponseWriter, r *http.Request, a polic
 // downloadEvidence answers the file's bytes (errors as JSON): an
 // attachment, application/octet-stream, never rendered.
 func (s *Server) downloadEvidence(w http.ResponseWriter, r *http.Request) {
-	tok := bearer(r)
-	if tok == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="certnet"`)
-		s.writeError(w, r, errs.Unauthenticated("api", "api.err.no_token"))
-		return
-	}
-	a, _, err := s.Auth.AuthenticateToken(r.Context(), tok, obs.RequestID(r.Context()))
-	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="certnet", error="invalid_token"`)
-		s.writeError(w, r, err)
+	a, ok := s.authenticate(w, r)
+	if !ok {
 		return
 	}
 	es, err := s.evidence()
@@ -198,33 +187,9 @@ func (s *Server) downloadEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Disposition", attachment(ev.Name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", fmt.Sprint(ev.Size))
-	h.Set("Digest", "sha-256="+ev.SHA256)
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, body); err != nil && !errors.Is(err, incident.ErrCorrupt) {
+	if err := incident.ServeFile(w, ev, body); err != nil && !errors.Is(err, incident.ErrCorrupt) {
 		s.Log.Warn("api: evidence download cut short", "evidence", ev.ID, "err", err)
 	}
-}
-
-// attachment is a Content-Disposition for name (RFC 6266, filename* for
-// names that are not plain ASCII).
-func attachment(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == ';' {
-			return '_'
-		}
-		return r
-	}, name)
-	if ascii == name {
-		return mime.FormatMediaType("attachment", map[string]string{"filename": name})
-	}
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
 }
 
 // --- tasks ---

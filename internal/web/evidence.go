@@ -209,37 +209,6 @@ func (s *Server) handleEvidence(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, tplEvidence, v)
 }
 
-// contentDisposition is an attachment with the name in ASCII and, for
-// other names, in UTF-8 as RFC 6266 / RFC 5987 say.
-func contentDisposition(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == ';' {
-			return '_'
-		}
-		return r
-	}, name)
-	if ascii == name {
-		return mime.FormatMediaType("attachment", map[string]string{"filename": name})
-	}
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
-}
-
-// ServeEvidence writes a file for download: an attachment, as bytes,
-// nothing a browser would render.
-func ServeEvidence(w http.ResponseWriter, ev incident.Evidence, body io.Reader) error {
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Disposition", contentDisposition(ev.Name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", fmt.Sprint(ev.Size))
-	h.Set("Digest", "sha-256="+ev.SHA256)
-	w.WriteHeader(http.StatusOK)
-	_, err := io.Copy(w, body)
-	return err
-}
-
 func (s *Server) handleEvidenceDownload(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
 	id, ok := s.evidenceID(w, r)
@@ -252,7 +221,7 @@ func (s *Server) handleEvidenceDownload(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	defer body.Close()
-	if err := ServeEvidence(w, ev, body); err != nil && !errors.Is(err, incident.ErrCorrupt) {
+	if err := incident.ServeFile(w, ev, body); err != nil && !errors.Is(err, incident.ErrCorrupt) {
 		s.Log.Warn("web: evidence download cut short", "evidence", ev.ID, "err", err)
 	}
 }
