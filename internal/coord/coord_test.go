@@ -141,6 +141,17 @@ func TestIssueAndRespond(t *testing.T) {
 		if tg := list[1].Targets; len(tg) != 1 || tg[0].OrgID != f.isp.ID || tg[0].Status != StatusDone {
 			t.Fatalf("targets of the first order %+v", tg)
 		}
+		// The state filter is decided before the limit: the newest order
+		// does not match, the older one still comes.
+		for _, c := range []struct {
+			f    Filter
+			want int64
+		}{{Filter{Status: StatusSent}, o2.ID}, {Filter{Status: StatusDone}, o.ID}, {Filter{Status: StatusDone, Limit: 1}, o.ID},
+			{Filter{Incident: inc.ID, Status: StatusDone, Limit: 1}, o.ID}} {
+			if got, err := f.s.Orders(ctx, isp, c.f); err != nil || len(got) != 1 || got[0].ID != c.want {
+				t.Fatalf("%+v: %+v %v", c.f, got, err)
+			}
+		}
 		f.verifyAudit()
 	})
 }

@@ -461,6 +461,26 @@ func (s *Service) Orders(ctx context.Context, a policy.Actor, f Filter) ([]Order
 		q += "(o.issuer_org_id = ? OR EXISTS (SELECT 1 FROM coord_order_targets t WHERE t.order_id = o.id AND t.org_id = ?))"
 		args = append(args, a.OrgID, a.OrgID)
 	}
+	now := s.stamp()
+	if f.Status != "" || f.Overdue {
+		// A target of my organisation's part (of any part, for the issuer
+		// and on an incident's list) in that state or overdue, decided
+		// before the limit so that older matches are not cut off.
+		q += " AND EXISTS (SELECT 1 FROM coord_order_targets ft WHERE ft.order_id = o.id"
+		if f.Incident == 0 {
+			q += " AND (ft.org_id = ? OR o.issuer_org_id = ?)"
+			args = append(args, a.OrgID, a.OrgID)
+		}
+		if f.Status != "" {
+			q += " AND ft.status = ?"
+			args = append(args, f.Status)
+		}
+		if f.Overdue {
+			q += " AND ft.status NOT IN (?, ?) AND o.deadline_at < ?"
+			args = append(args, StatusDone, StatusUnable, now)
+		}
+		q += ")"
+	}
 	q += " ORDER BY o.id DESC LIMIT ?"
 	args = append(args, f.Limit)
 	rows, err := s.DB.Query(ctx, q, args...)
@@ -486,24 +506,11 @@ func (s *Service) Orders(ctx context.Context, a policy.Actor, f Filter) ([]Order
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
-	now := s.stamp()
 	out := []Order{}
 	for _, o := range list {
 		o.Targets = targets[o.ID]
 		if !canRead(a, o) {
 			continue
-		}
-		if f.Status != "" || f.Overdue {
-			keep := false
-			for _, t := range o.Targets {
-				mine := t.OrgID == a.OrgID || o.IssuerOrgID == a.OrgID || f.Incident != 0
-				if mine && (f.Status == "" || t.Status == f.Status) && (!f.Overdue || o.Overdue(t, now)) {
-					keep = true
-				}
-			}
-			if !keep {
-				continue
-			}
 		}
 		out = append(out, o)
 	}
