@@ -627,6 +627,28 @@ func (s *Service) CreatePerson(ctx context.Context, a policy.Actor, in PersonInp
 // is not 0), with their certificates and courses.
 func (s *Service) People(ctx context.Context, a policy.Actor, orgID int64) ([]Person, error) {
 	const op = "readiness: people"
+	out, err := s.PeopleBrief(ctx, a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(out))
+	for i, p := range out {
+		ids[i] = p.ID
+	}
+	certs, trainings, err := s.records(ctx, ids)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	for i := range out {
+		out[i].Certificates, out[i].Trainings = certs[out[i].ID], trainings[out[i].ID]
+	}
+	return out, nil
+}
+
+// PeopleBrief is People without their certificates and courses (to pick
+// someone from).
+func (s *Service) PeopleBrief(ctx context.Context, a policy.Actor, orgID int64) ([]Person, error) {
+	const op = "readiness: people"
 	where, args := scopeWhere(a, "p.org_id")
 	if orgID != 0 {
 		if err := check(a, policy.ReadinessRead, orgID); err != nil {
@@ -639,32 +661,19 @@ func (s *Service) People(ctx context.Context, a policy.Actor, orgID int64) ([]Pe
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
+	defer rows.Close()
 	var out []Person
-	var ids []int64
 	for rows.Next() {
 		var p Person
 		if err := rows.Scan(personDest(&p)...); err != nil {
-			rows.Close()
 			return nil, errs.Internal(op, err)
 		}
 		fixPerson(&p)
 		if policy.Check(a, policy.ReadinessRead, Resource(p.OrgID)) == nil {
 			out = append(out, p)
-			ids = append(ids, p.ID)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	certs, trainings, err := s.records(ctx, ids)
-	if err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	for i := range out {
-		out[i].Certificates, out[i].Trainings = certs[out[i].ID], trainings[out[i].ID]
-	}
-	return out, nil
+	return out, wrap(op, rows.Err())
 }
 
 // AddMember puts a person on a team. A person of another organisation

@@ -345,7 +345,7 @@ func (s *Server) readinessTeamView(r *http.Request, o org.Org, tm readiness.Team
 	v.CanAssess = policy.Allowed(a, policy.ReadinessAssess, res)
 	if v.CanWrite {
 		// People of the organisation and of partners under agreements.
-		if v.People, err = s.Readiness.People(ctx, a, 0); err != nil {
+		if v.People, err = s.Readiness.PeopleBrief(ctx, a, 0); err != nil {
 			return v, err
 		}
 	}
