@@ -89,8 +89,8 @@ func TestPublicReports(t *testing.T) {
 			if _, err := p.Get(ctx, a, ref); !errs.Is(err, errs.KindNotFound) {
 				t.Fatalf("outsider get: %v", err)
 			}
-			if l, _ := p.List(ctx, a, PublicFilter{}); len(l) != 0 {
-				t.Fatalf("outsider list: %d", len(l))
+			if l, err := p.List(ctx, a, PublicFilter{}); err != nil || len(l) != 0 {
+				t.Fatalf("outsider list: %d %v", len(l), err)
 			}
 		}
 		if l, _ := p.List(ctx, nat, PublicFilter{Status: PublicNew}); len(l) != 6 {
@@ -99,8 +99,8 @@ func TestPublicReports(t *testing.T) {
 		if n, _ := p.Waiting(ctx, nat); n != 6 {
 			t.Fatalf("national waiting: %d", n)
 		}
-		if n, _ := p.Waiting(ctx, f.actor(f.hn, policy.RoleViewer)); n != 0 {
-			t.Fatalf("viewer waiting: %d", n)
+		if n, err := p.Waiting(ctx, f.actor(f.hn, policy.RoleViewer)); err != nil || n != 0 {
+			t.Fatalf("viewer waiting: %d %v", n, err)
 		}
 		if n := countRows(t, db, "SELECT COUNT(*) FROM public_report_limits"); n != 6 {
 			t.Fatalf("%d counters", n)

@@ -64,8 +64,8 @@ func TestFullTextSearch(t *testing.T) {
 		}
 		// Visibility still applies to search: the Đà Nẵng member does not
 		// find the Hà Nội incident.
-		if list, _, _ := f.s.List(ctx, dn, Filter{Q: "tong tien"}); len(list) != 0 {
-			t.Errorf("dn sees %v", refsOf(list))
+		if list, _, err := f.s.List(ctx, dn, Filter{Q: "tong tien"}); err != nil || len(list) != 0 {
+			t.Errorf("dn sees %v (%v)", refsOf(list), err)
 		}
 	})
 }

@@ -280,7 +280,7 @@ func TestWebIncidentFollow(t *testing.T) {
 	if p = mb.post(incPath+"/watch", url.Values{"on": {"0"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("unfollow: %d", p.Status)
 	}
-	if ids, _ := e.App.Incidents.Watchers(context.Background(), e.Sys, ref); len(ids) != 0 {
-		t.Fatalf("watchers after stop: %v", ids)
+	if ids, err := e.App.Incidents.Watchers(context.Background(), e.Sys, ref); err != nil || len(ids) != 0 {
+		t.Fatalf("watchers after stop: %v %v", ids, err)
 	}
 }
