@@ -110,7 +110,7 @@ func TestSTIXRoundTrip(t *testing.T) {
 		if err := v.ValidateBundle(sib.Bytes()); err != nil {
 			t.Fatalf("sibling export invalid: %v", err)
 		}
-		if strings.Contains(sib.String(), `"tlp_2_0":"amber"`) == false && strings.Contains(sib.String(), "55d920b0-5e8b-4f79-9ee9-91f868d9b421\"]") {
+		if strings.Contains(sib.String(), `"object_marking_refs":["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]`) {
 			t.Error("AMBER object in a sibling's export")
 		}
 		var green bytes.Buffer
