@@ -14,8 +14,14 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/intel/stix"
 	"certnet/internal/policy"
-	"certnet/internal/store"
 )
+
+// exportable reports whether a label may travel in an export capped at
+// maxTLP (no cap when empty): RED is for named people, never for a file
+// that travels.
+func exportable(t, maxTLP policy.TLP) bool {
+	return t != policy.TLPRed && (maxTLP == "" || t.Rank() <= maxTLP.Rank())
+}
 
 // ExportOptions select what an export holds.
 type ExportOptions struct {
@@ -95,65 +101,9 @@ func (s *Service) ExportSTIX(ctx context.Context, a policy.Actor, w io.Writer, o
 		return 0, errs.Invalid(op).Field("tlp", "intel.error.tlp")
 	}
 	allowed := func(t policy.TLP, owner, by int64) bool {
-		// RED is for named people, never for a bundle that travels.
-		if t == policy.TLPRed {
-			return false
-		}
-		if opt.MaxTLP != "" && t.Rank() > opt.MaxTLP.Rank() {
-			return false
-		}
-		return policy.Check(a, policy.IntelRead, policy.Resource{OwnerOrg: owner, TLP: t, CreatedBy: by}) == nil
+		return exportable(t, opt.MaxTLP) &&
+			policy.Check(a, policy.IntelRead, policy.Resource{OwnerOrg: owner, TLP: t, CreatedBy: by}) == nil
 	}
-	// First pass: the ids the bundle will carry (indicators and objects).
-	ids := map[string]bool{}
-	f := Filter{ByID: true, Limit: 1000, Since: opt.Since}
-	for {
-		page, _, err := s.List(ctx, a, f)
-		if err != nil {
-			return 0, err
-		}
-		for _, i := range page {
-			if allowed(i.TLP, i.OwnerOrgID, i.CreatedBy) {
-				ids[i.STIXID] = true
-			}
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.AfterID = page[len(page)-1].ID
-	}
-	var objs []storedObject
-	err := s.eachObject(ctx, opt.Since, func(owner int64, id string, t policy.TLP, body string) error {
-		if !allowed(t, owner, 0) {
-			return nil
-		}
-		m, err := stix.Decode([]byte(body))
-		if err != nil {
-			return nil
-		}
-		ids[id] = true
-		objs = append(objs, storedObject{id, t, m})
-		return nil
-	})
-	if err != nil {
-		return 0, errs.Internal(op, err)
-	}
-	// Objects whose required reference is gone are left out, until
-	// nothing changes (a relationship to a dropped sighting…).
-	for changed := true; changed; {
-		changed = false
-		for i := range objs {
-			if objs[i].body == nil {
-				continue
-			}
-			if !trimRefs(objs[i].body, ids) {
-				delete(ids, objs[i].id)
-				objs[i].body = nil
-				changed = true
-			}
-		}
-	}
-
 	bw := bufio.NewWriterSize(w, 1<<16)
 	n := 0
 	first := true
@@ -175,25 +125,29 @@ func (s *Service) ExportSTIX(ctx context.Context, a policy.Actor, w io.Writer, o
 	}
 	fmt.Fprintf(bw, `{"type":"bundle","id":"bundle--%s","objects":[`+"\n", uuid.NewString())
 	for _, t := range policy.TLPs {
-		if t == policy.TLPRed || opt.MaxTLP != "" && t.Rank() > opt.MaxTLP.Rank() {
+		if !exportable(t, opt.MaxTLP) {
 			continue
 		}
 		if err := write(stix.TLPMarking(string(t))); err != nil {
 			return n, errs.Internal(op, err)
 		}
 	}
-	f = Filter{ByID: true, Limit: 1000, Since: opt.Since}
+	// The indicators, paged by id; ids holds what the bundle carries, so
+	// that the objects' references can be checked against it and each id
+	// is written once (owners may share a value's id).
+	ids := map[string]bool{}
+	f := Filter{ByID: true, Limit: 1000, Since: opt.Since}
 	for {
 		page, _, err := s.List(ctx, a, f)
 		if err != nil {
 			return n, err
 		}
 		for _, i := range page {
-			if ids[i.STIXID] && allowed(i.TLP, i.OwnerOrgID, i.CreatedBy) {
+			if !ids[i.STIXID] && allowed(i.TLP, i.OwnerOrgID, i.CreatedBy) {
+				ids[i.STIXID] = true
 				if err := write(indicatorObject(i)); err != nil {
 					return n, errs.Internal(op, err)
 				}
-				delete(ids, i.STIXID) // one object per id when owners share a value's id
 			}
 		}
 		if len(page) < f.Limit {
@@ -201,11 +155,41 @@ func (s *Service) ExportSTIX(ctx context.Context, a policy.Actor, w io.Writer, o
 		}
 		f.AfterID = page[len(page)-1].ID
 	}
+	var objs []storedObject
+	err := s.eachObject(ctx, opt.Since, func(owner int64, id string, t policy.TLP, body string) error {
+		if ids[id] || !allowed(t, owner, 0) {
+			return nil // one object per id when two owners hold it
+		}
+		m, err := stix.Decode([]byte(body))
+		if err != nil {
+			return nil
+		}
+		ids[id] = true
+		objs = append(objs, storedObject{id, t, m})
+		return nil
+	})
+	if err != nil {
+		return n, errs.Internal(op, err)
+	}
+	// Objects whose required reference is gone are left out, until
+	// nothing changes (a relationship to a dropped sighting…).
+	for changed := true; changed; {
+		changed = false
+		for i := range objs {
+			if objs[i].body == nil {
+				continue
+			}
+			if !trimRefs(objs[i].body, ids) {
+				delete(ids, objs[i].id)
+				objs[i].body = nil
+				changed = true
+			}
+		}
+	}
 	for _, o := range objs {
-		if o.body == nil || !ids[o.id] {
+		if o.body == nil {
 			continue
 		}
-		delete(ids, o.id) // one object per id when two owners hold it
 		o.body["object_marking_refs"] = []string{stix.TLPMarkingID(string(o.tlp))}
 		delete(o.body, "granular_markings")
 		if err := write(o.body); err != nil {
@@ -301,5 +285,3 @@ func (s *Service) eachObject(ctx context.Context, since time.Time, fn func(owner
 		}
 	}
 }
-
-var _ = store.Like

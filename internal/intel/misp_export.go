@@ -97,7 +97,7 @@ func (s *Service) ExportMISPFeed(ctx context.Context, a policy.Actor, dir string
 			return n, err
 		}
 		for _, i := range page {
-			if i.TLP == policy.TLPRed || i.TLP.Rank() > maxTLP.Rank() {
+			if !exportable(i.TLP, maxTLP) {
 				continue
 			}
 			ev := events[i.OwnerOrgID]
