@@ -204,6 +204,14 @@ func Kinds() []Kind {
 	return out
 }
 
+// KindLabelKey returns the catalogue key naming a registered kind.
+func KindLabelKey(kind string) (string, bool) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	l, ok := kinds[kind]
+	return l, ok
+}
+
 // KnownKind reports whether kind was registered.
 func KnownKind(kind string) bool {
 	kindsMu.Lock()

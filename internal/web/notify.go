@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,7 +101,7 @@ func (s *Server) handleInboxRead(w http.ResponseWriter, r *http.Request) {
 	}
 	// Links are paths of this UI (Enqueue refuses others); never follow
 	// "//host".
-	if r.PostFormValue("open") != "1" || !strings.HasPrefix(link, "/") || strings.HasPrefix(link, "//") || strings.HasPrefix(link, "/\\") {
+	if r.PostFormValue("open") != "1" || safeNext(link) != link {
 		link = "/inbox"
 	}
 	s.redirect(w, r, link, "")
@@ -197,14 +198,7 @@ type webhookForm struct {
 }
 
 // Has reports whether the kind is ticked.
-func (f webhookForm) Has(k string) bool {
-	for _, x := range f.Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
+func (f webhookForm) Has(k string) bool { return slices.Contains(f.Kinds, k) }
 
 type webhooksView struct {
 	Base
@@ -223,14 +217,8 @@ type webhookView struct {
 	Hook     notify.Webhook
 	Kinds    []kindChoice
 	Form     webhookForm
-	Log      []deliveryRow
+	Log      []notify.Delivery
 	CanWrite bool
-}
-
-// deliveryRow is a delivery as the log shows it.
-type deliveryRow struct {
-	notify.Delivery
-	Sent time.Time
 }
 
 func kindChoices(l i18n.Lang) []kindChoice {
@@ -251,10 +239,8 @@ func (v webhooksView) KindLabel(k string) string { return kindLabel(v.Base, k) }
 func (v webhookView) KindLabel(k string) string { return kindLabel(v.Base, k) }
 
 func kindLabel(b Base, k string) string {
-	for _, x := range notify.Kinds() {
-		if x.Name == k {
-			return b.T(x.LabelKey)
-		}
+	if key, ok := notify.KindLabelKey(k); ok {
+		return b.T(key)
 	}
 	return k
 }
@@ -334,16 +320,27 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusCreated, tplWebhooks, v)
 }
 
-func (s *Server) webhookView(r *http.Request) (webhookView, error) {
-	wh := whoFrom(r)
+// webhookIDs reads the organisation (as webhookOrg) and the endpoint's id
+// of a route.
+func (s *Server) webhookIDs(r *http.Request) (org.Org, int64, error) {
 	o, err := s.webhookOrg(r)
 	if err != nil {
-		return webhookView{}, err
+		return o, 0, err
 	}
 	wid, err := intParam(r, "wid")
+	return o, wid, err
+}
+
+func (s *Server) webhookView(r *http.Request) (webhookView, error) {
+	o, wid, err := s.webhookIDs(r)
 	if err != nil {
 		return webhookView{}, err
 	}
+	return s.webhookViewOf(r, o, wid)
+}
+
+func (s *Server) webhookViewOf(r *http.Request, o org.Org, wid int64) (webhookView, error) {
+	wh := whoFrom(r)
 	h, err := s.Notify.Webhook(r.Context(), wh.Actor, o.ID, wid)
 	if err != nil {
 		return webhookView{}, err
@@ -352,15 +349,7 @@ func (s *Server) webhookView(r *http.Request) (webhookView, error) {
 	if err != nil {
 		return webhookView{}, err
 	}
-	rows := make([]deliveryRow, 0, len(log))
-	for _, d := range log {
-		row := deliveryRow{Delivery: d}
-		if d.SentAt != nil {
-			row.Sent = *d.SentAt
-		}
-		rows = append(rows, row)
-	}
-	v := webhookView{Base: s.base(r, "notify.webhooks.title"), Org: o, Hook: h, Log: rows, Kinds: kindChoices(wh.Lang),
+	v := webhookView{Base: s.base(r, "notify.webhooks.title"), Org: o, Hook: h, Log: log, Kinds: kindChoices(wh.Lang),
 		Form: webhookForm{URL: h.URL, Kinds: h.Kinds, Active: h.Active}}
 	v.CanWrite = policy.Allowed(wh.Actor, policy.NotifyWebhookWrite, notify.WebhookResource(o.ID))
 	return v, nil
@@ -397,12 +386,7 @@ func (s *Server) handleWebhookUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) {
-	o, err := s.webhookOrg(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	wid, err := intParam(r, "wid")
+	o, wid, err := s.webhookIDs(r)
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return
@@ -417,12 +401,7 @@ func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) {
 // handleWebhookTest sends a test call now and shows the endpoint with the
 // outcome.
 func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) {
-	o, err := s.webhookOrg(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	wid, err := intParam(r, "wid")
+	o, wid, err := s.webhookIDs(r)
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return
@@ -432,7 +411,7 @@ func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err, "")
 		return
 	}
-	v, err := s.webhookView(r)
+	v, err := s.webhookViewOf(r, o, wid)
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return

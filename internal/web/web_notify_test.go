@@ -204,7 +204,12 @@ func TestWebNotifications(t *testing.T) {
 		t.Fatalf("test: %d %+v", p.Status, rcv.Calls())
 	}
 	orgWant(t, "test", p.Body, "Gửi thử thành công (HTTP 204).")
-	orgWant(t, "log", ab.get(hookPath).Body, "<td>204</td>", "Đã gửi")
+	p = ab.get(hookPath)
+	orgWant(t, "log", p.Body, "<td>204</td>", "Đã gửi")
+	// The sent delivery shows when it was sent as well as when it was made.
+	if n := strings.Count(p.Body, `<time datetime="`); n != 2 {
+		t.Fatalf("log: %d times, want created and sent\n%s", n, p.Body)
+	}
 
 	// A viewer of Hanoi gets a notification: the badge, the inbox, read.
 	vb := newOrgBrowser(t, e)
