@@ -51,7 +51,6 @@ type SMTPServer struct {
 
 	mu    sync.Mutex
 	mails []Mail
-	cond  *sync.Cond
 	// Fail, when set, answers every RCPT with a temporary failure.
 	fail bool
 	// user and password, when set, are required (AUTH PLAIN).
@@ -66,14 +65,20 @@ type SMTPServer struct {
 func StartSMTP(t testing.TB) *SMTPServer {
 	t.Helper()
 	s := &SMTPServer{}
-	s.cond = sync.NewCond(&s.mu)
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	s.serve(t, func() smtp.Session { return &session{s: s} }, func(srv *smtp.Server) { srv.AllowInsecureAuth = true })
+	return s
+}
+
+// serve starts the server with sessions from newSession on 127.0.0.1;
+// setup adds to the common settings.
+func (s *SMTPServer) serve(t testing.TB, newSession func() smtp.Session, setup func(*smtp.Server)) {
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return newSession(), nil }))
 	s.srv.Domain = "localhost"
 	s.srv.ReadTimeout = 10 * time.Second
 	s.srv.WriteTimeout = 10 * time.Second
 	s.srv.MaxMessageBytes = 1 << 20
-	s.srv.AllowInsecureAuth = true
 	s.srv.ErrorLog = nopLog{}
+	setup(s.srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +86,6 @@ func StartSMTP(t testing.TB) *SMTPServer {
 	s.Addr = ln.Addr().String()
 	go s.srv.Serve(ln)
 	t.Cleanup(func() { s.srv.Close() })
-	return s
 }
 
 type nopLog struct{}
@@ -95,21 +99,10 @@ func StartSMTPTLS(t testing.TB, user, password string) *SMTPServer {
 	t.Helper()
 	cert, pool := selfSigned(t)
 	s := &SMTPServer{user: user, password: password}
-	s.cond = sync.NewCond(&s.mu)
 	s.clientTLS = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &authSession{session{s: s}}, nil }))
-	s.srv.Domain = "localhost"
-	s.srv.ReadTimeout = 10 * time.Second
-	s.srv.WriteTimeout = 10 * time.Second
-	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	s.srv.ErrorLog = nopLog{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Addr = ln.Addr().String()
-	go s.srv.Serve(ln)
-	t.Cleanup(func() { s.srv.Close() })
+	s.serve(t, func() smtp.Session { return &authSession{session{s: s}} }, func(srv *smtp.Server) {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	})
 	return s
 }
 
