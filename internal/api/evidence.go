@@ -70,6 +70,14 @@ type listOut[T any] struct {
 	Items []T `json:"items"`
 }
 
+// items is a list answer; nil is sent as [] (never null).
+func items[T any](xs []T) listOut[T] {
+	if xs == nil {
+		xs = []T{}
+	}
+	return listOut[T]{xs}
+}
+
 func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	es, err := s.evidence()
 	if err != nil {
@@ -79,10 +87,7 @@ func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request, a policy.A
 	if err != nil {
 		return nil, 0, err
 	}
-	if files == nil {
-		files = []incident.Evidence{}
-	}
-	return listOut[incident.Evidence]{files}, http.StatusOK, nil
+	return items(files), http.StatusOK, nil
 }
 
 // rawBodyKey carries the request's body before authed bounds it to the
@@ -158,10 +163,7 @@ func (s *Server) evidenceCustody(w http.ResponseWriter, r *http.Request, a polic
 	if err != nil {
 		return nil, 0, err
 	}
-	if log == nil {
-		log = []incident.CustodyEntry{}
-	}
-	return listOut[incident.CustodyEntry]{log}, http.StatusOK, nil
+	return items(log), http.StatusOK, nil
 }
 
 // downloadEvidence answers the file's bytes (errors as JSON): an
@@ -206,10 +208,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, a policy.Acto
 	if err != nil {
 		return nil, 0, err
 	}
-	if ts == nil {
-		ts = []incident.Task{}
-	}
-	return listOut[incident.Task]{ts}, http.StatusOK, nil
+	return items(ts), http.StatusOK, nil
 }
 
 func (s *Server) addTask(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
@@ -301,10 +300,7 @@ func (s *Server) listPublicReports(w http.ResponseWriter, r *http.Request, a pol
 	if err != nil {
 		return nil, 0, err
 	}
-	if list == nil {
-		list = []incident.PublicReport{}
-	}
-	return listOut[incident.PublicReport]{list}, http.StatusOK, nil
+	return items(list), http.StatusOK, nil
 }
 
 func (s *Server) getPublicReport(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
