@@ -33,6 +33,16 @@ type rchoice struct {
 	Selected bool
 }
 
+// choices labels values for a select: the label of x is the catalogue's
+// prefix+x ("none" for the empty value).
+func (b Base) choices(prefix string, values []string) []rchoice {
+	out := make([]rchoice, len(values))
+	for i, x := range values {
+		out[i] = rchoice{Value: x, Label: b.T(prefix + orNone(x))}
+	}
+	return out
+}
+
 type readinessOrgView struct {
 	Base
 	Org        org.Org
@@ -63,7 +73,7 @@ func (s *Server) readinessOrg(r *http.Request) (org.Org, error) {
 func (s *Server) readinessOrgView(r *http.Request, o org.Org) (readinessOrgView, error) {
 	a := whoFrom(r).Actor
 	ctx := r.Context()
-	v := readinessOrgView{Base: s.base(r, "readiness.org.title"), Org: o, Now: s.Now(), Values: map[string]string{},
+	v := readinessOrgView{Base: s.base(r, "readiness.org.title"), Org: o, Now: s.Now(),
 		MinExperts: readiness.MinExperts}
 	var err error
 	if v.Teams, err = s.Readiness.Teams(ctx, a, o.ID); err != nil {
@@ -81,9 +91,7 @@ func (s *Server) readinessOrgView(r *http.Request, o org.Org) (readinessOrgView,
 		v.Agreements[i].PartnerName = names.label(v.Agreements[i].PartnerOrgID)
 	}
 	v.CanWrite = policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(o.ID))
-	for _, x := range readiness.IOCRoles {
-		v.IOCRoles = append(v.IOCRoles, rchoice{Value: x, Label: v.T("readiness.ioc." + orNone(x))})
-	}
+	v.IOCRoles = v.choices("readiness.ioc.", readiness.IOCRoles)
 	return v, nil
 }
 
@@ -120,11 +128,18 @@ func (s *Server) readinessOrgFailed(w http.ResponseWriter, r *http.Request, o or
 		return
 	}
 	v.Form = form
-	for k := range r.PostForm {
-		v.Values[k] = r.PostFormValue(k)
-	}
+	v.Values = posted(r)
 	v.formErrors(err)
 	s.render(w, r, formStatus(err), tplReadinessOrg, v)
+}
+
+// posted is the form as typed, to show again with its errors.
+func posted(r *http.Request) map[string]string {
+	out := make(map[string]string, len(r.PostForm))
+	for k := range r.PostForm {
+		out[k] = r.PostFormValue(k)
+	}
+	return out
 }
 
 // refusedFirst is the answer to a readiness form whose input could not be
@@ -326,7 +341,7 @@ func (s *Server) readinessTeamView(r *http.Request, o org.Org, tm readiness.Team
 	a := whoFrom(r).Actor
 	ctx := r.Context()
 	now := s.Now()
-	v := readinessTeamView{Base: s.base(r, "readiness.team.title"), Org: o, Team: tm, Values: map[string]string{}, Now: now}
+	v := readinessTeamView{Base: s.base(r, "readiness.team.title"), Org: o, Team: tm, Now: now}
 	v.Title = tm.Name
 	week := now
 	if q := r.URL.Query().Get("week"); q != "" {
@@ -364,12 +379,8 @@ func (s *Server) readinessTeamView(r *http.Request, o org.Org, tm readiness.Team
 	if len(hist) > 0 {
 		v.Latest = &hist[0]
 	}
-	for _, x := range readiness.MemberRoles {
-		v.Roles = append(v.Roles, rchoice{Value: x, Label: v.T("readiness.role." + x)})
-	}
-	for _, x := range readiness.TrainingLevels {
-		v.Levels = append(v.Levels, rchoice{Value: x, Label: v.T("readiness.level." + x)})
-	}
+	v.Roles = v.choices("readiness.role.", readiness.MemberRoles)
+	v.Levels = v.choices("readiness.level.", readiness.TrainingLevels)
 	return v, nil
 }
 
@@ -398,9 +409,7 @@ func (s *Server) teamFormFailed(w http.ResponseWriter, r *http.Request, o org.Or
 		return
 	}
 	v.Form = form
-	for k := range r.PostForm {
-		v.Values[k] = r.PostFormValue(k)
-	}
+	v.Values = posted(r)
 	v.formErrors(err)
 	s.render(w, r, formStatus(err), tplReadinessTeam, v)
 }

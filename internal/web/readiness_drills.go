@@ -61,12 +61,7 @@ func (s *Server) drillsView(r *http.Request) (drillsView, error) {
 	for _, d := range ds {
 		v.Drills = append(v.Drills, s.drillRow(names, d))
 	}
-	for _, k := range readiness.DrillKinds {
-		v.Kinds = append(v.Kinds, rchoice{Value: k, Label: v.T("readiness.drill.kind." + k)})
-	}
-	for _, k := range readiness.DrillStatuses {
-		v.Statuses = append(v.Statuses, rchoice{Value: k, Label: v.T("readiness.drill.status." + k)})
-	}
+	v.Kinds, v.Statuses = v.choices("readiness.drill.kind.", readiness.DrillKinds), v.choices("readiness.drill.status.", readiness.DrillStatuses)
 	v.CanPlan = policy.Allowed(wh.Actor, policy.ReadinessWrite, readiness.Resource(wh.User.OrgID))
 	v.Form = drillForm{OrgID: itoa(wh.User.OrgID), Kind: readiness.DrillOrganisation, Status: readiness.DrillPlanned}
 	return v, nil
@@ -142,12 +137,7 @@ func (s *Server) drillPage(r *http.Request) (drillsView, readiness.Drill, error)
 	row := s.drillRow(s.orgNamer(r), d)
 	v.Edit = &row
 	v.Title = d.Title
-	for _, k := range readiness.DrillKinds {
-		v.Kinds = append(v.Kinds, rchoice{Value: k, Label: v.T("readiness.drill.kind." + k)})
-	}
-	for _, k := range readiness.DrillStatuses {
-		v.Statuses = append(v.Statuses, rchoice{Value: k, Label: v.T("readiness.drill.status." + k)})
-	}
+	v.Kinds, v.Statuses = v.choices("readiness.drill.kind.", readiness.DrillKinds), v.choices("readiness.drill.status.", readiness.DrillStatuses)
 	v.CanPlan = policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(d.OrgID))
 	var parts []string
 	for _, p := range d.Participants {

@@ -31,10 +31,8 @@ func (v scenariosView) V(name string) string { return v.Values[name] }
 
 func (s *Server) scenariosView(r *http.Request, o *org.Org) (scenariosView, error) {
 	a := whoFrom(r).Actor
-	v := scenariosView{Base: s.base(r, "readiness.scenarios.title"), Org: o, Scale: []int{1, 2, 3, 4, 5}, Values: map[string]string{}}
-	for _, c := range readiness.ScenarioCategories {
-		v.Categories = append(v.Categories, rchoice{Value: c, Label: v.T("readiness.scenario.cat." + c)})
-	}
+	v := scenariosView{Base: s.base(r, "readiness.scenarios.title"), Org: o, Scale: []int{1, 2, 3, 4, 5}}
+	v.Categories = v.choices("readiness.scenario.cat.", readiness.ScenarioCategories)
 	var err error
 	if v.Catalogue, err = s.Readiness.Scenarios(r.Context(), a, 0); err != nil {
 		return v, err
@@ -88,9 +86,7 @@ func (s *Server) scenarioFailed(w http.ResponseWriter, r *http.Request, o *org.O
 		s.renderError(w, r, verr, "")
 		return
 	}
-	for k := range r.PostForm {
-		v.Values[k] = r.PostFormValue(k)
-	}
+	v.Values = posted(r)
 	v.formErrors(err)
 	s.render(w, r, formStatus(err), tplReadinessScenarios, v)
 }
