@@ -140,9 +140,9 @@ func validateDossier(in *DossierInput) (int, []Reason, error) {
 	return computed, reasons, v.OrNil()
 }
 
-const dossierCols = `id, system_id, status, proposed_level, computed_level, answers, reasons, justification, overview, design,
-	security_plan, expert_opinion, comments, decision_ref, submitted_at, appraisal_due, appraised_at, approval_due, decided_at,
-	created_at, updated_at`
+const dossierCols = `d.id, d.system_id, d.status, d.proposed_level, d.computed_level, d.answers, d.reasons, d.justification,
+	d.overview, d.design, d.security_plan, d.expert_opinion, d.comments, d.decision_ref, d.submitted_at, d.appraisal_due,
+	d.appraised_at, d.approval_due, d.decided_at, d.created_at, d.updated_at`
 
 func scanDossier(r scanner) (Dossier, error) {
 	var d Dossier
@@ -168,13 +168,17 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
+func getDossier(ctx context.Context, q store.Q, id int64) (Dossier, error) {
+	return scanDossier(q.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers d WHERE d.id = ?", id))
+}
+
 // Dossiers lists a system's dossiers, newest first (the re-classification
 // history: every approved one is a level the system held).
 func (s *Service) Dossiers(ctx context.Context, a policy.Actor, systemID int64) ([]Dossier, error) {
 	if _, err := s.System(ctx, a, systemID); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE system_id = ? ORDER BY id DESC", systemID)
+	rows, err := s.DB.Query(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers d WHERE d.system_id = ? ORDER BY d.id DESC", systemID)
 	if err != nil {
 		return nil, errs.Internal("infosys: dossiers", err)
 	}
@@ -193,7 +197,7 @@ func (s *Service) Dossiers(ctx context.Context, a policy.Actor, systemID int64) 
 // Dossier returns one dossier with its system and history.
 func (s *Service) Dossier(ctx context.Context, a policy.Actor, id int64) (Dossier, System, []Event, error) {
 	const op = "infosys: dossier"
-	d, err := scanDossier(s.DB.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE id = ?", id))
+	d, err := getDossier(ctx, s.DB, id)
 	if err != nil {
 		return d, System{}, nil, wrap(op, err)
 	}
@@ -225,7 +229,7 @@ func (s *Service) SaveDossier(ctx context.Context, a policy.Actor, systemID, id 
 	var out Dossier
 	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
 		if id != 0 {
-			d, err := scanDossier(tx.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE id = ?", id))
+			d, err := getDossier(ctx, tx, id)
 			if err != nil {
 				return err
 			}
@@ -269,7 +273,7 @@ func (s *Service) SaveDossier(ctx context.Context, a policy.Actor, systemID, id 
 			return err
 		}
 		before := out
-		if out, err = scanDossier(tx.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE id = ?", id)); err != nil {
+		if out, err = getDossier(ctx, tx, id); err != nil {
 			return err
 		}
 		var b any
@@ -329,7 +333,7 @@ func (s *Service) Move(ctx context.Context, a policy.Actor, id int64, step Step,
 	comment, decisionRef = strings.TrimSpace(comment), strings.TrimSpace(decisionRef)
 	var out Dossier
 	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
-		d, err := scanDossier(tx.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE id = ?", id))
+		d, err := getDossier(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -401,7 +405,7 @@ func (s *Service) Move(ctx context.Context, a policy.Actor, id int64, step Step,
 			id, now, a.Label(), from, event, comment); err != nil {
 			return err
 		}
-		if out, err = scanDossier(tx.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE id = ?", id)); err != nil {
+		if out, err = getDossier(ctx, tx, id); err != nil {
 			return err
 		}
 		return record(ctx, tx, now, a, sys.OwnerOrgID, "infosys.dossier."+string(step), "infosys_dossier", id, d, out)
@@ -422,34 +426,18 @@ type Waiting struct {
 func (s *Service) Waiting(ctx context.Context, a policy.Actor, limit int) ([]Waiting, error) {
 	const op = "infosys: waiting"
 	where, args := scopeWhere(a)
-	rows, err := s.DB.Query(ctx, "SELECT d.id, s.name, s.owner_org_id, s.operator_org_id FROM infosys_dossiers d JOIN infosys_systems s ON s.id = d.system_id WHERE d.status IN (?, ?) AND "+
+	rows, err := s.DB.Query(ctx, "SELECT "+dossierCols+", s.name, s.owner_org_id, s.operator_org_id FROM infosys_dossiers d JOIN infosys_systems s ON s.id = d.system_id WHERE d.status IN (?, ?) AND "+
 		where+" ORDER BY d.id LIMIT 500", append([]any{StatusSubmitted, StatusAppraised}, args...)...)
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
-	type cand struct {
-		id          int64
-		name        string
-		owner, oper int64
-	}
-	var cs []cand
-	for rows.Next() {
-		var c cand
-		var oper sql.NullInt64
-		if err := rows.Scan(&c.id, &c.name, &c.owner, &oper); err != nil {
-			rows.Close()
-			return nil, errs.Internal(op, err)
-		}
-		c.oper = oper.Int64
-		cs = append(cs, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, errs.Internal(op, err)
-	}
+	defer rows.Close()
 	var out []Waiting
-	for _, c := range cs {
-		d, err := scanDossier(s.DB.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers WHERE id = ?", c.id))
+	for rows.Next() {
+		var name string
+		var owner int64
+		var oper sql.NullInt64
+		d, err := scanDossier(extra{rows, []any{&name, &owner, &oper}})
 		if err != nil {
 			return nil, errs.Internal(op, err)
 		}
@@ -457,13 +445,16 @@ func (s *Service) Waiting(ctx context.Context, a policy.Actor, limit int) ([]Wai
 		if d.Status == StatusAppraised {
 			step, due = StepApprove, d.ApprovalDue
 		}
-		if policy.Check(a, authority(step, d.Status, d.ProposedLevel), resource(c.owner, c.oper)) != nil {
+		if policy.Check(a, authority(step, d.Status, d.ProposedLevel), resource(owner, oper.Int64)) != nil {
 			continue
 		}
-		out = append(out, Waiting{Dossier: d, SystemName: c.name, Step: step, Due: due})
+		out = append(out, Waiting{Dossier: d, SystemName: name, Step: step, Due: due})
 		if len(out) >= limit {
-			break
+			return out, nil
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal(op, err)
 	}
 	return out, nil
 }

@@ -216,6 +216,14 @@ func TestDossierWorkflow(t *testing.T) {
 		if want := t0.AddDate(0, 0, 15); !d.AppraisalDue.Equal(want) {
 			t.Fatalf("appraisal due %v, want %v", d.AppraisalDue, want)
 		}
+		// It waits for the province's appraisal, not for the owner's viewer.
+		if ws, err := f.s.Waiting(ctx, unit, 10); err != nil || len(ws) != 1 || ws[0].ID != d.ID || ws[0].Step != StepAppraise ||
+			ws[0].SystemName != "HIS" || !ws[0].Due.Equal(d.AppraisalDue) || ws[0].Overview != "Tổng quan" {
+			t.Fatalf("waiting %+v %v", ws, err)
+		}
+		if ws, err := f.s.Waiting(ctx, f.actor(f.hosp, policy.RoleViewer), 10); err != nil || len(ws) != 0 {
+			t.Fatalf("waiting for a viewer %+v %v", ws, err)
+		}
 		// The owner's viewer may not appraise; Đà Nẵng cannot see it.
 		_, err = f.s.Move(ctx, f.actor(f.hosp, policy.RoleViewer), d.ID, StepAppraise, "", "")
 		wantKind(t, err, errs.KindForbidden)

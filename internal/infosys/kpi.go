@@ -81,8 +81,7 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 	for rows.Next() {
 		var sys System
 		var prov, orgSector string
-		var r rowScan = rows
-		sys, err = scanSystem(extra{r, []any{&prov, &orgSector}})
+		sys, err = scanSystem(extra{rows, []any{&prov, &orgSector}})
 		if err != nil {
 			return nil, errs.Internal(op, err)
 		}
@@ -143,11 +142,9 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 	return out, nil
 }
 
-type rowScan interface{ Scan(...any) error }
-
-// extra scans a system row followed by more columns.
+// extra scans a system or dossier row followed by more columns.
 type extra struct {
-	r    rowScan
+	r    scanner
 	more []any
 }
 
