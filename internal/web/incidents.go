@@ -406,17 +406,14 @@ type incView struct {
 	Types       []option
 	Severities  []option
 	Kinds       []incident.ReportKind
-	Res         policy.Resource
 	// Sections are the areas' parts of the page (incident_sections.go).
 	Sections []incSection
 }
 
 // May reports whether the user may do act on the incident (to show or hide
-// a form; the service decides again).
+// a form): the service's own decision, the reporter's side included.
 func (v incView) May(act string) bool {
-	return policy.Allowed(v.Actor, policy.Action(act), v.Res) ||
-		(v.Inc.ReporterOrgID != v.Inc.AffectedOrgID && policy.Allowed(v.Actor, policy.Action(act),
-			policy.Resource{OwnerOrg: v.Inc.ReporterOrgID, TLP: v.Inc.TLP, SharedOrgs: []int64{v.Inc.AffectedOrgID}}))
+	return incident.CheckIncident(v.Actor, policy.Action(act), v.Inc) == nil
 }
 
 // TransitionAct is the action the step to status needs.
@@ -470,7 +467,7 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, status int
 		s.renderError(w, r, err, "")
 		return
 	}
-	v := incView{Base: s.base(r, ""), Inc: inc, Res: inc.Resource()}
+	v := incView{Base: s.base(r, ""), Inc: inc}
 	v.Title = inc.Ref + " · " + inc.Title
 	names := s.orgNamer(r)
 	v.Reporter, v.Affected = names.name(inc.ReporterOrgID), names.name(inc.AffectedOrgID)
