@@ -155,6 +155,53 @@ func loadOrg(ctx context.Context, q store.Q, id int64) (orgRow, error) {
 	return o, rows.Err()
 }
 
+// orgsByID returns the organisations with the given ids (without their
+// roles), in one query.
+func orgsByID(ctx context.Context, q store.Q, ids []int64) (map[int64]orgRow, error) {
+	out := make(map[int64]orgRow, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := inList(ids)
+	rows, err := q.Query(ctx, "SELECT id, code, name, parent_id, active FROM organisations WHERE id IN "+in, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o orgRow
+		var parent sql.NullInt64
+		if err := rows.Scan(&o.ID, &o.Code, &o.Name, &parent, &o.Active); err != nil {
+			return nil, err
+		}
+		o.ParentID = parent.Int64
+		out[o.ID] = o
+	}
+	return out, rows.Err()
+}
+
+// inList is "(?, ?, …)" for ids (at least one) with its arguments.
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+}
+
+// unique returns ids without repeats, in their first order.
+func unique(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // nationalCoordinator returns the id of the national coordinator (0 when
 // none is registered).
 func nationalCoordinator(ctx context.Context, q store.Q) (int64, error) {

@@ -36,6 +36,10 @@ func TestIssueAndRespond(t *testing.T) {
 		if e, ok := errs.As(err); !ok || !e.Has("targets") {
 			t.Fatalf("target outside scope: %v", err)
 		}
+		bad.Targets = []int64{f.isp.ID, 999999, f.isp.ID}
+		if e, ok := errs.As(mustErr(f.s.Issue(ctx, natc, inc.Ref, bad))); !ok || e.Fields["targets"].Key != "coord.err.target_unknown" {
+			t.Fatalf("unknown target: %v", e)
+		}
 		_, err = f.s.Issue(ctx, natc, inc.Ref, IssueInput{Priority: "x", DeadlineAt: t0.Add(-time.Hour), TLP: "PURPLE", ObservableIDs: []int64{999999}})
 		e, ok := errs.As(err)
 		if !ok {

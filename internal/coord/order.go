@@ -212,20 +212,17 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 		case len(in.Targets) > maxTargets:
 			v.Field("targets", "coord.err.targets_many", maxTargets)
 		default:
-			seen := map[int64]bool{}
+			ids := unique(in.Targets)
+			orgs, err := orgsByID(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
 			var outside []string
-			for _, id := range in.Targets {
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-				t, err := loadOrg(ctx, tx, id)
-				if store.IsNoRows(err) || (err == nil && !t.Active) {
+			for _, id := range ids {
+				t, ok := orgs[id]
+				if !ok || !t.Active {
 					v.Field("targets", "coord.err.target_unknown")
 					continue
-				}
-				if err != nil {
-					return err
 				}
 				if policy.Check(a, policy.OrderIssue, policy.Resource{OwnerOrg: t.ID, TLP: policy.TLPGreen}) != nil {
 					outside = append(outside, t.Code)
@@ -302,23 +299,37 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 	return out, nil
 }
 
-// pickObservables returns the incident's observables with the given ids;
-// nil when one of them is not the incident's.
+// pickObservables returns the incident's observables with the given ids,
+// in their order; nil when one of them is not the incident's.
 func pickObservables(ctx context.Context, q store.Q, incID int64, ids []int64) ([]Observable, error) {
-	out := []Observable{}
-	seen := map[int64]bool{}
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
+	ids = unique(ids)
+	out := make([]Observable, 0, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := inList(ids)
+	rows, err := q.Query(ctx, "SELECT id, kind, value FROM incident_observables WHERE incident_id = ? AND id IN "+in,
+		append([]any{incID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := make(map[int64]Observable, len(ids))
+	for rows.Next() {
+		var id int64
 		var o Observable
-		err := q.QueryRow(ctx, "SELECT kind, value FROM incident_observables WHERE id = ? AND incident_id = ?", id, incID).Scan(&o.Kind, &o.Value)
-		if store.IsNoRows(err) {
-			return nil, nil
-		}
-		if err != nil {
+		if err := rows.Scan(&id, &o.Kind, &o.Value); err != nil {
 			return nil, err
+		}
+		byID[id] = o
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		o, ok := byID[id]
+		if !ok {
+			return nil, nil
 		}
 		out = append(out, o)
 	}
@@ -356,14 +367,10 @@ func loadTargets(ctx context.Context, q store.Q, orderIDs ...int64) (map[int64][
 	if len(orderIDs) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(orderIDs))
-	for i, id := range orderIDs {
-		args[i] = id
-	}
+	in, args := inList(orderIDs)
 	rows, err := q.Query(ctx, `SELECT t.id, t.order_id, t.org_id, g.code, g.name, t.status, t.result, t.ack_due_at, t.acknowledged_at,
 		t.finished_at, t.updated_name, t.updated_at, t.escalation, t.overdue_sent
-		FROM coord_order_targets t JOIN organisations g ON g.id = t.org_id
-		WHERE t.order_id IN (?`+strings.Repeat(", ?", len(orderIDs)-1)+`) ORDER BY g.name, t.id`, args...)
+		FROM coord_order_targets t JOIN organisations g ON g.id = t.org_id WHERE t.order_id IN `+in+` ORDER BY g.name, t.id`, args...)
 	if err != nil {
 		return nil, err
 	}
