@@ -162,6 +162,10 @@ func TestInventoryAndPolicy(t *testing.T) {
 		wantKind(t, err, errs.KindNotFound)
 		_, err = f.s.CreateSystem(ctx, f.actor(f.hosp, policy.RoleViewer), SystemInput{OwnerOrgID: f.hosp.ID, Name: "Y"})
 		wantKind(t, err, errs.KindForbidden)
+		// Naming itself the operator does not let Đà Nẵng register a system
+		// in the hospital's name.
+		_, err = f.s.CreateSystem(ctx, f.actor(f.dn, policy.RoleAdmin), SystemInput{OwnerOrgID: f.hosp.ID, OperatorOrgID: f.dn.ID, Name: "Z"})
+		wantKind(t, err, errs.KindNotFound)
 		list, total, err := f.s.List(ctx, f.actor(f.dn, policy.RoleAdmin), Filter{Level: -1})
 		if err != nil || total != 0 || len(list) != 0 {
 			t.Fatalf("DN sees %d systems, %v", total, err)
