@@ -158,7 +158,7 @@ func isStoreErr(err error) bool { _, ok := err.(storeErr); return ok }
 
 func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, opt ImportOptions, res *ImportResult, body func(*importer) error) error {
 	op := "intel: import " + format
-	if err := policy.Check(a, policy.IntelImport, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPClear}); err != nil {
+	if err := MayImport(a); err != nil {
 		return err
 	}
 	if a.OrgID == 0 {

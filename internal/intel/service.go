@@ -355,6 +355,22 @@ type SightingInput struct {
 	STIXID              string // "" makes one
 }
 
+// own is the resource of what the actor's organisation adds to its own
+// store: an import, a sighting it records.
+func own(a policy.Actor) policy.Resource {
+	return policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPClear}
+}
+
+// MayImport returns nil when the actor may import into its organisation's
+// store (ImportSTIX and ImportMISP decide the same; pages ask first).
+func MayImport(a policy.Actor) error { return policy.Check(a, policy.IntelImport, own(a)) }
+
+// MaySight reports whether the actor may record sightings for its
+// organisation (AddSighting decides the same; pages ask to show the form).
+func MaySight(a policy.Actor) bool {
+	return a.System || a.OrgID != 0 && policy.Allowed(a, policy.IntelWrite, own(a))
+}
+
 // AddSighting records that the actor's organisation saw an indicator.
 func (s *Service) AddSighting(ctx context.Context, a policy.Actor, id int64, in SightingInput) error {
 	const op = "intel: add sighting"
@@ -365,10 +381,7 @@ func (s *Service) AddSighting(ctx context.Context, a policy.Actor, id int64, in 
 	if err := policy.Check(a, policy.IntelRead, i.Resource()); err != nil {
 		return err
 	}
-	if a.OrgID == 0 && !a.System {
-		return errs.Forbidden(op)
-	}
-	if !a.System && !policy.Allowed(a, policy.IntelWrite, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPClear}) {
+	if !MaySight(a) {
 		return errs.Forbidden(op)
 	}
 	now := s.stamp()

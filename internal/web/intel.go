@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"certnet/internal/errs"
+	"certnet/internal/i18n"
 	"certnet/internal/intel"
 	"certnet/internal/policy"
 )
@@ -54,9 +55,7 @@ func (s *Server) intelList(r *http.Request, v *intelListView) error {
 	for _, k := range intel.Kinds {
 		v.Kinds = append(v.Kinds, option{Value: string(k), Label: v.T("intel.kind." + string(k)), Selected: string(k) == v.F.Kind})
 	}
-	for _, t := range policy.TLPs {
-		v.TLPs = append(v.TLPs, option{Value: string(t), Label: t.Label(), Selected: string(t) == v.F.TLP})
-	}
+	v.TLPs = tlpOptions(v.F.TLP)
 	for _, st := range []string{"active", "expired", "revoked"} {
 		v.Statuses = append(v.Statuses, option{Value: st, Label: v.T("intel.status." + st), Selected: st == v.F.Status})
 	}
@@ -120,7 +119,7 @@ func (s *Server) handleIntelCreate(w http.ResponseWriter, r *http.Request) {
 		input.Confidence = n
 	}
 	if u := strings.TrimSpace(in.ValidUntil); u != "" {
-		t, err := time.ParseInLocation("2006-01-02", u, vnZone)
+		t, err := time.ParseInLocation(time.DateOnly, u, i18n.Zone)
 		if err != nil {
 			e.Field("valid_until", "intel.error.date")
 		}
@@ -148,8 +147,6 @@ func (s *Server) handleIntelCreate(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, fmt.Sprintf("/intel/indicators/%d", ind.ID), "intel.flash.saved")
 }
 
-var vnZone = time.FixedZone("ICT", 7*3600)
-
 type intelIndicatorView struct {
 	Base
 	I        intel.Indicator
@@ -173,7 +170,7 @@ func (s *Server) handleIntelIndicator(w http.ResponseWriter, r *http.Request) {
 	}
 	v := intelIndicatorView{Base: s.base(r, "intel.indicator.title"), I: ind, Active: ind.Active(s.Now()),
 		CanWrite: policy.Allowed(a, policy.IntelWrite, ind.Resource()),
-		CanSight: policy.Allowed(a, policy.IntelWrite, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPClear})}
+		CanSight: intel.MaySight(a)}
 	if name, err := s.Orgs.Name(r.Context(), ind.OwnerOrgID); err == nil {
 		v.Owner = name
 	}
@@ -229,16 +226,22 @@ func (s *Server) intelImportView(r *http.Request, format, tlp string) intelImpor
 	if v.TLP == "" {
 		v.TLP = "AMBER"
 	}
-	for _, t := range policy.TLPs {
-		v.TLPs = append(v.TLPs, option{Value: string(t), Label: t.Label(), Selected: string(t) == v.TLP})
-	}
+	v.TLPs = tlpOptions(v.TLP)
 	v.Recent, _ = s.Intel.Imports(r.Context(), whoFrom(r).Actor, 20)
 	return v
 }
 
+// tlpOptions lists every label for a select, selected marked.
+func tlpOptions(selected string) []option {
+	out := make([]option, 0, len(policy.TLPs))
+	for _, t := range policy.TLPs {
+		out = append(out, option{Value: string(t), Label: t.Label(), Selected: string(t) == selected})
+	}
+	return out
+}
+
 func (s *Server) mayImportIntel(w http.ResponseWriter, r *http.Request) bool {
-	a := whoFrom(r).Actor
-	if err := policy.Check(a, policy.IntelImport, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPClear}); err != nil {
+	if err := intel.MayImport(whoFrom(r).Actor); err != nil {
 		s.renderError(w, r, err, "")
 		return false
 	}

@@ -151,8 +151,15 @@ func TestWebIntel(t *testing.T) {
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("sighting: %d", p.Status)
 	}
-	if p = b.get(loc); !strings.Contains(p.Body, "<td>3</td>") {
-		t.Fatalf("sighting not shown")
+	if p = b.get(loc); !strings.Contains(p.Body, "<td>3</td>") || !strings.Contains(p.Body, `/sightings"`) {
+		t.Fatalf("sighting or its form not shown")
+	}
+	// A viewer reads the indicator but is not offered the sighting form.
+	e.User(n.hanoi.ID, "xem.intel", policy.RoleViewer)
+	viewer := newOrgBrowser(t, e)
+	viewer.login("xem.intel")
+	if p = viewer.get(loc); p.Status != http.StatusOK || strings.Contains(p.Body, `/sightings"`) {
+		t.Fatalf("viewer: %d, sighting form offered: %v", p.Status, strings.Contains(p.Body, `/sightings"`))
 	}
 	broken := strings.Replace(wmBundle, `]}`, `,{"type":"identity","spec_version":"2.1","id":"identity--bad","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"x"}]}`, 1)
 	p = b.upload("/intel/import", url.Values{"format": {"stix"}, "tlp": {"AMBER"}}, "b.json", []byte(broken))
