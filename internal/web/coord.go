@@ -125,8 +125,7 @@ func coordNeeds(s *Server, r *http.Request, wh *who) []need {
 	if err != nil {
 		return nil
 	}
-	names := s.orgNamer(r)
-	maskOrders(names, orders)
+	names := s.orgNamer(r) // only the organisations named in a need are looked up
 	for _, o := range orders {
 		href := fmt.Sprintf("/orders/%d", o.ID)
 		for _, t := range o.Targets {
@@ -135,7 +134,7 @@ func coordNeeds(s *Server, r *http.Request, wh *who) []need {
 				out = append(out, need{Text: i18n.T(wh.Lang, "coord.need.ack", o.Title), Href: href, Due: t.AckDueAt,
 					Left: t.AckDueAt.Sub(now), Late: now.After(t.AckDueAt)})
 			case (t.OrgID == wh.Actor.OrgID || o.IssuerOrgID == wh.Actor.OrgID) && o.Overdue(t, now):
-				out = append(out, need{Text: i18n.T(wh.Lang, "coord.need.overdue", t.OrgName, o.Title), Href: href, Due: o.DeadlineAt,
+				out = append(out, need{Text: i18n.T(wh.Lang, "coord.need.overdue", names.label(t.OrgID), o.Title), Href: href, Due: o.DeadlineAt,
 					Left: o.DeadlineAt.Sub(now), Late: true})
 			}
 		}
