@@ -263,17 +263,7 @@ func checkEvidence(a policy.Actor, act policy.Action, inc Incident, ev Evidence)
 	if err := checkVisible(a, "", inc); err != nil {
 		return err
 	}
-	err := policy.Check(a, act, evidenceResource(inc, ev, false))
-	if err == nil {
-		return nil
-	}
-	if inc.ReporterOrgID != inc.AffectedOrgID && a.Scope.Contains(inc.ReporterOrgID) {
-		err2 := policy.Check(a, act, evidenceResource(inc, ev, true))
-		if err2 == nil || errs.Is(err, errs.KindNotFound) {
-			return err2
-		}
-	}
-	return err
+	return checkSides(a, act, inc, evidenceResource(inc, ev, false), evidenceResource(inc, ev, true))
 }
 
 // Add stores the file and attaches it to the incident: the actor must see

@@ -85,12 +85,19 @@ func fold(s string) string { return i18n.Fold(s) }
 // reporter's side. A refusal for something the actor may see is
 // Forbidden, otherwise NotFound.
 func check(a policy.Actor, act policy.Action, inc Incident) error {
-	err := policy.Check(a, act, inc.Resource())
+	return checkSides(a, act, inc, inc.Resource(), inc.reporterResource())
+}
+
+// checkSides is check for something of inc seen as own from the affected
+// organisation's side and as rep from the reporter's (an evidence file
+// under its own label, for one).
+func checkSides(a policy.Actor, act policy.Action, inc Incident, own, rep policy.Resource) error {
+	err := policy.Check(a, act, own)
 	if err == nil {
 		return nil
 	}
 	if inc.ReporterOrgID != inc.AffectedOrgID && a.Scope.Contains(inc.ReporterOrgID) {
-		err2 := policy.Check(a, act, inc.reporterResource())
+		err2 := policy.Check(a, act, rep)
 		if err2 == nil || errs.Is(err, errs.KindNotFound) {
 			return err2
 		}
