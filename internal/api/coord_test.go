@@ -48,7 +48,9 @@ func TestCoordAPI(t *testing.T) {
 		t.Fatalf("issue: %d %s", r.Status, r.Body)
 	}
 	var o coord.Order
-	json.Unmarshal(r.Body, &o)
+	if err := json.Unmarshal(r.Body, &o); err != nil {
+		t.Fatal(err)
+	}
 	path := fmt.Sprintf("/api/v1/orders/%d", o.ID)
 	if r := call(t, e, "GET", path, rep, "", nil); r.Status != 404 {
 		t.Fatalf("member sees the order: %d", r.Status)
@@ -75,7 +77,9 @@ func TestCoordAPI(t *testing.T) {
 		t.Fatalf("support: %d %s", r.Status, r.Body)
 	}
 	var sr coord.Support
-	json.Unmarshal(r.Body, &sr)
+	if err := json.Unmarshal(r.Body, &sr); err != nil {
+		t.Fatal(err)
+	}
 	if r := call(t, e, "POST", fmt.Sprintf("/api/v1/support/%d/decide", sr.ID), hnc, `{"decision":"accept"}`, nil); r.Status != 200 {
 		t.Fatalf("accept: %d %s", r.Status, r.Body)
 	}

@@ -50,8 +50,8 @@ func TestWebCoordOrder(t *testing.T) {
 	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "ISP-SAOMAI") || !strings.Contains(p.Body, `id="order-targets-err"`) {
 		t.Fatalf("outside scope: %d", p.Status)
 	}
-	if list, _ := e.App.Coord.Orders(ctx, e.Sys, coord.Filter{Incident: inc.ID}); len(list) != 0 {
-		t.Fatal("refused order saved")
+	if list, err := e.App.Coord.Orders(ctx, e.Sys, coord.Filter{Incident: inc.ID}); err != nil || len(list) != 0 {
+		t.Fatalf("refused order saved: %v %v", list, err)
 	}
 
 	nb := newOrgBrowser(t, e)
