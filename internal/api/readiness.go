@@ -175,10 +175,7 @@ func (s *Server) teamCoverage(w http.ResponseWriter, r *http.Request, a policy.A
 	if err != nil {
 		return nil, 0, err
 	}
-	week := time.Now()
-	if s.Now != nil {
-		week = s.Now()
-	}
+	week := s.Now()
 	if q := r.URL.Query().Get("week"); q != "" {
 		t, err := time.ParseInLocation(time.DateOnly, q, readiness.Local)
 		if err != nil || t.Year() < 1990 || t.Year() > 2200 {
@@ -211,6 +208,20 @@ func (s *Server) listSim3(w http.ResponseWriter, r *http.Request, a policy.Actor
 	return map[string]any{"items": xs, "parameters": readiness.Sim3Params}, http.StatusOK, nil
 }
 
+// readinessDate reads an optional date (YYYY-MM-DD) of a body; a bad one
+// goes on v.
+func readinessDate(v *errs.Error, field, raw string) time.Time {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return time.Time{}
+	}
+	d, err := time.Parse(time.DateOnly, raw)
+	if err != nil {
+		v.Field(field, "readiness.err.date")
+	}
+	return d
+}
+
 type sim3Body struct {
 	AssessedOn string                `json:"assessed_on"`
 	Assessor   string                `json:"assessor"`
@@ -238,13 +249,7 @@ func (s *Server) assessSim3(w http.ResponseWriter, r *http.Request, a policy.Act
 	}
 	v := errs.Invalid(op)
 	in := readiness.Sim3Input{Assessor: b.Assessor, Note: b.Note, Scores: map[string]readiness.Sim3Score{}}
-	if strings.TrimSpace(b.AssessedOn) != "" {
-		d, err := time.Parse(time.DateOnly, strings.TrimSpace(b.AssessedOn))
-		if err != nil {
-			v.Field("assessed_on", "readiness.err.date")
-		}
-		in.AssessedOn = d
-	}
+	in.AssessedOn = readinessDate(v, "assessed_on", b.AssessedOn)
 	for _, sc := range b.Scores {
 		if _, dup := in.Scores[sc.Param]; dup {
 			v.Field("scores", "readiness.err.sim3_param", sc.Param)
@@ -304,20 +309,7 @@ func (s *Server) createDrill(w http.ResponseWriter, r *http.Request, a policy.Ac
 	v := errs.Invalid("api: drill")
 	in := readiness.DrillInput{OrgID: b.OrgID, Title: b.Title, Kind: b.Kind, Scenario: b.Scenario, Objectives: b.Objectives,
 		Status: b.Status, Participants: b.Participants}
-	for _, f := range []struct {
-		name string
-		raw  string
-		to   *time.Time
-	}{{"starts_on", b.StartsOn, &in.StartsOn}, {"ends_on", b.EndsOn, &in.EndsOn}} {
-		if strings.TrimSpace(f.raw) == "" {
-			continue
-		}
-		d, err := time.Parse(time.DateOnly, strings.TrimSpace(f.raw))
-		if err != nil {
-			v.Field(f.name, "readiness.err.date")
-		}
-		*f.to = d
-	}
+	in.StartsOn, in.EndsOn = readinessDate(v, "starts_on", b.StartsOn), readinessDate(v, "ends_on", b.EndsOn)
 	if err := v.OrNil(); err != nil {
 		// Policy first: someone who may not plan for the organisation is refused, not told about dates.
 		if perr := policy.Check(a, policy.ReadinessWrite, readiness.Resource(b.OrgID)); perr != nil {

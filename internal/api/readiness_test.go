@@ -160,4 +160,14 @@ func TestReadinessAPI(t *testing.T) {
 	if r = call(t, e, http.MethodGet, "/api/v1/readiness/maturity", tok, "", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"by_province"`) {
 		t.Fatalf("maturity: %d %s", r.Status, r.Body)
 	}
+	// An unreadable date is named; nothing is planned.
+	r = call(t, e, http.MethodPost, "/api/v1/readiness/drills", tok, fmt.Sprintf(`{"org_id":%d,"title":"Diễn tập","kind":"organisation",
+		"starts_on":"31/12/2026","ends_on":"2026-12-31"}`, hn.ID), nil)
+	if r.Status != http.StatusBadRequest && r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "starts_on") ||
+		strings.Contains(string(r.Body), "ends_on") {
+		t.Fatalf("drill with a bad date: %d %s", r.Status, r.Body)
+	}
+	if ds, err := e.App.Readiness.Drills(t.Context(), e.Sys, 2026); err != nil || len(ds) != 0 {
+		t.Fatalf("drills after a bad date: %v %v", ds, err)
+	}
 }
