@@ -206,7 +206,7 @@ func (r *Runner) Statuses(ctx context.Context) ([]Status, error) {
 		if err := rows.Scan(&s.Name, &run, &ok, &s.LastError); err != nil {
 			return nil, err
 		}
-		s.LastRun, s.LastOK = run.Time.UTC(), ok.Time.UTC()
+		s.LastRun, s.LastOK = store.TimeOf(run), store.TimeOf(ok)
 		out = append(out, s)
 	}
 	return out, rows.Err()

@@ -13,6 +13,7 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/policy"
+	"certnet/internal/store"
 )
 
 // Delivery statuses.
@@ -75,22 +76,9 @@ func (s *Service) delivery(ctx context.Context, id int64) (Delivery, error) {
 // row; the outcome is written only by the holder of the claim.
 func (s *Service) Deliver(ctx context.Context) (int, error) {
 	now := s.now()
-	rows, err := s.DB.Query(ctx, `SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+	ids, err := store.IDs(ctx, s.DB, `SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
 		AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id LIMIT ?`, now, now, s.batch())
 	if err != nil {
-		return 0, fmt.Errorf("notify: deliver: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("notify: deliver: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("notify: deliver: %w", err)
 	}
 	var claimed []int64
