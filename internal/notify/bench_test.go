@@ -21,11 +21,24 @@ func benchWorld(b *testing.B) (*apptest.Env, org.Org, []int64) {
 	var ids []int64
 	for i := 0; i < 50; i++ {
 		u := env.User(o.ID, fmt.Sprintf("u%02d", i), policy.RoleAnalyst)
-		env.DB.Exec(context.Background(), "UPDATE users SET email = ? WHERE id = ?", fmt.Sprintf("u%02d@bench.vn", i), u.ID)
+		if _, err := env.DB.Exec(context.Background(), "UPDATE users SET email = ? WHERE id = ?", fmt.Sprintf("u%02d@bench.vn", i), u.ID); err != nil {
+			b.Fatal(err)
+		}
 		ids = append(ids, u.ID)
 	}
 	env.App.Notify.Mailer = nopMailer{}
 	return env, o, ids
+}
+
+// benchEnqueue queues one message with the given key to the organisation.
+func benchEnqueue(b *testing.B, env *apptest.Env, orgID int64, key string) {
+	ctx := context.Background()
+	if err := env.DB.InTx(ctx, func(tx *store.Tx) error {
+		return notify.Enqueue(ctx, tx, env.Clock.Now(), notify.Message{Kind: "bench", Key: key, Orgs: []int64{orgID},
+			Subject: errs.Msg{Key: "notify.webhook.test_subject"}})
+	}); err != nil {
+		b.Fatal(err)
+	}
 }
 
 type nopMailer struct{}
@@ -40,10 +53,7 @@ func BenchmarkFanout(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		env.DB.InTx(ctx, func(tx *store.Tx) error {
-			return notify.Enqueue(ctx, tx, env.Clock.Now(), notify.Message{Kind: "bench", Key: fmt.Sprint("b", i), Orgs: []int64{o.ID},
-				Subject: errs.Msg{Key: "notify.webhook.test_subject"}})
-		})
+		benchEnqueue(b, env, o.ID, fmt.Sprint("b", i))
 		b.StartTimer()
 		if n, err := env.App.Notify.Fanout(ctx); err != nil || n != 1 {
 			b.Fatal(n, err)
@@ -57,10 +67,7 @@ func BenchmarkUnread(b *testing.B) {
 	env, o, ids := benchWorld(b)
 	ctx := context.Background()
 	for i := 0; i < 1000; i++ {
-		env.DB.InTx(ctx, func(tx *store.Tx) error {
-			return notify.Enqueue(ctx, tx, env.Clock.Now(), notify.Message{Kind: "bench", Key: fmt.Sprint("u", i), Orgs: []int64{o.ID},
-				Subject: errs.Msg{Key: "notify.webhook.test_subject"}})
-		})
+		benchEnqueue(b, env, o.ID, fmt.Sprint("u", i))
 	}
 	for {
 		n, err := env.App.Notify.Fanout(ctx)
@@ -71,8 +78,14 @@ func BenchmarkUnread(b *testing.B) {
 			break
 		}
 	}
-	u, _ := env.App.Auth.GetUser(ctx, env.Sys, ids[0])
-	a, _ := env.App.Auth.ActorFor(ctx, u, "")
+	u, err := env.App.Auth.GetUser(ctx, env.Sys, ids[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := env.App.Auth.ActorFor(ctx, u, "")
+	if err != nil {
+		b.Fatal(err)
+	}
 	if _, err := env.DB.Exec(ctx, "UPDATE notify_inbox SET read_at = created_at WHERE user_id = ? AND notification_id % 2 = 0", ids[0]); err != nil {
 		b.Fatal(err)
 	}
@@ -92,11 +105,10 @@ func BenchmarkDeliver(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		env.DB.InTx(ctx, func(tx *store.Tx) error {
-			return notify.Enqueue(ctx, tx, env.Clock.Now(), notify.Message{Kind: "bench", Key: fmt.Sprint("d", i), Orgs: []int64{o.ID},
-				Subject: errs.Msg{Key: "notify.webhook.test_subject"}})
-		})
-		env.App.Notify.Fanout(ctx)
+		benchEnqueue(b, env, o.ID, fmt.Sprint("d", i))
+		if _, err := env.App.Notify.Fanout(ctx); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		if n, err := env.App.Notify.Deliver(ctx); err != nil || n != 50 {
 			b.Fatal(n, err)

@@ -2,7 +2,6 @@ package notify_test
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,7 +118,7 @@ func (w *world) deliver(t *testing.T) int {
 	return n
 }
 
-// inboxOf returns the keys of the notifications in the user's inbox.
+// inboxUsers returns the usernames whose inbox holds the notification.
 func (w *world) inboxUsers(t *testing.T, key string) []string {
 	t.Helper()
 	rows, err := w.env.DB.Query(context.Background(), `SELECT u.username FROM notify_inbox i JOIN notifications n ON n.id = i.notification_id
@@ -131,8 +130,13 @@ func (w *world) inboxUsers(t *testing.T, key string) []string {
 	var out []string
 	for rows.Next() {
 		var s string
-		rows.Scan(&s)
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
 		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -148,12 +152,17 @@ func (w *world) deliveries(t *testing.T, key string) []string {
 	var out []string
 	for rows.Next() {
 		var ch, u, addr string
-		rows.Scan(&ch, &u, &addr)
+		if err := rows.Scan(&ch, &u, &addr); err != nil {
+			t.Fatal(err)
+		}
 		if ch == "email" {
 			out = append(out, "email:"+u)
 		} else {
 			out = append(out, "webhook:"+addr)
 		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -496,7 +505,9 @@ func TestTwoNodesSendNothingTwice(t *testing.T) {
 			t.Fatalf("%d webhook calls, want %d", len(calls), msgs)
 		}
 		var inbox int
-		db.QueryRow(context.Background(), "SELECT COUNT(*) FROM notify_inbox").Scan(&inbox)
+		if err := db.QueryRow(context.Background(), "SELECT COUNT(*) FROM notify_inbox").Scan(&inbox); err != nil {
+			t.Fatal(err)
+		}
 		if inbox != msgs*3 {
 			t.Fatalf("%d inbox rows, want %d", inbox, msgs*3)
 		}
@@ -695,14 +706,14 @@ func TestWebhookAdmin(t *testing.T) {
 			t.Fatal("deleted webhook listed")
 		}
 		var audited int
-		db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'webhook'").Scan(&audited)
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'webhook'").Scan(&audited); err != nil {
+			t.Fatal(err)
+		}
 		if audited != 3 {
 			t.Errorf("%d audit entries, want 3", audited)
 		}
 	})
 }
-
-var _ = http.StatusOK
 
 // The SMTP client: STARTTLS and AUTH against a server that requires both;
 // STARTTLS required against a server without it is an error, optional
