@@ -295,6 +295,9 @@ const (
 	StepReturn   Step = "return"
 )
 
+// Steps lists the steps.
+var Steps = []Step{StepSubmit, StepAppraise, StepApprove, StepReturn}
+
 // authority returns the action the actor needs for a step on a dossier of
 // the level: levels 1–3 are appraised by the owner's security unit, 4–5 by
 // the national authority; levels 1–4 are approved by the owner, level 5 on
@@ -325,7 +328,8 @@ func authority(step Step, status string, level int) policy.Action {
 // Move takes a dossier one step: submit (draft → submitted), appraise
 // (submitted → appraised), approve (appraised → approved; the system's
 // level changes, the earlier one stays in the history) or return
-// (submitted or appraised → draft, with the comment, which is required).
+// (submitted or appraised → draft, with the comment, which is required);
+// any other step is invalid.
 // decisionRef is the approval decision's number and symbol (required for
 // level 5).
 func (s *Service) Move(ctx context.Context, a policy.Actor, id int64, step Step, comment, decisionRef string) (Dossier, error) {
@@ -343,6 +347,9 @@ func (s *Service) Move(ctx context.Context, a policy.Actor, id int64, step Step,
 		}
 		if err := check(a, policy.InfosysRead, sys.OwnerOrgID, sys.OperatorOrgID); err != nil {
 			return err
+		}
+		if !slices.Contains(Steps, step) {
+			return errs.Invalid(op).Field("step", "field.invalid_choice")
 		}
 		if err := check(a, authority(step, d.Status, d.ProposedLevel), sys.OwnerOrgID, sys.OperatorOrgID); err != nil {
 			return err

@@ -258,6 +258,8 @@ func TestDossierWorkflow(t *testing.T) {
 		}
 		_, err = f.s.Move(ctx, owner, d.ID, StepApprove, "", "")
 		wantKind(t, err, errs.KindConflict)
+		_, err = f.s.Move(ctx, owner, d.ID, Step("archive"), "", "")
+		wantField(t, err, "step")
 		if d, err = f.s.Move(ctx, unit, d.ID, StepAppraise, "Đạt", ""); err != nil {
 			t.Fatal(err)
 		}

@@ -95,6 +95,13 @@ func check(a policy.Actor, act policy.Action, owner, operator int64) error {
 	return err
 }
 
+// Check decides act on the system for the actor as the service does: the
+// owner's right, or the operator's for reads and writes (operators keep the
+// systems they run); NotFound for someone who may not read it.
+func Check(a policy.Actor, act policy.Action, sys System) error {
+	return check(a, act, sys.OwnerOrgID, sys.OperatorOrgID)
+}
+
 func text(v *errs.Error, field, s string, max int, required bool) {
 	switch {
 	case required && strings.TrimSpace(s) == "":

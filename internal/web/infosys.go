@@ -159,7 +159,7 @@ func (s *Server) handleInfosysCreate(w http.ResponseWriter, r *http.Request) {
 			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d", x.ID), "infosys.flash.saved")
 			return
 		}
-	} else if perr := policy.Check(a, policy.InfosysWrite, policy.Resource{OwnerOrg: in.OwnerOrgID, TLP: policy.TLPAmber}); perr != nil {
+	} else if perr := infosys.Check(a, policy.InfosysWrite, infosys.System{OwnerOrgID: in.OwnerOrgID}); perr != nil {
 		err = perr
 	}
 	if !showOnForm(err) {
@@ -232,8 +232,7 @@ func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
 	if v.Schedule, err = svc.Schedules(r.Context(), wh.Actor, id); err != nil {
 		return v, err
 	}
-	v.CanWrite = policy.Allowed(wh.Actor, policy.InfosysWrite, policy.Resource{OwnerOrg: v.Sys.OwnerOrgID, TLP: policy.TLPAmber}) ||
-		(v.Sys.OperatorOrgID != 0 && policy.Allowed(wh.Actor, policy.InfosysWrite, policy.Resource{OwnerOrg: v.Sys.OperatorOrgID, TLP: policy.TLPAmber}))
+	v.CanWrite = infosys.Check(wh.Actor, policy.InfosysWrite, v.Sys) == nil
 	v.Q = questionForm{Scope: infosys.ScopeOrganisation, DataKind: v.Sys.DataKind, PersonalCount: strconv.FormatInt(v.Sys.PersonalCount, 10),
 		PSL: strconv.Itoa(v.Sys.PublicServiceLevel), Harm: infosys.HarmMinor}
 	for _, k := range infosys.Scopes {
@@ -323,7 +322,7 @@ func (s *Server) handleInfosysActivity(w http.ResponseWriter, r *http.Request) {
 			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d", v.Sys.ID), "infosys.flash.saved")
 			return
 		}
-	} else if perr := policy.Check(a, policy.InfosysWrite, policy.Resource{OwnerOrg: v.Sys.OwnerOrgID, TLP: policy.TLPAmber}); perr != nil && !v.CanWrite {
+	} else if perr := infosys.Check(a, policy.InfosysWrite, v.Sys); perr != nil {
 		err = perr
 	}
 	if !showOnForm(err) {
@@ -400,15 +399,8 @@ func (s *Server) handleInfosysMove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svc, _ := s.infosysSvc()
-	step := infosys.Step(r.PostFormValue("step"))
 	v.Comment, v.DecisionRef = r.PostFormValue("comment"), r.PostFormValue("decision_ref")
-	switch step {
-	case infosys.StepSubmit, infosys.StepAppraise, infosys.StepApprove, infosys.StepReturn:
-		_, err = svc.Move(r.Context(), a, v.D.ID, step, v.Comment, v.DecisionRef)
-	default:
-		err = errs.Invalid("web: move").Field("step", "field.invalid_choice")
-	}
-	if err == nil {
+	if _, err = svc.Move(r.Context(), a, v.D.ID, infosys.Step(r.PostFormValue("step")), v.Comment, v.DecisionRef); err == nil {
 		s.redirect(w, r, fmt.Sprintf("/infosys/dossiers/%d", v.D.ID), "infosys.flash.saved")
 		return
 	}
