@@ -160,9 +160,6 @@ func (h *infosysAPI) update(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
-	if _, err := svc.System(r.Context(), a, id); err != nil {
-		return nil, 0, err
-	}
 	var in infosys.SystemInput
 	if err := decode(r, &in); err != nil {
 		return nil, 0, err
@@ -188,9 +185,6 @@ func (h *infosysAPI) activity(w http.ResponseWriter, r *http.Request, a policy.A
 	}
 	id, err := pathID(r, "sid")
 	if err != nil {
-		return nil, 0, err
-	}
-	if _, err := svc.System(r.Context(), a, id); err != nil {
 		return nil, 0, err
 	}
 	var b activityBody
@@ -219,9 +213,6 @@ func (h *infosysAPI) createDossier(w http.ResponseWriter, r *http.Request, a pol
 	}
 	id, err := pathID(r, "sid")
 	if err != nil {
-		return nil, 0, err
-	}
-	if _, err := svc.System(r.Context(), a, id); err != nil {
 		return nil, 0, err
 	}
 	var in infosys.DossierInput
@@ -271,9 +262,6 @@ func (h *infosysAPI) updateDossier(w http.ResponseWriter, r *http.Request, a pol
 	if err != nil {
 		return nil, 0, err
 	}
-	if _, _, _, err := svc.Dossier(r.Context(), a, id); err != nil {
-		return nil, 0, err
-	}
 	var in infosys.DossierInput
 	if err := decode(r, &in); err != nil {
 		return nil, 0, err
@@ -300,17 +288,9 @@ func (h *infosysAPI) move(w http.ResponseWriter, r *http.Request, a policy.Actor
 	if err != nil {
 		return nil, 0, err
 	}
-	if _, _, _, err := svc.Dossier(r.Context(), a, id); err != nil {
-		return nil, 0, err
-	}
 	var b moveBody
 	if err := decode(r, &b); err != nil {
 		return nil, 0, err
-	}
-	switch infosys.Step(b.Step) {
-	case infosys.StepSubmit, infosys.StepAppraise, infosys.StepApprove, infosys.StepReturn:
-	default:
-		return nil, 0, errs.Invalid("api: move").Field("step", "field.invalid_choice")
 	}
 	d, err := svc.Move(r.Context(), a, id, infosys.Step(b.Step), b.Comment, b.DecisionRef)
 	if err != nil {
