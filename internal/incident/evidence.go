@@ -10,11 +10,13 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -572,6 +574,12 @@ const JobEvidenceSweep = "evidence.sweep"
 func (e *Evidences) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 	cutoff := e.S.now().Add(-grace)
 	removed := 0
+	remove := func(path string) {
+		if os.Remove(path) == nil {
+			removed++
+		}
+	}
+	stored := map[string]string{} // the old content files: sha256 → path
 	err := filepath.WalkDir(e.Files.Dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			if os.IsNotExist(err) {
@@ -586,26 +594,44 @@ func (e *Evidences) Sweep(ctx context.Context, grace time.Duration) (int, error)
 		if err != nil || info.ModTime().After(cutoff) {
 			return nil
 		}
-		name := d.Name()
-		if !strings.HasPrefix(name, ".upload-") {
-			if len(name) != 64 || !isHex(name) {
-				return nil // not ours
-			}
-			var n int
-			if err := e.S.DB.QueryRow(ctx, "SELECT COUNT(*) FROM evidence WHERE sha256 = ?", name).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-		}
-		if err := os.Remove(path); err == nil {
-			removed++
-		}
+		switch name := d.Name(); {
+		case strings.HasPrefix(name, ".upload-"):
+			remove(path)
+		case len(name) == 64 && isHex(name):
+			stored[name] = path
+		} // anything else is not ours
 		return nil
 	})
 	if err != nil {
 		return removed, fmt.Errorf("evidence: sweep: %w", err)
+	}
+	// Which of them rows refer to: one query per 500 files, not one each.
+	sums := slices.Collect(maps.Keys(stored))
+	for chunk := range slices.Chunk(sums, 500) {
+		args := make([]any, len(chunk))
+		for i, sum := range chunk {
+			args[i] = sum
+		}
+		used, err := e.S.DB.Query(ctx, "SELECT DISTINCT sha256 FROM evidence WHERE sha256 IN (?"+
+			strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return removed, fmt.Errorf("evidence: sweep: %w", err)
+		}
+		for used.Next() {
+			var sum string
+			if err := used.Scan(&sum); err != nil {
+				used.Close()
+				return removed, fmt.Errorf("evidence: sweep: %w", err)
+			}
+			delete(stored, sum)
+		}
+		used.Close()
+		if err := used.Err(); err != nil {
+			return removed, fmt.Errorf("evidence: sweep: %w", err)
+		}
+	}
+	for _, path := range stored {
+		remove(path)
 	}
 	return removed, nil
 }

@@ -243,11 +243,27 @@ func TestEvidenceFileBeforeRow(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n, err := es.Sweep(ctx, time.Hour); err != nil || n != 1 {
+		// An unfinished upload goes too; a file that is not the store's stays.
+		upload, other := filepath.Join(files.Dir, ".upload-123"), filepath.Join(files.Dir, "README")
+		for _, p := range []string{upload, other} {
+			if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := es.Sweep(ctx, time.Hour); err != nil || n != 2 {
 			t.Fatalf("sweep: %d, %v", n, err)
 		}
 		if _, err := os.Stat(orphan); !os.IsNotExist(err) {
 			t.Fatal("orphan kept")
+		}
+		if _, err := os.Stat(upload); !os.IsNotExist(err) {
+			t.Fatal("unfinished upload kept")
+		}
+		if _, err := os.Stat(other); err != nil {
+			t.Fatal("a file not the store's removed")
 		}
 		if _, err := os.Stat(files.Path(kept.SHA256)); err != nil {
 			t.Fatal("referenced file removed")
