@@ -10,6 +10,7 @@ import (
 
 	"certnet/internal/errs"
 	"certnet/internal/infosys"
+	"certnet/internal/org"
 	"certnet/internal/policy"
 )
 
@@ -92,19 +93,27 @@ func (s *Server) infosysView(r *http.Request) (infosysView, error) {
 
 func (v *infosysView) choices() {
 	v.Sectors = []rchoice{{Value: "", Label: "—"}}
-	for _, sct := range []string{"transport", "energy", "resources_environment", "information", "health", "finance", "banking", "defence", "public_security", "urban", "government"} {
-		v.Sectors = append(v.Sectors, rchoice{Value: sct, Label: v.T("org.sector." + sct)})
+	for _, sct := range org.Sectors {
+		v.Sectors = append(v.Sectors, rchoice{Value: string(sct), Label: v.T(sct.LabelKey())})
 	}
 	for _, k := range infosys.IOCs {
 		key := k
-		if key == "" {
+		if key == infosys.IOCNone {
 			key = "none"
 		}
 		v.IOCs = append(v.IOCs, rchoice{Value: k, Label: v.T("infosys.ioc." + key)})
 	}
-	for _, k := range infosys.DataKinds {
-		v.Data = append(v.Data, rchoice{Value: k, Label: v.T("infosys.data." + k)})
+	v.Data = infosysChoices(v.Base, "infosys.data.", infosys.DataKinds)
+}
+
+// infosysChoices returns the choices of values labelled by the catalogue's
+// prefix+value.
+func infosysChoices(b Base, prefix string, values []string) []rchoice {
+	out := make([]rchoice, 0, len(values))
+	for _, x := range values {
+		out = append(out, rchoice{Value: x, Label: b.T(prefix + x)})
 	}
+	return out
 }
 
 func (s *Server) handleInfosys(w http.ResponseWriter, r *http.Request) {
@@ -235,18 +244,10 @@ func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
 	v.CanWrite = infosys.Check(wh.Actor, policy.InfosysWrite, v.Sys) == nil
 	v.Q = questionForm{Scope: infosys.ScopeOrganisation, DataKind: v.Sys.DataKind, PersonalCount: strconv.FormatInt(v.Sys.PersonalCount, 10),
 		PSL: strconv.Itoa(v.Sys.PublicServiceLevel), Harm: infosys.HarmMinor}
-	for _, k := range infosys.Scopes {
-		v.Scopes = append(v.Scopes, rchoice{Value: k, Label: v.T("infosys.scope." + k)})
-	}
-	for _, k := range infosys.Harms {
-		v.Harms = append(v.Harms, rchoice{Value: k, Label: v.T("infosys.harm." + k)})
-	}
-	for _, k := range infosys.DataKinds {
-		v.Data = append(v.Data, rchoice{Value: k, Label: v.T("infosys.data." + k)})
-	}
-	for _, k := range infosys.Kinds {
-		v.Kinds = append(v.Kinds, rchoice{Value: k, Label: v.T("infosys.kind." + k)})
-	}
+	v.Scopes = infosysChoices(v.Base, "infosys.scope.", infosys.Scopes)
+	v.Harms = infosysChoices(v.Base, "infosys.harm.", infosys.Harms)
+	v.Data = infosysChoices(v.Base, "infosys.data.", infosys.DataKinds)
+	v.Kinds = infosysChoices(v.Base, "infosys.kind.", infosys.Kinds)
 	v.ActKind, v.ActOn = infosys.KindScan, s.Now().In(infosys.Local).Format(time.DateOnly)
 	return v, nil
 }
