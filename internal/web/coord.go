@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -167,14 +168,18 @@ func (s *Server) orgIDsByCode(r *http.Request, a policy.Actor, text string) ([]i
 	return ids, unknown
 }
 
-// badForm is the error of a form whose fields could not be read: the
-// incident's own answer first (not found, for someone who may not see it),
-// then the fields.
-func (s *Server) badForm(r *http.Request, a policy.Actor, bad *errs.Error) error {
+// badForm is the error of a form whose fields could not be read, in the
+// service's order: the incident's own answer first (not found, for someone
+// who may not see it), then the action on the owner organisation's
+// resource, then the fields.
+func (s *Server) badForm(r *http.Request, a policy.Actor, act policy.Action, owner int64, bad *errs.Error) error {
 	if len(bad.Fields) == 0 {
 		return nil
 	}
 	if _, err := s.Incidents.Get(r.Context(), a, r.PathValue("ref")); err != nil {
+		return err
+	}
+	if err := policy.Check(a, act, policy.Resource{OwnerOrg: owner, TLP: policy.TLPGreen}); err != nil {
 		return err
 	}
 	return bad
@@ -207,7 +212,7 @@ func (s *Server) handleOrderIssue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in.SupportID = formID(r.PostFormValue("support_id"))
-	if err := s.badForm(r, wh.Actor, bad); err != nil {
+	if err := s.badForm(r, wh.Actor, policy.OrderIssue, wh.Actor.OrgID, bad); err != nil {
 		s.afterAction(w, r, prefixed(err, "order."), "")
 		return
 	}
@@ -447,7 +452,7 @@ func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
 			in.OrgID = ids[0]
 		}
 	}
-	if err := s.badForm(r, wh.Actor, bad); err != nil {
+	if err := s.badForm(r, wh.Actor, policy.EffortWrite, cmp.Or(in.OrgID, wh.Actor.OrgID), bad); err != nil {
 		s.afterAction(w, r, prefixed(err, "effort."), "")
 		return
 	}

@@ -54,6 +54,18 @@ func TestWebCoordOrder(t *testing.T) {
 		t.Fatalf("refused order saved: %v %v", list, err)
 	}
 
+	// An analyst, who may not issue orders, is refused before being told
+	// about a deadline that cannot be read.
+	e.User(n.nat.ID, "phantich", policy.RoleAnalyst)
+	ab := newOrgBrowser(t, e)
+	ab.login("phantich")
+	ab.get(incPath)
+	bad := form("ISP-SAOMAI")
+	bad.Set("deadline_at", "mai")
+	if p := ab.post(incPath+"/orders", bad); p.Status != http.StatusForbidden {
+		t.Fatalf("analyst with a bad deadline: %d", p.Status)
+	}
+
 	nb := newOrgBrowser(t, e)
 	nb.login("dieuphoi")
 	p = nb.get(incPath)
