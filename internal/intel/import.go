@@ -103,7 +103,7 @@ func (s *Service) ImportSTIX(ctx context.Context, a policy.Actor, r io.Reader, o
 	}
 	var res ImportResult
 	err = s.runImport(ctx, a, "stix", opt, &res, func(im *importer) error {
-		bundleID, err := stix.ReadObjects(r, func(i int, raw json.RawMessage) error {
+		_, err := stix.ReadObjects(r, func(i int, raw json.RawMessage) error {
 			res.Total++
 			if opt.Progress != nil && res.Total%1000 == 0 {
 				opt.Progress(res.Total)
@@ -135,7 +135,6 @@ func (s *Service) ImportSTIX(ctx context.Context, a policy.Actor, r io.Reader, o
 			}
 			return err
 		}
-		_ = bundleID
 		return im.flush(ctx)
 	})
 	return res, err

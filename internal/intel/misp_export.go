@@ -22,20 +22,16 @@ var mispTypes = map[Kind]string{
 	KindMD5: "md5", KindSHA1: "sha1", KindSHA256: "sha256", KindEmail: "email", KindSTIX: "stix2-pattern",
 }
 
-type mispOutTag struct {
-	Name string `json:"name"`
-}
-
 type mispOutAttr struct {
-	UUID         string       `json:"uuid"`
-	Type         string       `json:"type"`
-	Category     string       `json:"category"`
-	Value        string       `json:"value"`
-	ToIDs        bool         `json:"to_ids"`
-	Distribution string       `json:"distribution"`
-	Comment      string       `json:"comment"`
-	Timestamp    string       `json:"timestamp"`
-	Tag          []mispOutTag `json:"Tag"`
+	UUID         string    `json:"uuid"`
+	Type         string    `json:"type"`
+	Category     string    `json:"category"`
+	Value        string    `json:"value"`
+	ToIDs        bool      `json:"to_ids"`
+	Distribution string    `json:"distribution"`
+	Comment      string    `json:"comment"`
+	Timestamp    string    `json:"timestamp"`
+	Tag          []mispTag `json:"Tag"`
 }
 
 type mispOutEvent struct {
@@ -48,7 +44,7 @@ type mispOutEvent struct {
 	Analysis      string        `json:"analysis"`
 	Distribution  string        `json:"distribution"`
 	Orgc          mispOrg       `json:"Orgc"`
-	Tag           []mispOutTag  `json:"Tag"`
+	Tag           []mispTag     `json:"Tag"`
 	Attribute     []mispOutAttr `json:"Attribute"`
 }
 
@@ -116,9 +112,9 @@ func (s *Service) ExportMISPFeed(ctx context.Context, a policy.Actor, dir string
 			}
 			at := mispOutAttr{UUID: uuidFrom("certnet-attr", i.STIXID, i.Value), Type: mispTypes[i.Kind], Category: mispCategory(i.Kind),
 				Value: i.Value, ToIDs: i.Active(s.Now()), Distribution: "5", Comment: i.Name,
-				Timestamp: strconv.FormatInt(i.UpdatedAt.Unix(), 10), Tag: []mispOutTag{{tlpTag(i.TLP)}}}
+				Timestamp: strconv.FormatInt(i.UpdatedAt.Unix(), 10), Tag: []mispTag{{tlpTag(i.TLP)}}}
 			for _, t := range i.Tags {
-				at.Tag = append(at.Tag, mispOutTag{t})
+				at.Tag = append(at.Tag, mispTag{t})
 			}
 			ev.Attribute = append(ev.Attribute, at)
 			if ts := at.Timestamp; ts > ev.Timestamp {
@@ -140,7 +136,7 @@ func (s *Service) ExportMISPFeed(ctx context.Context, a policy.Actor, dir string
 	var hashes strings.Builder
 	for _, o := range owners {
 		ev := events[o]
-		ev.Tag = []mispOutTag{{tlpTag(loosest[o])}}
+		ev.Tag = []mispTag{{tlpTag(loosest[o])}}
 		b, err := json.Marshal(map[string]any{"Event": ev})
 		if err != nil {
 			return n, errs.Internal(op, err)

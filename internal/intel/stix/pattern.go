@@ -141,11 +141,6 @@ type token struct {
 	pos  int
 }
 
-type lexer struct {
-	src  string
-	toks []token
-}
-
 func lex(src string) ([]token, error) {
 	var out []token
 	i := 0
