@@ -214,9 +214,11 @@ func (s *Service) Assessments(ctx context.Context, a policy.Actor, teamID int64)
 	return out, wrap(op, err)
 }
 
+// assessments loads the assessments matching where (over x and its team t),
+// newest first, with their scores.
 func (s *Service) assessments(ctx context.Context, where string, args ...any) ([]Sim3Assessment, error) {
 	rows, err := s.DB.Query(ctx, `SELECT x.id, x.team_id, x.assessed_on, x.assessor, x.note, x.total, x.created_by, x.created_at
-		FROM readiness_sim3 x WHERE `+where+` ORDER BY x.assessed_on DESC, x.id DESC`, args...)
+		FROM readiness_sim3 x JOIN readiness_teams t ON t.id = x.team_id WHERE `+where+` ORDER BY x.assessed_on DESC, x.id DESC`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +243,7 @@ func (s *Service) assessments(ctx context.Context, where string, args ...any) ([
 		return nil, nil
 	}
 	rows, err = s.DB.Query(ctx, `SELECT sc.assessment_id, sc.param, sc.level, sc.evidence FROM readiness_sim3_scores sc
-		JOIN readiness_sim3 x ON x.id = sc.assessment_id WHERE `+where, args...)
+		JOIN readiness_sim3 x ON x.id = sc.assessment_id JOIN readiness_teams t ON t.id = x.team_id WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -311,15 +313,15 @@ func (s *Service) Maturity(ctx context.Context, a policy.Actor) (Maturity, error
 	if err := rows.Err(); err != nil {
 		return Maturity{}, errs.Internal(op, err)
 	}
-	xs, err := s.assessments(ctx, strings.ReplaceAll(where, "t.org_id", "(SELECT org_id FROM readiness_teams WHERE id = x.team_id)"), args...)
+	// Only each team's latest assessment, not its history.
+	xs, err := s.assessments(ctx, where+` AND x.id = (SELECT l.id FROM readiness_sim3 l WHERE l.team_id = x.team_id
+		ORDER BY l.assessed_on DESC, l.id DESC LIMIT 1)`, args...)
 	if err != nil {
 		return Maturity{}, errs.Internal(op, err)
 	}
 	latest := map[int64]Sim3Assessment{}
-	for _, x := range xs { // newest first
-		if _, ok := latest[x.TeamID]; !ok {
-			latest[x.TeamID] = x
-		}
+	for _, x := range xs {
+		latest[x.TeamID] = x
 	}
 	group := func(key func(teamInfo) (string, string)) []MaturityRow {
 		rowsBy := map[string]*MaturityRow{}
