@@ -524,15 +524,6 @@ func (s *Service) Orders(ctx context.Context, a policy.Actor, f Filter) ([]Order
 	return out, nil
 }
 
-// IncidentOrders lists the orders of an incident the actor may read.
-func (s *Service) IncidentOrders(ctx context.Context, a policy.Actor, key string) ([]Order, error) {
-	inc, err := s.Inc.Get(ctx, a, key)
-	if err != nil {
-		return nil, err
-	}
-	return s.Orders(ctx, a, Filter{Incident: inc.ID})
-}
-
 // RespondInput moves the actor's organisation's part of an order.
 type RespondInput struct {
 	Status string
