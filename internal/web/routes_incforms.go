@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 
 	"certnet/internal/incident"
@@ -38,34 +39,28 @@ type form04View struct {
 
 func (s *Server) handleIncidentForm04(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
-	ctx := r.Context()
-	inc, err := s.Incidents.Get(ctx, wh.Actor, r.PathValue("ref"))
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	reports, err := s.Incidents.Reports(ctx, wh.Actor, inc.Ref)
+	inc, err := s.Incidents.Get(r.Context(), wh.Actor, r.PathValue("ref"))
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return
 	}
 	v := form04View{Base: s.base(r, "incforms.form04"), Inc: inc}
 	v.Reporter = s.orgNamer(r).name(inc.ReporterOrgID)
-	for _, rp := range reports {
+	for _, rp := range inc.Reports { // Get read them
 		if rp.Kind == incident.ReportClosure && (!v.HasClosure || !rp.SubmittedAt.Before(v.Closure.SubmittedAt)) {
 			v.Closure, v.HasClosure = rp, true
 		}
 	}
 	b := v.Closure.Body
 	d := inc.Details
-	v.InitialRef = firstNonEmpty(b.InitialRef, inc.Ref)
+	v.InitialRef = cmp.Or(b.InitialRef, inc.Ref)
 	if !b.InitialDate.IsZero() {
 		v.InitialDate = v.Date(b.InitialDate)
 	} else {
 		v.InitialDate = v.Date(inc.ReportedAt)
 	}
-	v.SystemName = firstNonEmpty(b.SystemName, d.System.Name)
-	v.SystemOwner = firstNonEmpty(b.SystemOwner, d.System.OwnerName)
+	v.SystemName = cmp.Or(b.SystemName, d.System.Name)
+	v.SystemOwner = cmp.Or(b.SystemOwner, d.System.OwnerName)
 	v.SystemLevel = b.SystemLevel
 	if v.SystemLevel == 0 {
 		v.SystemLevel = d.System.Level
@@ -79,12 +74,4 @@ func (s *Server) handleIncidentForm04(w http.ResponseWriter, r *http.Request) {
 		v.Signer, v.SignedAt = v.Closure.SubmittedName, v.Time(v.Closure.SubmittedAt)
 	}
 	s.render(w, r, http.StatusOK, tplIncidentForm04, v)
-}
-
-// firstNonEmpty is the first non-empty string.
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
