@@ -47,12 +47,18 @@ func TestIntelAPI(t *testing.T) {
 	if r = call(t, e, "POST", "/api/v1/intel/indicators", analyst, `{"value":"nope","kind":"ipv4","tlp":"GREEN"}`, nil); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "value") {
 		t.Fatalf("bad value: %d %s", r.Status, r.Body)
 	}
+	if r = call(t, e, "POST", "/api/v1/intel/indicators", analyst, `{"value":"198.51.100.9","tlp":"GREEN","confidence":101}`, nil); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"confidence"`) {
+		t.Fatalf("confidence 101: %d %s", r.Status, r.Body)
+	}
 	if r = call(t, e, "POST", "/api/v1/intel/indicators", viewer, `{"value":"198.51.100.9","tlp":"GREEN"}`, nil); r.Status != http.StatusForbidden {
 		t.Fatalf("viewer create: %d", r.Status)
 	}
 	path := fmt.Sprintf("/api/v1/intel/indicators/%d", ind.ID)
 	if r = call(t, e, "GET", path, other, "", nil); r.Status != http.StatusNotFound {
 		t.Fatalf("sibling reads AMBER: %d", r.Status)
+	}
+	if r = call(t, e, "POST", path+"/sightings", analyst, `{"count":-1}`, nil); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"count"`) {
+		t.Fatalf("negative count: %d %s", r.Status, r.Body)
 	}
 	if r = call(t, e, "POST", path+"/sightings", analyst, `{"count":2,"source":"ids"}`, nil); r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"count":2`) {
 		t.Fatalf("sighting: %d %s", r.Status, r.Body)
