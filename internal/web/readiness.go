@@ -27,18 +27,15 @@ const (
 	tplReadinessMaturity = "readiness_maturity.html"
 )
 
-type rchoice struct {
-	Value    string
-	Label    string
-	Selected bool
-}
+// rchoice is the web's option; infosys.go still names it so.
+type rchoice = option
 
 // choices labels values for a select: the label of x is the catalogue's
 // prefix+x ("none" for the empty value).
-func (b Base) choices(prefix string, values []string) []rchoice {
-	out := make([]rchoice, len(values))
+func (b Base) choices(prefix string, values []string) []option {
+	out := make([]option, len(values))
 	for i, x := range values {
-		out[i] = rchoice{Value: x, Label: b.T(prefix + orNone(x))}
+		out[i] = option{Value: x, Label: b.T(prefix + orNone(x))}
 	}
 	return out
 }
@@ -55,7 +52,7 @@ type readinessOrgView struct {
 	CanWrite   bool
 	Form       string // which form the errors are of
 	Values     map[string]string
-	IOCRoles   []rchoice
+	IOCRoles   []option
 	MinExperts int
 }
 
@@ -300,8 +297,8 @@ type readinessTeamView struct {
 	Latest    *readiness.Sim3Assessment
 	CanWrite  bool
 	CanAssess bool
-	Roles     []rchoice
-	Levels    []rchoice
+	Roles     []option
+	Levels    []option
 	Form      string
 	Values    map[string]string
 	Now       time.Time

@@ -26,8 +26,8 @@ type drillsView struct {
 	Base
 	Year       readiness.YearReport
 	Drills     []drillRow
-	Kinds      []rchoice
-	Statuses   []rchoice
+	Kinds      []option
+	Statuses   []option
 	Form       drillForm
 	Targets    [2]int
 	CanPlan    bool

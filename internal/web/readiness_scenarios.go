@@ -19,7 +19,7 @@ type scenariosView struct {
 	Org        *org.Org // nil: the national catalogue
 	Scenarios  []readiness.Scenario
 	Catalogue  []readiness.Scenario
-	Categories []rchoice
+	Categories []option
 	Scale      []int
 	CanWrite   bool
 	Action     string
