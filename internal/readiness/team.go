@@ -167,11 +167,6 @@ func (c Certificate) ValidOn(now time.Time) bool {
 	return !day(now).Before(c.ObtainedOn) && (c.ExpiresOn.IsZero() || !day(now).After(c.ExpiresOn))
 }
 
-// ExpiresWithin reports whether a valid certificate expires within d of now.
-func (c Certificate) ExpiresWithin(now time.Time, d time.Duration) bool {
-	return c.ValidOn(now) && !c.ExpiresOn.IsZero() && c.ExpiresOn.Before(now.Add(d))
-}
-
 // CertificateInput is a new certificate.
 type CertificateInput struct {
 	Name       string
@@ -882,17 +877,4 @@ func Targets(people []Person) Targets1014 {
 		}
 	}
 	return t
-}
-
-// Person returns one person the actor may read.
-func (s *Service) Person(ctx context.Context, a policy.Actor, id int64) (Person, error) {
-	const op = "readiness: person"
-	p, err := loadPerson(ctx, s.DB, id)
-	if err != nil {
-		return Person{}, wrap(op, err)
-	}
-	if err := check(a, policy.ReadinessRead, p.OrgID); err != nil {
-		return Person{}, err
-	}
-	return p, nil
 }
