@@ -133,20 +133,16 @@ func (h *infosysAPI) get(w http.ResponseWriter, r *http.Request, a policy.Actor)
 	if err != nil {
 		return nil, 0, err
 	}
-	x, err := svc.System(r.Context(), a, id)
+	x, ds, due, err := svc.Detail(r.Context(), a, id)
 	if err != nil {
 		return nil, 0, err
 	}
-	out := systemOut{System: x, Dossiers: []infosys.Dossier{}, Schedule: []infosys.Due{}}
-	if ds, err := svc.Dossiers(r.Context(), a, id); err != nil {
-		return nil, 0, err
-	} else if ds != nil {
-		out.Dossiers = ds
+	out := systemOut{System: x, Dossiers: ds, Schedule: due}
+	if out.Dossiers == nil {
+		out.Dossiers = []infosys.Dossier{}
 	}
-	if due, err := svc.Schedules(r.Context(), a, id); err != nil {
-		return nil, 0, err
-	} else if due != nil {
-		out.Schedule = due
+	if out.Schedule == nil {
+		out.Schedule = []infosys.Due{}
 	}
 	return out, http.StatusOK, nil
 }
@@ -337,7 +333,7 @@ func (h *infosysAPI) schedule(w http.ResponseWriter, r *http.Request, a policy.A
 	if err != nil {
 		return nil, 0, err
 	}
-	due, err := svc.Schedules(r.Context(), a, 0)
+	due, err := svc.Schedules(r.Context(), a)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -368,7 +364,7 @@ func (h *infosysAPI) calendar(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	due, err := svc.Schedules(r.Context(), a, 0)
+	due, err := svc.Schedules(r.Context(), a)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

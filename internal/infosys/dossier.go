@@ -172,26 +172,44 @@ func getDossier(ctx context.Context, q store.Q, id int64) (Dossier, error) {
 	return scanDossier(q.QueryRow(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers d WHERE d.id = ?", id))
 }
 
-// Dossiers lists a system's dossiers, newest first (the re-classification
-// history: every approved one is a level the system held).
-func (s *Service) Dossiers(ctx context.Context, a policy.Actor, systemID int64) ([]Dossier, error) {
-	if _, err := s.System(ctx, a, systemID); err != nil {
-		return nil, err
-	}
+// dossiers lists a system's dossiers, newest first (the re-classification
+// history: every approved one is a level the system held); the caller has
+// checked the system.
+func (s *Service) dossiers(ctx context.Context, systemID int64) ([]Dossier, error) {
+	const op = "infosys: dossiers"
 	rows, err := s.DB.Query(ctx, "SELECT "+dossierCols+" FROM infosys_dossiers d WHERE d.system_id = ? ORDER BY d.id DESC", systemID)
 	if err != nil {
-		return nil, errs.Internal("infosys: dossiers", err)
+		return nil, errs.Internal(op, err)
 	}
 	defer rows.Close()
 	var out []Dossier
 	for rows.Next() {
 		d, err := scanDossier(rows)
 		if err != nil {
-			return nil, errs.Internal("infosys: dossiers", err)
+			return nil, errs.Internal(op, err)
 		}
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	return out, nil
+}
+
+// Detail returns a system the actor may see with its dossiers (newest
+// first) and its obligations (overdue first): the system's page, checked
+// and read once.
+func (s *Service) Detail(ctx context.Context, a policy.Actor, id int64) (System, []Dossier, []Due, error) {
+	sys, err := s.System(ctx, a, id)
+	if err != nil {
+		return sys, nil, nil, err
+	}
+	ds, err := s.dossiers(ctx, id)
+	if err != nil {
+		return sys, nil, nil, err
+	}
+	due, err := s.schedules(ctx, a, "infosys: schedules", "s.id = ?", id)
+	return sys, ds, due, err
 }
 
 // Dossier returns one dossier with its system and history.

@@ -318,7 +318,7 @@ func TestDossierWorkflow(t *testing.T) {
 		if _, err = f.s.Move(ctx, nat, d5.ID, StepApprove, "", "QĐ 88/QĐ-TTg"); err != nil {
 			t.Fatal(err)
 		}
-		ds, err := f.s.Dossiers(ctx, owner, sys.ID)
+		_, ds, _, err := f.s.Detail(ctx, owner, sys.ID)
 		if err != nil || len(ds) != 2 || ds[0].ProposedLevel != 5 || ds[1].ProposedLevel != 3 {
 			t.Fatalf("history of levels %+v %v", ds, err)
 		}
@@ -353,7 +353,7 @@ func TestSchedules(t *testing.T) {
 		if err := rec(KindHunt, t0.AddDate(0, -1, 0), ""); err != nil {
 			t.Fatal(err)
 		}
-		due, err := f.s.Schedules(ctx, owner, sys.ID)
+		_, _, due, err := f.s.Detail(ctx, owner, sys.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -369,8 +369,14 @@ func TestSchedules(t *testing.T) {
 				t.Errorf("%s: %s, want %s", k, state[k], v)
 			}
 		}
-		_, err = f.s.Schedules(ctx, f.actor(f.dn, policy.RoleAdmin), sys.ID)
+		_, _, _, err = f.s.Detail(ctx, f.actor(f.dn, policy.RoleAdmin), sys.ID)
 		wantKind(t, err, errs.KindNotFound)
+		if all, err := f.s.Schedules(ctx, owner); err != nil || len(all) != len(due) || all[0].State != DueOverdue {
+			t.Fatalf("schedules in scope %+v %v", all, err)
+		}
+		if all, err := f.s.Schedules(ctx, f.actor(f.dn, policy.RoleAdmin)); err != nil || len(all) != 0 {
+			t.Fatalf("Đà Nẵng's schedules %+v %v", all, err)
+		}
 		// Reminders fire once per obligation and due date.
 		n, err := f.s.Remind(ctx)
 		if err != nil || n != 3 {
@@ -384,7 +390,9 @@ func TestSchedules(t *testing.T) {
 			t.Fatal(err)
 		}
 		var again int
-		_ = db.QueryRow(ctx, "SELECT COUNT(*) FROM notifications WHERE kind LIKE 'infosys.%'").Scan(&again)
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM notifications WHERE kind LIKE 'infosys.%'").Scan(&again); err != nil {
+			t.Fatal(err)
+		}
 		if queued == 0 || again != queued {
 			t.Fatalf("outbox %d then %d", queued, again)
 		}

@@ -184,18 +184,11 @@ func lastActivities(ctx context.Context, q store.Q, where string, args ...any) (
 	return out, rows.Err()
 }
 
-// Schedules returns the obligations of the systems in scope (of one system
-// when systemID is set), overdue first.
-func (s *Service) Schedules(ctx context.Context, a policy.Actor, systemID int64) ([]Due, error) {
-	const op = "infosys: schedules"
+// Schedules returns the obligations of the systems in scope, overdue first
+// (one system's are in Detail).
+func (s *Service) Schedules(ctx context.Context, a policy.Actor) ([]Due, error) {
 	where, args := scopeWhere(a)
-	if systemID != 0 {
-		if _, err := s.System(ctx, a, systemID); err != nil {
-			return nil, err
-		}
-		where, args = "s.id = ?", []any{systemID}
-	}
-	return s.schedules(ctx, a, op, where, args...)
+	return s.schedules(ctx, a, "infosys: schedules", where, args...)
 }
 
 func (s *Service) schedules(ctx context.Context, a policy.Actor, op, where string, args ...any) ([]Due, error) {

@@ -222,7 +222,7 @@ func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
 	if err != nil {
 		return v, err
 	}
-	if v.Sys, err = svc.System(r.Context(), wh.Actor, id); err != nil {
+	if v.Sys, v.Dossiers, v.Schedule, err = svc.Detail(r.Context(), wh.Actor, id); err != nil {
 		return v, err
 	}
 	names := s.orgNamer(r)
@@ -230,16 +230,10 @@ func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
 	if v.Sys.OperatorOrgID != 0 {
 		v.OpName = names.label(v.Sys.OperatorOrgID)
 	}
-	if v.Dossiers, err = svc.Dossiers(r.Context(), wh.Actor, id); err != nil {
-		return v, err
-	}
 	for _, d := range v.Dossiers {
 		if d.Status != infosys.StatusApproved {
 			v.HasOpen = true
 		}
-	}
-	if v.Schedule, err = svc.Schedules(r.Context(), wh.Actor, id); err != nil {
-		return v, err
 	}
 	v.CanWrite = infosys.Check(wh.Actor, policy.InfosysWrite, v.Sys) == nil
 	v.Q = questionForm{Scope: infosys.ScopeOrganisation, DataKind: v.Sys.DataKind, PersonalCount: strconv.FormatInt(v.Sys.PersonalCount, 10),
@@ -420,7 +414,7 @@ func (s *Server) handleInfosysICS(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err, "")
 		return
 	}
-	due, err := svc.Schedules(r.Context(), wh.Actor, 0)
+	due, err := svc.Schedules(r.Context(), wh.Actor)
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return
@@ -489,7 +483,7 @@ func infosysNeeds(s *Server, r *http.Request, wh *who) []need {
 	}
 	own := wh.Actor
 	own.Scope = policy.Scope{Orgs: map[int64]bool{wh.User.OrgID: true}}
-	due, err := svc.Schedules(ctx, own, 0)
+	due, err := svc.Schedules(ctx, own)
 	if err != nil {
 		return out
 	}
