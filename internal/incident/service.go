@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -361,8 +362,26 @@ func (s *Service) Get(ctx context.Context, a policy.Actor, key string) (Incident
 	return inc, nil
 }
 
-// get is Get inside a transaction, for the other incident of a link.
+// pageIncident is the context key of WithIncident.
+type pageIncident struct{}
+
+// WithIncident returns ctx carrying inc as Get returned it, for the reads
+// that build one page (timeline, observables, files, tasks, watchers, …):
+// they take the incident from there instead of reading it again, and still
+// check the actor. Reads inside a transaction (every write) always read
+// the row.
+func WithIncident(ctx context.Context, inc Incident) context.Context {
+	return context.WithValue(ctx, pageIncident{}, inc)
+}
+
+// getVisible reads the incident the actor may read (NotFound otherwise).
 func getVisible(ctx context.Context, q store.Q, a policy.Actor, key string) (Incident, error) {
+	if inc, ok := ctx.Value(pageIncident{}).(Incident); ok && inc.ID != 0 {
+		key := strings.TrimSpace(key)
+		if _, db := q.(*store.DB); db && (strings.EqualFold(key, inc.Ref) || key == strconv.FormatInt(inc.ID, 10)) {
+			return inc, checkVisible(a, policy.IncidentRead, inc)
+		}
+	}
 	id, err := resolve(ctx, q, key)
 	if err != nil {
 		return Incident{}, err

@@ -2,6 +2,8 @@ package incident
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +107,42 @@ func TestTasks(t *testing.T) {
 			t.Fatalf("missing task: %v", err)
 		}
 		f.verifyAudit()
+	})
+}
+
+// A page's reads take the incident WithIncident carries (no second read)
+// and still check the actor; a transaction reads the row.
+func TestWithIncident(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		member := f.actor(f.hnm, policy.RoleReporter)
+		inc := f.mustCreate(member)
+		got, err := f.s.Get(ctx, member, inc.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := WithIncident(ctx, got)
+		// The row changes behind the page: the page keeps what it read.
+		if _, err := db.Exec(ctx, "UPDATE incidents SET title = ? WHERE id = ?", "changed", inc.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{inc.Ref, strings.ToLower(inc.Ref), fmt.Sprint(inc.ID)} {
+			if seen, err := getVisible(page, db, member, key); err != nil || seen.Title != got.Title {
+				t.Fatalf("%s: %q %v", key, seen.Title, err)
+			}
+		}
+		if _, err := f.s.Timeline(page, f.actor(f.dn, policy.RoleAnalyst), inc.Ref); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("outsider with the page's incident: %v", err)
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			seen, err := getVisible(page, tx, member, inc.Ref)
+			if err == nil && seen.Title != "changed" {
+				t.Errorf("in a transaction: %q", seen.Title)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -467,6 +467,10 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, status int
 		s.renderError(w, r, err, "")
 		return
 	}
+	// The page's other reads (timeline, observables, sections) take the
+	// incident from the context instead of reading it again each.
+	ctx = incident.WithIncident(ctx, inc)
+	r = r.WithContext(ctx)
 	v := incView{Base: s.base(r, ""), Inc: inc}
 	v.Title = inc.Ref + " · " + inc.Title
 	names := s.orgNamer(r)
