@@ -329,7 +329,7 @@ func (im *importer) indicator(ctx context.Context, o map[string]any) error {
 		inds = append(inds, ind)
 	}
 	for _, ind := range inds {
-		im.pending = append(im.pending, pendingIndicator{ind: ind, ref: id, revoked: revoked})
+		im.pending = append(im.pending, pendingIndicator{ind: ind, source: im.source, ref: id, revoked: revoked})
 	}
 	if len(im.pending) >= importBatch {
 		return im.flush(ctx)
@@ -342,13 +342,17 @@ const importBatch = 400
 
 type pendingIndicator struct {
 	ind     Indicator
+	source  string
 	ref     string
 	revoked bool
+	// sightings to record on the indicator's row once it is written.
+	sightings []SightingInput
 }
 
 // flush writes the pending indicators: the values the owner does not hold
 // yet in one INSERT (and their sources in another), the others (and
-// repeats inside the batch) one by one through upsert, which merges.
+// repeats inside the batch) one by one through upsert, which merges; then
+// the sightings that came with them.
 func (im *importer) flush(ctx context.Context) error {
 	batch := im.pending
 	im.pending = im.pending[:0]
@@ -434,18 +438,19 @@ func (im *importer) flush(ctx context.Context) error {
 				b.WriteByte(',')
 			}
 			b.WriteString("(?,?,?,?,?)")
-			args = append(args, ids[key(p.ind)], im.source, p.ref, im.now, im.now)
+			args = append(args, ids[key(p.ind)], p.source, p.ref, im.now, im.now)
 		}
 		if _, err := im.tx.Exec(ctx, b.String(), args...); err != nil {
 			return storeErr{fmt.Errorf("indicator sources: %w", err)}
 		}
 		for _, p := range fresh {
-			im.byStix[p.ref] = append(im.byStix[p.ref], ids[key(p.ind)])
-			im.res.Indicators++
+			if err := im.written(ctx, p, ids[key(p.ind)]); err != nil {
+				return err
+			}
 		}
 	}
 	for _, p := range slow {
-		rowID, _, err := upsert(ctx, im.tx, im.now, im.a, p.ind, im.source, p.ref)
+		rowID, _, err := upsert(ctx, im.tx, im.now, im.a, p.ind, p.source, p.ref)
 		if err != nil {
 			return storeErr{err}
 		}
@@ -454,8 +459,22 @@ func (im *importer) flush(ctx context.Context) error {
 				return storeErr{err}
 			}
 		}
-		im.byStix[p.ref] = append(im.byStix[p.ref], rowID)
-		im.res.Indicators++
+		if err := im.written(ctx, p, rowID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// written notes that p is stored in row id and records its sightings.
+func (im *importer) written(ctx context.Context, p pendingIndicator, id int64) error {
+	im.byStix[p.ref] = append(im.byStix[p.ref], id)
+	im.res.Indicators++
+	for _, sg := range p.sightings {
+		if err := addSighting(ctx, im.tx, im.now, id, im.owner, sg); err != nil {
+			return storeErr{err}
+		}
+		im.res.Sightings++
 	}
 	return nil
 }
@@ -482,19 +501,10 @@ func (im *importer) sighting(ctx context.Context, o map[string]any) error {
 	}
 	rows := im.byStix[ref]
 	if len(rows) == 0 {
-		r, err := im.tx.Query(ctx, `SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_id = ?`, im.owner, ref)
-		if err != nil {
+		var err error
+		if rows, err = store.IDs(ctx, im.tx, `SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_id = ?`, im.owner, ref); err != nil {
 			return storeErr{err}
 		}
-		for r.Next() {
-			var id int64
-			if err := r.Scan(&id); err != nil {
-				r.Close()
-				return storeErr{err}
-			}
-			rows = append(rows, id)
-		}
-		r.Close()
 	}
 	in := SightingInput{Count: 1, Source: im.source, STIXID: str(o, "id")}
 	if c, ok := o["count"].(json.Number); ok {

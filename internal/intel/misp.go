@@ -186,14 +186,17 @@ func (s *Service) ImportMISP(ctx context.Context, a policy.Actor, r io.Reader, o
 	}
 	ev, perr := ParseMISPEvent(b)
 	if perr != nil {
-		if err := policy.Check(a, policy.IntelImport, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPClear}); err != nil {
+		if err := MayImport(a); err != nil {
 			return ImportResult{}, err
 		}
 		return ImportResult{}, errs.Invalid(op).Field("file", "intel.error.file", perr.Error())
 	}
 	var res ImportResult
 	err = s.runImport(ctx, a, "misp", opt, &res, func(im *importer) error {
-		return im.mispEvent(ctx, ev, 0)
+		if err := im.mispEvent(ctx, ev, 0); err != nil {
+			return err
+		}
+		return im.flush(ctx)
 	})
 	return res, err
 }
@@ -288,7 +291,7 @@ func (s *Service) ImportMISPFeed(ctx context.Context, a policy.Actor, feed fs.FS
 				opt.Progress(res.Total)
 			}
 		}
-		return nil
+		return im.flush(ctx)
 	})
 	return res, err
 }
@@ -352,12 +355,8 @@ func (im *importer) mispEvent(ctx context.Context, ev MISPEvent, base int) error
 			im.fail(idx, at.UUID, at.Type, fmt.Errorf("%s", fieldMessage(e)))
 			continue
 		}
-		rowID, _, err := upsert(ctx, im.tx, im.now, im.a, ind, source, at.UUID)
-		if err != nil {
-			return err
-		}
-		im.res.Indicators++
 		im.res.Accepted++
+		p := pendingIndicator{ind: ind, source: source, ref: at.UUID}
 		for j, sg := range at.Sighting {
 			if sg.Type != "" && sg.Type != "0" {
 				continue // false positives and expirations are not sightings
@@ -366,12 +365,14 @@ func (im *importer) mispEvent(ctx context.Context, ev MISPEvent, base int) error
 			if when.IsZero() {
 				continue
 			}
-			sid := "sighting--" + uuidFrom(at.UUID, strconv.Itoa(j))
-			if err := addSighting(ctx, im.tx, im.now, rowID, im.owner, SightingInput{FirstSeen: when, LastSeen: when, Count: 1,
-				Source: source, STIXID: sid}); err != nil {
+			p.sightings = append(p.sightings, SightingInput{FirstSeen: when, LastSeen: when, Count: 1, Source: source,
+				STIXID: "sighting--" + uuidFrom(at.UUID, strconv.Itoa(j))})
+		}
+		im.pending = append(im.pending, p)
+		if len(im.pending) >= importBatch {
+			if err := im.flush(ctx); err != nil {
 				return err
 			}
-			im.res.Sightings++
 		}
 	}
 	return nil
