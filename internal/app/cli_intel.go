@@ -49,14 +49,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	svc := a.Intel
 	failed := 0
 	for _, path := range fs.Args() {
-		var bar *progressbar.ProgressBar
 		opt := intel.ImportOptions{Name: filepath.Base(path), DefaultTLP: def}
-		if stderrIsTerminal() {
-			bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr),
-				progressbar.OptionSetDescription("import "+filepath.Base(path)), progressbar.OptionShowCount(),
-				progressbar.OptionClearOnFinish())
-			opt.Progress = func(n int) { bar.Set(n) }
-		}
+		var done func()
+		opt.Progress, done = spinner("import " + filepath.Base(path))
 		var res intel.ImportResult
 		st, err := os.Stat(path)
 		switch {
@@ -74,9 +69,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				f.Close()
 			}
 		}
-		if bar != nil {
-			bar.Finish()
-		}
+		done()
 		if err != nil {
 			failed++
 			fmt.Fprintf(stderr, "%s: %v\n", path, describe(err))
@@ -135,24 +128,28 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer f.Close()
 		w = f
 	}
-	var bar *progressbar.ProgressBar
-	if stderrIsTerminal() {
-		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("export stix"),
-			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-		opt.Progress = func(n int) { bar.Set(n) }
-	}
+	var done func()
+	opt.Progress, done = spinner("export stix")
 	n, err := a.Intel.ExportSTIX(ctx, cliActor(), w, opt)
-	if bar != nil {
-		bar.Finish()
-	}
+	done()
 	if err != nil {
 		return describe(err)
 	}
 	if out != "" {
 		fmt.Fprintf(stderr, "%s: %d objects\n", out, n)
-		return nil
 	}
 	return nil
+}
+
+// spinner shows a running count on a terminal's standard error while an
+// import or export runs (set is nil and done does nothing elsewhere).
+func spinner(desc string) (set func(n int), done func()) {
+	if !stderrIsTerminal() {
+		return nil, func() {}
+	}
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	return func(n int) { bar.Set(n) }, func() { bar.Finish() }
 }
 
 func runExportMISP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
