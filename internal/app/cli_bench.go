@@ -74,11 +74,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 type benchNet struct {
-	national  org.Org
-	units     []org.Org // provincial response units
-	members   []org.Org
-	names     map[int64][]string
-	provOfOrg map[int64]string
+	national org.Org
+	units    []org.Org // provincial response units
+	members  []org.Org
 }
 
 var benchProvinces = []org.Province{
@@ -97,7 +95,7 @@ var benchMemberKinds = []string{"Sở Y tế", "Bệnh viện Đa khoa", "Ngân 
 
 func benchNetwork(ctx context.Context, a *App) (*benchNet, error) {
 	sys := policy.SystemActor("bench")
-	net := &benchNet{names: map[int64][]string{}, provOfOrg: map[int64]string{}}
+	net := &benchNet{}
 	var err error
 	if net.national, err = a.Orgs.Create(ctx, sys, org.Input{Code: "VNCERT", Name: "Trung tâm Ứng cứu khẩn cấp không gian mạng Việt Nam",
 		Roles: []org.Role{org.RoleNationalCoordinator}, Active: true}); err != nil {
@@ -125,8 +123,6 @@ func benchNetwork(ctx context.Context, a *App) (*benchNet, error) {
 				return nil, err
 			}
 			net.members = append(net.members, m)
-			net.names[m.ID] = []string{m.Name}
-			net.provOfOrg[m.ID] = p.Code
 		}
 	}
 	return net, nil
@@ -186,7 +182,7 @@ func benchGenerate(ctx context.Context, a *App, net *benchNet, n int, out io.Wri
 				}
 				if _, err := tx.Exec(ctx, ins, inc.Ref, year, seqs[year], inc.Title, inc.Description, string(inc.Type),
 					string(inc.Severity), string(class), string(inc.Status), string(inc.TLP), rep, m.ID,
-					at.Add(-time.Duration(rng.IntN(72))*time.Hour), at, incident.SearchText(inc, net.names[m.ID]...),
+					at.Add(-time.Duration(rng.IntN(72))*time.Hour), at, incident.SearchText(inc, m.Name),
 					due, closed, at, at); err != nil {
 					return err
 				}
