@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -420,9 +419,7 @@ func (s *Server) handleInfosysICS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := infosys.ICS(due, s.Now(), func(k string) string { return t(wh.Lang, "infosys.kind."+k) })
-	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="certnet-infosys.ics"`)
-	_, _ = w.Write([]byte(body))
+	s.sendFile(w, "text/calendar; charset=utf-8", "certnet-infosys.ics", []byte(body))
 }
 
 func (s *Server) handleInfosysDossierSave(w http.ResponseWriter, r *http.Request) {
@@ -499,21 +496,19 @@ func infosysNeeds(s *Server, r *http.Request, wh *who) []need {
 
 // handleInfosysKPICSV exports the KPIs of the chosen grouping as CSV.
 func (s *Server) handleInfosysKPICSV(w http.ResponseWriter, r *http.Request) {
+	s.exportTable(w, r, "csv", "certnet-infosys-kpi", "infosys.title", s.infosysKPIRows)
+}
+
+func (s *Server) infosysKPIRows(r *http.Request) ([][]string, error) {
 	v, err := s.infosysView(r)
 	if err != nil {
-		s.renderError(w, r, err, "")
-		return
+		return nil, err
 	}
-	var buf strings.Builder
-	cw := csv.NewWriter(&buf)
-	_ = cw.Write([]string{v.T("infosys.kpi.group"), v.T("infosys.kpi.systems"), v.T("infosys.kpi.classified"), "%",
-		v.T("infosys.kpi.high_plan"), "%", v.T("infosys.kpi.on_time"), "%", v.T("infosys.kpi.target")})
+	rows := [][]string{{v.T("infosys.kpi.group"), v.T("infosys.kpi.systems"), v.T("infosys.kpi.classified"), "%",
+		v.T("infosys.kpi.high_plan"), "%", v.T("infosys.kpi.on_time"), "%", v.T("infosys.kpi.target")}}
 	for _, k := range v.KPIs {
-		_ = cw.Write([]string{csvSafe(k.Key), strconv.Itoa(k.Systems), strconv.Itoa(k.Classified), strconv.Itoa(k.ClassPct),
+		rows = append(rows, []string{k.Key, strconv.Itoa(k.Systems), strconv.Itoa(k.Classified), strconv.Itoa(k.ClassPct),
 			fmt.Sprintf("%d/%d", k.HighPlan, k.High), strconv.Itoa(k.HighPlanPct), strconv.Itoa(k.OnTime), strconv.Itoa(k.OnTimePct), strconv.Itoa(k.Target)})
 	}
-	cw.Flush()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="certnet-infosys-kpi.csv"`)
-	_, _ = w.Write([]byte("\ufeff" + buf.String()))
+	return rows, nil
 }
