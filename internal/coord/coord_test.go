@@ -52,6 +52,16 @@ func TestIssueAndRespond(t *testing.T) {
 		}
 		wantKind(t, mustErr(f.s.Issue(ctx, f.actor(f.national, policy.RoleAnalyst), inc.Ref, good)), errs.KindForbidden)
 		wantKind(t, mustErr(f.s.Issue(ctx, f.actor(f.hnm, policy.RoleCoordinator), inc.Ref, good)), errs.KindForbidden)
+		// The pages offer the form to the same people.
+		for _, c := range []struct {
+			a   policy.Actor
+			may bool
+		}{{natc, true}, {hnc, true}, {f.actor(f.national, policy.RoleAnalyst), false}, {f.actor(f.hnm, policy.RoleCoordinator), false},
+			{f.actor(f.isp, policy.RoleCoordinator), false}} {
+			if got := f.s.MayIssue(ctx, c.a); got != c.may {
+				t.Errorf("MayIssue %s %v: %v", c.a.Username, c.a.Roles, got)
+			}
+		}
 		wantKind(t, mustErr(f.s.Issue(ctx, f.actor(f.dn, policy.RoleCoordinator), inc.Ref, good)), errs.KindNotFound)
 		if f.count("coord_orders") != orders || f.count("coord_order_targets") != 0 || f.count("incident_events") != events {
 			t.Fatal("a refused order changed something")

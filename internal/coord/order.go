@@ -152,6 +152,17 @@ type IssueInput struct {
 	IssuerOrgID int64
 }
 
+// MayIssue reports whether the actor may issue orders at all: order.issue
+// on its organisation, which must be the national coordinator or a
+// response unit (what Issue checks before the order's own fields).
+func (s *Service) MayIssue(ctx context.Context, a policy.Actor) bool {
+	if !policy.Allowed(a, policy.OrderIssue, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPGreen}) {
+		return false
+	}
+	o, err := loadOrg(ctx, s.DB, a.OrgID)
+	return err == nil && o.coordinates()
+}
+
 // Issue issues an order on the incident key to the target organisations.
 // The actor must see the incident and be a coordinator of the national
 // coordinator or a response unit; every target must be inside its scope.

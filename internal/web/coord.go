@@ -67,7 +67,7 @@ func coordSection(s *Server, r *http.Request, v *incView) (string, any, error) {
 	maskEffort(names, efforts, totals)
 	own := policy.Resource{OwnerOrg: v.Actor.OrgID, TLP: policy.TLPGreen}
 	sv := coordSectionView{Base: v.Base, Ref: v.Inc.Ref, Orders: orders, Support: sup, Efforts: efforts, Totals: totals,
-		MayIssue:   policy.Allowed(v.Actor, policy.OrderIssue, own),
+		MayIssue:   s.Coord.MayIssue(ctx, v.Actor),
 		MayRequest: policy.Allowed(v.Actor, policy.SupportRequest, own),
 		MayEffort:  policy.Allowed(v.Actor, policy.EffortWrite, own), Now: s.Now()}
 	for _, p := range coord.Priorities {
