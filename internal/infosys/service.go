@@ -65,19 +65,19 @@ func resource(owner, operator int64) policy.Resource {
 }
 
 // check decides act on a system of owner operated by operator: allowed when
-// allowed against the owner, or against the operator (operators keep the
-// systems they run). Someone who may not read it gets NotFound.
+// allowed against the owner, or, for reading and writing, against the
+// operator (operators keep the systems they run). Someone who may not read
+// it gets NotFound.
 func check(a policy.Actor, act policy.Action, owner, operator int64) error {
-	read := func() error {
-		err := policy.Check(a, policy.InfosysRead, resource(owner, operator))
-		if err != nil && operator != 0 && operator != owner {
-			if policy.Check(a, policy.InfosysRead, policy.Resource{OwnerOrg: operator, TLP: policy.TLPAmber}) == nil {
-				return nil
-			}
+	decide := func(act policy.Action) error {
+		err := policy.Check(a, act, resource(owner, operator))
+		if err != nil && (act == policy.InfosysRead || act == policy.InfosysWrite) && operator != 0 && operator != owner &&
+			policy.Check(a, act, policy.Resource{OwnerOrg: operator, TLP: policy.TLPAmber}) == nil {
+			return nil
 		}
 		return err
 	}
-	if err := read(); err != nil {
+	if err := decide(policy.InfosysRead); err != nil {
 		if errs.Is(err, errs.KindNotFound) {
 			return err
 		}
@@ -86,13 +86,7 @@ func check(a policy.Actor, act policy.Action, owner, operator int64) error {
 	if act == policy.InfosysRead {
 		return nil
 	}
-	err := policy.Check(a, act, resource(owner, operator))
-	if err != nil && act == policy.InfosysWrite && operator != 0 && operator != owner {
-		if policy.Check(a, act, policy.Resource{OwnerOrg: operator, TLP: policy.TLPAmber}) == nil {
-			return nil
-		}
-	}
-	return err
+	return decide(act)
 }
 
 // Check decides act on the system for the actor as the service does: the
