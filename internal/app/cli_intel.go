@@ -120,13 +120,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer a.Close()
 	w := stdout
+	var file *os.File
 	if out != "" {
-		f, err := os.Create(out)
-		if err != nil {
+		if file, err = os.Create(out); err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
+		defer file.Close()
+		w = file
 	}
 	var done func()
 	opt.Progress, done = spinner("export stix")
@@ -134,6 +134,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	done()
 	if err != nil {
 		return describe(err)
+	}
+	if file != nil {
+		// A file that did not close may not hold the whole bundle.
+		if err := file.Close(); err != nil {
+			return err
+		}
 	}
 	if out != "" {
 		fmt.Fprintf(stderr, "%s: %d objects\n", out, n)
