@@ -243,7 +243,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 		v.Status = ""
 	}
 	for _, d := range []string{"", coord.DirIn, coord.DirOut} {
-		v.Directions = append(v.Directions, option{Value: d, Label: v.T("coord.dir." + orDefault(d, "all")), Selected: d == v.Direction})
+		v.Directions = append(v.Directions, option{Value: d, Label: v.T("coord.dir." + cmp.Or(d, "all")), Selected: d == v.Direction})
 	}
 	v.Statuses = append(v.Statuses, option{Value: "", Label: v.T("coord.dir.all"), Selected: v.Status == ""})
 	for _, st := range coord.Statuses {
@@ -273,13 +273,6 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, tplOrders, v)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 type orderView struct {
