@@ -116,6 +116,24 @@ func orgExists(ctx context.Context, q store.Q, id int64) (bool, error) {
 	return err == nil, err
 }
 
+// strs runs a query whose rows are one text column (like store.IDs).
+func strs(ctx context.Context, q store.Q, query string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
 func (s *Service) tx(ctx context.Context, op string, fn func(tx *store.Tx, now time.Time) error) error {
 	now := s.now()
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error { return fn(tx, now) })

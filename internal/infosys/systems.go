@@ -173,41 +173,23 @@ func (s *Service) validate(ctx context.Context, q store.Q, in *SystemInput) erro
 	var prefixes []netip.Prefix
 	var domains []string
 	if len(in.Addresses) > 0 {
-		rows, err := q.Query(ctx, "SELECT cidr FROM org_ranges WHERE org_id = ?", in.OwnerOrgID)
+		cidrs, err := strs(ctx, q, "SELECT cidr FROM org_ranges WHERE org_id = ?", in.OwnerOrgID)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return err
-			}
+		for _, c := range cidrs {
 			if p, err := netip.ParsePrefix(c); err == nil {
 				prefixes = append(prefixes, p)
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 	}
 	if len(in.Domains) > 0 {
-		rows, err := q.Query(ctx, "SELECT domain FROM org_domains WHERE org_id = ?", in.OwnerOrgID)
+		ds, err := strs(ctx, q, "SELECT domain FROM org_domains WHERE org_id = ?", in.OwnerOrgID)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var d string
-			if err := rows.Scan(&d); err != nil {
-				rows.Close()
-				return err
-			}
+		for _, d := range ds {
 			domains = append(domains, strings.ToLower(d))
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
 	for _, a := range in.Addresses {

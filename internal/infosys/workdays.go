@@ -24,23 +24,14 @@ type Holiday struct {
 func AddWorkingDays(ctx context.Context, q store.Q, t time.Time, n int) (time.Time, error) {
 	local := t.In(Local)
 	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, Local)
-	off := map[string]bool{}
-	rows, err := q.Query(ctx, "SELECT day FROM work_holidays WHERE day > ? AND day <= ?",
+	days, err := strs(ctx, q, "SELECT day FROM work_holidays WHERE day > ? AND day <= ?",
 		day.Format(time.DateOnly), day.AddDate(0, 0, 3*n+60).Format(time.DateOnly))
 	if err != nil {
 		return time.Time{}, err
 	}
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return time.Time{}, err
-		}
+	off := map[string]bool{}
+	for _, d := range days {
 		off[d] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return time.Time{}, err
 	}
 	for counted := 0; counted < n; {
 		day = day.AddDate(0, 0, 1)
