@@ -77,12 +77,7 @@ func (im *importer) tlpOf(o map[string]any) policy.TLP {
 	if refs, ok := o["object_marking_refs"].([]any); ok {
 		for _, r := range refs {
 			s, _ := r.(string)
-			if l := stix.TLPOfMarking(s); l != "" {
-				t := policy.TLP(l)
-				if out == "" || t.Rank() > out.Rank() {
-					out = t
-				}
-			}
+			out = stricter(out, policy.TLP(stix.TLPOfMarking(s)))
 		}
 	}
 	if out == "" {
@@ -307,7 +302,7 @@ func (im *importer) indicator(ctx context.Context, o map[string]any) error {
 			in.Kind, in.Value = k, v
 			in.STIXID = id
 			if i > 0 {
-				in.STIXID = "indicator--" + uuid.NewSHA1(uuid.NameSpaceURL, []byte(id+"|"+string(k)+"|"+v)).String()
+				in.STIXID = "indicator--" + uuidFrom(id, string(k), v)
 			}
 			values = append(values, in)
 		}

@@ -144,12 +144,8 @@ func tlpFromTags(tags []mispTag) policy.TLP {
 		if !strings.HasPrefix(strings.ToLower(t.Name), "tlp:") {
 			continue
 		}
-		l, err := policy.ParseTLP(t.Name)
-		if err != nil {
-			continue
-		}
-		if out == "" || l.Rank() > out.Rank() {
-			out = l
+		if l, err := policy.ParseTLP(t.Name); err == nil {
+			out = stricter(out, l)
 		}
 	}
 	return out
@@ -330,12 +326,9 @@ func (im *importer) mispEvent(ctx context.Context, ev MISPEvent, base int) error
 			im.res.Accepted++ // kept nowhere, but not a fault: not an indicator type
 			continue
 		}
-		tlp := evTLP
-		if t := tlpFromTags(at.Tag); t != "" && t.Rank() > tlp.Rank() {
-			tlp = t
-		}
-		if at.Distribution == "0" && tlp.Rank() < policy.TLPAmberStrict.Rank() {
-			tlp = policy.TLPAmberStrict
+		tlp := stricter(evTLP, tlpFromTags(at.Tag))
+		if at.Distribution == "0" {
+			tlp = stricter(tlp, policy.TLPAmberStrict)
 		}
 		conf := 75
 		if !at.ToIDs {

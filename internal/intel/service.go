@@ -222,10 +222,7 @@ func upsert(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, in
 	case err != nil:
 		return 0, false, fmt.Errorf("find indicator: %w", err)
 	default:
-		tlp := policy.TLP(cur.tlp)
-		if ind.TLP.Rank() > tlp.Rank() {
-			tlp = ind.TLP
-		}
+		tlp := stricter(policy.TLP(cur.tlp), ind.TLP)
 		conf := max(cur.confidence, ind.Confidence)
 		until := store.NullTime(time.Time{})
 		if cur.until.Valid && !ind.ValidUntil.IsZero() {
@@ -267,6 +264,15 @@ func mergeLines(cur string, add []string) string {
 		l = appendUnique(l, x)
 	}
 	return strings.Join(l, "\n")
+}
+
+// stricter returns the more restrictive of two labels; an empty one is no
+// label (a label only tightens; on import the strictest marking wins).
+func stricter(cur, t policy.TLP) policy.TLP {
+	if t == "" || cur != "" && t.Rank() <= cur.Rank() {
+		return cur
+	}
+	return t
 }
 
 func searchKey(parts ...string) string { return i18n.Fold(strings.Join(parts, " ")) }
