@@ -43,25 +43,6 @@ func AddWorkingDays(ctx context.Context, q store.Q, t time.Time, n int) (time.Ti
 	return day.AddDate(0, 0, 1).Add(-time.Microsecond).UTC(), nil
 }
 
-// Holidays lists the recorded holidays of a year.
-func (s *Service) Holidays(ctx context.Context, year int) ([]Holiday, error) {
-	rows, err := s.DB.Query(ctx, "SELECT day, name FROM work_holidays WHERE day >= ? AND day < ? ORDER BY day",
-		time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly))
-	if err != nil {
-		return nil, errs.Internal("infosys: holidays", err)
-	}
-	defer rows.Close()
-	var out []Holiday
-	for rows.Next() {
-		var h Holiday
-		if err := rows.Scan(&h.Day, &h.Name); err != nil {
-			return nil, errs.Internal("infosys: holidays", err)
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
 // SetHoliday records a day off (national administrators).
 func (s *Service) SetHoliday(ctx context.Context, a policy.Actor, h Holiday) error {
 	const op = "infosys: holiday"
