@@ -164,12 +164,9 @@ func TestIncidentWholePath(t *testing.T) {
 	if err != nil || got != sha {
 		t.Errorf("downloaded evidence: SHA-256 %q (err %v), want %q", got, err, sha)
 	}
-	// The hospital follows the incident (no web control yet: through the service).
-	if mact, err := e.App.Auth.ActorFor(bg, member, ""); err != nil {
-		t.Fatal(err)
-	} else if err := e.App.Incidents.Watch(bg, mact, ref); err != nil {
-		t.Fatal(err)
-	}
+	// The hospital follows the incident from its page.
+	b.do("follow", chromedp.Click(chromedp.CSS(`form[action$="/watch"] button[type="submit"]`)))
+	b.waitText("following", `section[aria-labelledby="watch-h"]`, "Bỏ theo dõi")
 	mails := flush("report", 1)
 	expectMail("report", mails, coordU.Email, "Sự cố mới "+ref)
 	noMail("report", mails, ispU.Email, ref)
