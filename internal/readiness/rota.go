@@ -80,22 +80,23 @@ func (s *Service) AddShift(ctx context.Context, a policy.Actor, teamID int64, in
 	return out, err
 }
 
-// DeleteShift removes a shift.
-func (s *Service) DeleteShift(ctx context.Context, a policy.Actor, id int64) error {
+// DeleteShift removes a shift of the team.
+func (s *Service) DeleteShift(ctx context.Context, a policy.Actor, teamID, id int64) error {
 	const op = "readiness: delete shift"
 	return s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
-		var sh Shift
-		if err := tx.QueryRow(ctx, "SELECT id, team_id, person_id, starts_at, ends_at FROM readiness_shifts WHERE id = ?", id).
-			Scan(&sh.ID, &sh.TeamID, &sh.PersonID, &sh.StartsAt, &sh.EndsAt); err != nil {
-			return err
-		}
-		t, err := loadTeam(ctx, tx, sh.TeamID)
+		t, err := loadTeam(ctx, tx, teamID)
 		if err != nil {
 			return err
 		}
 		if err := check(a, policy.ReadinessWrite, t.OrgID); err != nil {
 			return err
 		}
+		var sh Shift
+		if err := tx.QueryRow(ctx, "SELECT id, team_id, person_id, starts_at, ends_at FROM readiness_shifts WHERE id = ? AND team_id = ?",
+			id, teamID).Scan(&sh.ID, &sh.TeamID, &sh.PersonID, &sh.StartsAt, &sh.EndsAt); err != nil {
+			return err
+		}
+		sh.StartsAt, sh.EndsAt = sh.StartsAt.UTC(), sh.EndsAt.UTC()
 		if _, err := tx.Exec(ctx, "DELETE FROM readiness_shifts WHERE id = ?", id); err != nil {
 			return err
 		}

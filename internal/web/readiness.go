@@ -484,6 +484,29 @@ func (s *Server) handleReadinessShiftAdd(w http.ResponseWriter, r *http.Request)
 	s.redirect(w, r, teamPath(o, tm)+"?week="+readiness.WeekStart(sh.StartsAt).Format(time.DateOnly)+"#rota", "readiness.flash.saved")
 }
 
+func (s *Server) handleReadinessShiftDelete(w http.ResponseWriter, r *http.Request) {
+	o, tm, err := s.readinessTeam(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	sid, err := intParam(r, "sid")
+	if err == nil {
+		err = s.Readiness.DeleteShift(r.Context(), whoFrom(r).Actor, tm.ID, sid)
+	}
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	back := teamPath(o, tm)
+	if week := r.PostFormValue("week"); week != "" {
+		if _, err := time.Parse(time.DateOnly, week); err == nil {
+			back += "?week=" + week
+		}
+	}
+	s.redirect(w, r, back+"#rota", "readiness.flash.shift_deleted")
+}
+
 // personOfTeam reads the person of the path, who must be on the team.
 func personOnTeam(tm readiness.TeamDetail, pid int64) bool {
 	for _, m := range tm.MemberList {

@@ -20,6 +20,7 @@ func init() {
 		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/members/{pid}/certificates", s.page(s.handleReadinessCertAdd))
 		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/members/{pid}/trainings", s.page(s.handleReadinessTrainingAdd))
 		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/shifts", s.page(s.handleReadinessShiftAdd))
+		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/shifts/{sid}/delete", s.page(s.handleReadinessShiftDelete))
 		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3", s.page(s.handleReadinessSim3))
 		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}/sim3", s.page(s.handleReadinessSim3Save))
 		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}/sim3.csv", s.page(s.handleReadinessSim3CSV))

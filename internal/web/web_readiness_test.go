@@ -180,6 +180,24 @@ var wmReadinessRoutes = map[string]wmRoute{
 		}),
 		decide: onReadiness(policy.ReadinessWrite),
 	},
+	"POST /orgs/{id}/readiness/teams/{tid}/shifts/{sid}/delete": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			var sid int64 = 1
+			r := wmTeamReq(http.MethodPost, "", func(c *wmCase, tm readiness.Team, p readiness.Person) url.Values {
+				start := time.Now().Truncate(time.Hour)
+				sh, err := c.m.e.App.Readiness.AddShift(c.m.ctx, c.m.e.Sys, tm.ID, readiness.ShiftInput{PersonID: p.ID, StartsAt: start,
+					EndsAt: start.Add(8 * time.Hour)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sid = sh.ID
+				return url.Values{}
+			})(t, c)
+			r.path += fmt.Sprintf("/shifts/%d/delete", sid)
+			return r
+		},
+		decide: onReadiness(policy.ReadinessWrite),
+	},
 	"GET /orgs/{id}/readiness/teams/{tid}/sim3": {
 		req:    wmTeamReq(http.MethodGet, "/sim3", nil),
 		decide: onReadiness(),
@@ -347,6 +365,23 @@ func TestReadinessPages(t *testing.T) {
 	p = b.get(teamPath + "?week=" + start.Format(time.DateOnly))
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, "7 đêm không có người trực") || !strings.Contains(p.Body, "GCIH") {
 		t.Fatalf("team page: %d", p.Status)
+	}
+	// A shift entered by mistake is deleted: the week has no shift left.
+	cov, err := e.App.Readiness.Coverage(ctx, e.Sys, tm.ID, start)
+	if err != nil || len(cov.Days[0].Shifts) != 1 {
+		t.Fatalf("coverage before delete: %+v %v", cov.Days[0].Shifts, err)
+	}
+	sh := cov.Days[0].Shifts[0]
+	if p := b.post(fmt.Sprintf("%s/shifts/%d/delete", teamPath, sh.ID), url.Values{"week": {start.Format(time.DateOnly)}}); p.Status != http.StatusSeeOther ||
+		!strings.Contains(p.Location, "week="+start.Format(time.DateOnly)) {
+		t.Fatalf("delete shift: %d %s", p.Status, p.Location)
+	}
+	if cov, _ := e.App.Readiness.Coverage(ctx, e.Sys, tm.ID, start); len(cov.Days[0].Shifts) != 0 || cov.CoveredMinutes != 0 {
+		t.Fatalf("coverage after delete: %+v", cov.Days[0].Shifts)
+	}
+	b.get(teamPath)
+	if p := b.post(fmt.Sprintf("%s/shifts/%d/delete", teamPath, sh.ID), url.Values{}); p.Status != http.StatusNotFound {
+		t.Fatalf("delete a deleted shift: %d", p.Status)
 	}
 	// SIM3: a level out of range is refused.
 	f := url.Values{"assessed_on": {time.Now().Format(time.DateOnly)}}
