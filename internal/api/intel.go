@@ -52,11 +52,9 @@ func (h *intelAPI) service() (*intel.Service, error) {
 	return h.svc, nil
 }
 
-type unavailable struct{}
-
-func (unavailable) Error() string { return "intelligence service not configured" }
-
-var errUnavailable error = unavailable{}
+// errUnavailable is the cause of the internal error a handler answers
+// when the Server was built without its service (intel and infosys).
+var errUnavailable = errors.New("service not configured")
 
 // IndicatorOut is an indicator as the API shows it.
 type IndicatorOut struct {
