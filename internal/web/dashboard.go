@@ -78,9 +78,6 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, tplDashboard, v)
 }
 
-// needs lists what the user's own organisation owes the network, most
-// urgent first: a contact point, its yearly renewal, the member profile, a
-// second factor.
 // needFns are the areas' contributions to "what needs me now" (orders to
 // acknowledge, tasks due, systems to assess, …), registered from the
 // areas' own files with addNeeds. Late and due items sort first.
@@ -89,6 +86,10 @@ var needFns []func(s *Server, r *http.Request, wh *who) []need
 // addNeeds registers an area's contribution; call it from an init function.
 func addNeeds(fn func(s *Server, r *http.Request, wh *who) []need) { needFns = append(needFns, fn) }
 
+// needs lists what needs the user now, most urgent first: the areas'
+// deadlines, the incidents' legal deadlines, then what the user's own
+// organisation owes the network (a contact point, its yearly renewal, the
+// member profile) and a second factor.
 func (s *Server) needs(r *http.Request, wh *who) []need {
 	ctx := r.Context()
 	now := s.Now()

@@ -123,11 +123,9 @@ func taskNeeds(s *Server, r *http.Request, wh *who) []need {
 	now := s.Now()
 	var out []need
 	for _, t := range tasks {
-		n := need{Text: i18n.T(wh.Lang, "tasks.need", t.IncidentRef, t.Title), Href: "/incidents/" + url.PathEscape(t.IncidentRef) + "#sec-tasks"}
-		if !t.DueAt.IsZero() {
-			n.Due, n.Left, n.Late = t.DueAt, t.DueAt.Sub(now), t.Overdue(now)
-		}
-		out = append(out, n)
+		// needs sets Left for every dated need.
+		out = append(out, need{Text: i18n.T(wh.Lang, "tasks.need", t.IncidentRef, t.Title),
+			Href: "/incidents/" + url.PathEscape(t.IncidentRef) + "#sec-tasks", Due: t.DueAt, Late: t.Overdue(now)})
 	}
 	return out
 }
