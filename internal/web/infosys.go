@@ -256,12 +256,6 @@ func (s *Server) handleInfosysSystem(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleInfosysDossierCreate(w http.ResponseWriter, r *http.Request) {
 	a := whoFrom(r).Actor
-	v, err := s.infosysSystemView(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	svc, _ := s.infosysSvc()
 	q := questionForm{Scope: r.PostFormValue("scope"), DataKind: r.PostFormValue("data_kind"), PersonalCount: r.PostFormValue("personal_count"),
 		PSL: r.PostFormValue("public_service_level"), Harm: r.PostFormValue("harm"), Level: r.PostFormValue("proposed_level"),
 		Justification: r.PostFormValue("justification"), Always24x7: r.PostFormValue("always_24x7") == "1", International: r.PostFormValue("international") == "1"}
@@ -269,16 +263,24 @@ func (s *Server) handleInfosysDossierCreate(w http.ResponseWriter, r *http.Reque
 	in := infosys.DossierInput{Answers: infosys.Answers{Scope: q.Scope, DataKind: q.DataKind, PersonalCount: infosysNum(bad, "personal_count", q.PersonalCount),
 		PublicServiceLevel: int(infosysNum(bad, "public_service_level", q.PSL)), Harm: q.Harm, Always24x7: q.Always24x7, International: q.International},
 		ProposedLevel: int(infosysNum(bad, "proposed_level", q.Level)), Justification: q.Justification}
-	err = bad.OrNil()
+	svc, sid, err := s.infosysTarget(r, "sid")
+	if err == nil {
+		err = bad.OrNil()
+	}
 	if err == nil {
 		var d infosys.Dossier
-		if d, err = svc.SaveDossier(r.Context(), a, v.Sys.ID, 0, in); err == nil {
+		if d, err = svc.SaveDossier(r.Context(), a, sid, 0, in); err == nil {
 			s.redirect(w, r, fmt.Sprintf("/infosys/dossiers/%d", d.ID), "infosys.flash.saved")
 			return
 		}
 	}
 	if !showOnForm(err) {
 		s.renderError(w, r, err, "")
+		return
+	}
+	v, verr := s.infosysSystemView(r)
+	if verr != nil {
+		s.renderError(w, r, verr, "")
 		return
 	}
 	v.Q = q
@@ -293,36 +295,52 @@ func (s *Server) handleInfosysDossierCreate(w http.ResponseWriter, r *http.Reque
 	s.render(w, r, formStatus(err), tplInfosysSystem, v)
 }
 
+// infosysTarget returns the service and the id in the path's param for a
+// POST, which calls the service first and builds the page's view only when
+// the form has to be shown again.
+func (s *Server) infosysTarget(r *http.Request, param string) (*infosys.Service, int64, error) {
+	id, err := intParam(r, param)
+	if err != nil {
+		return nil, 0, err
+	}
+	svc, err := s.infosysSvc()
+	return svc, id, err
+}
+
 func (s *Server) handleInfosysActivity(w http.ResponseWriter, r *http.Request) {
 	a := whoFrom(r).Actor
-	v, err := s.infosysSystemView(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
-	}
-	svc, _ := s.infosysSvc()
-	v.ActKind, v.ActOn, v.ActBy = r.PostFormValue("kind"), r.PostFormValue("done_on"), r.PostFormValue("performer")
+	kind, on, by := r.PostFormValue("kind"), r.PostFormValue("done_on"), r.PostFormValue("performer")
+	svc, sid, err := s.infosysTarget(r, "sid")
 	var done time.Time
-	if v.ActOn != "" {
-		d, perr := time.ParseInLocation(time.DateOnly, v.ActOn, infosys.Local)
+	if err == nil && on != "" {
+		d, perr := time.ParseInLocation(time.DateOnly, on, infosys.Local)
 		if perr != nil {
 			err = errs.Invalid("web: activity").Field("done_on", "infosys.err.date")
 		}
 		done = d
 	}
 	if err == nil {
-		if _, err = svc.RecordActivity(r.Context(), a, infosys.Activity{SystemID: v.Sys.ID, Kind: v.ActKind, DoneOn: done,
-			Performer: v.ActBy, Note: r.PostFormValue("note")}); err == nil {
-			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d", v.Sys.ID), "infosys.flash.saved")
+		if _, err = svc.RecordActivity(r.Context(), a, infosys.Activity{SystemID: sid, Kind: kind, DoneOn: done,
+			Performer: by, Note: r.PostFormValue("note")}); err == nil {
+			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d", sid), "infosys.flash.saved")
 			return
 		}
-	} else if perr := infosys.Check(a, policy.InfosysWrite, v.Sys); perr != nil {
-		err = perr
 	}
 	if !showOnForm(err) {
 		s.renderError(w, r, err, "")
 		return
 	}
+	v, verr := s.infosysSystemView(r)
+	if verr != nil {
+		s.renderError(w, r, verr, "")
+		return
+	}
+	if perr := infosys.Check(a, policy.InfosysWrite, v.Sys); perr != nil {
+		// A bad date from someone who may not record activities.
+		s.renderError(w, r, perr, "")
+		return
+	}
+	v.ActKind, v.ActOn, v.ActBy = kind, on, by
 	v.formErrors(err)
 	s.render(w, r, formStatus(err), tplInfosysSystem, v)
 }
@@ -387,21 +405,25 @@ func (s *Server) handleInfosysDossier(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleInfosysMove(w http.ResponseWriter, r *http.Request) {
 	a := whoFrom(r).Actor
-	v, err := s.infosysDossierView(r)
-	if err != nil {
-		s.renderError(w, r, err, "")
-		return
+	comment, ref := r.PostFormValue("comment"), r.PostFormValue("decision_ref")
+	svc, did, err := s.infosysTarget(r, "did")
+	if err == nil {
+		_, err = svc.Move(r.Context(), a, did, infosys.Step(r.PostFormValue("step")), comment, ref)
 	}
-	svc, _ := s.infosysSvc()
-	v.Comment, v.DecisionRef = r.PostFormValue("comment"), r.PostFormValue("decision_ref")
-	if _, err = svc.Move(r.Context(), a, v.D.ID, infosys.Step(r.PostFormValue("step")), v.Comment, v.DecisionRef); err == nil {
-		s.redirect(w, r, fmt.Sprintf("/infosys/dossiers/%d", v.D.ID), "infosys.flash.saved")
+	if err == nil {
+		s.redirect(w, r, fmt.Sprintf("/infosys/dossiers/%d", did), "infosys.flash.saved")
 		return
 	}
 	if !showOnForm(err) {
 		s.renderError(w, r, err, "")
 		return
 	}
+	v, verr := s.infosysDossierView(r)
+	if verr != nil {
+		s.renderError(w, r, verr, "")
+		return
+	}
+	v.Comment, v.DecisionRef = comment, ref
 	v.formErrors(err)
 	s.render(w, r, formStatus(err), tplInfosysDossier, v)
 }
