@@ -247,10 +247,17 @@ func TestQualifiedExpertsAndCertificateExpiry(t *testing.T) {
 		if xs, _ := f.s.Expiring(ctx, f.actor(f.dn, policy.RoleAdmin)); len(xs) != 0 {
 			t.Fatalf("expiring seen by another province: %v", xs)
 		}
-		// Eleven days later the certificate has expired: four qualified.
-		f.clock.Advance(11 * 24 * time.Hour)
+		// On its expiry day the certificate still counts, in the list (SQL)
+		// as on the team page (Person.Qualified).
+		f.clock.Advance(10 * 24 * time.Hour)
 		ts, _ = f.s.Teams(ctx, admin, f.hn.ID)
-		if ts[0].Qualified != 4 || ts[0].MeetsExperts() {
+		if d, err := f.s.Team(ctx, admin, tm.ID); err != nil || ts[0].Qualified != 5 || d.Qualified != 5 || ts[0].Members != 5 {
+			t.Fatalf("on the expiry day: list %+v, team %d %v", ts[0], d.Qualified, err)
+		}
+		// The day after it has expired: four qualified.
+		f.clock.Advance(24 * time.Hour)
+		ts, _ = f.s.Teams(ctx, admin, f.hn.ID)
+		if d, _ := f.s.Team(ctx, admin, tm.ID); ts[0].Qualified != 4 || d.Qualified != 4 || ts[0].MeetsExperts() {
 			t.Fatalf("after expiry: %+v", ts[0])
 		}
 		if xs, _ := f.s.Expiring(ctx, admin); len(xs) != 0 {

@@ -370,9 +370,11 @@ func (s *Service) UpdateTeam(ctx context.Context, a policy.Actor, id int64, in T
 
 const teamCols = `t.id, t.org_id, o.name, t.name, t.description, t.phone, t.email, t.created_at, t.updated_at`
 
-func scanTeam(sc interface{ Scan(...any) error }) (Team, error) {
+// scanTeam scans teamCols, then more.
+func scanTeam(sc interface{ Scan(...any) error }, more ...any) (Team, error) {
 	var t Team
-	err := sc.Scan(&t.ID, &t.OrgID, &t.OrgName, &t.Name, &t.Description, &t.Phone, &t.Email, &t.CreatedAt, &t.UpdatedAt)
+	err := sc.Scan(append([]any{&t.ID, &t.OrgID, &t.OrgName, &t.Name, &t.Description, &t.Phone, &t.Email, &t.CreatedAt, &t.UpdatedAt},
+		more...)...)
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	return t, err
 }
@@ -429,40 +431,31 @@ func (s *Service) Teams(ctx context.Context, a policy.Actor, orgID int64) ([]Tea
 		}
 		where, args = "t.org_id = ?", []any{orgID}
 	}
-	rows, err := s.DB.Query(ctx, `SELECT `+teamCols+` FROM readiness_teams t JOIN organisations o ON o.id = t.org_id
-		WHERE `+where+` ORDER BY o.name, t.name, t.id`, args...)
+	// Members, and those qualified (Person.Qualified: a certificate valid today).
+	today := day(s.now())
+	rows, err := s.DB.Query(ctx, `SELECT `+teamCols+`,
+		(SELECT COUNT(*) FROM readiness_members m WHERE m.team_id = t.id),
+		(SELECT COUNT(*) FROM readiness_members m WHERE m.team_id = t.id AND EXISTS (SELECT 1 FROM readiness_certificates c
+			WHERE c.person_id = m.person_id AND c.obtained_on <= ? AND (c.expires_on IS NULL OR c.expires_on >= ?)))
+		FROM readiness_teams t JOIN organisations o ON o.id = t.org_id
+		WHERE `+where+` ORDER BY o.name, t.name, t.id`, append([]any{today, today}, args...)...)
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
+	defer rows.Close()
 	var out []Team
 	for rows.Next() {
-		t, err := scanTeam(rows)
+		var members, qualified int
+		t, err := scanTeam(rows, &members, &qualified)
 		if err != nil {
-			rows.Close()
 			return nil, errs.Internal(op, err)
 		}
+		t.Members, t.Qualified = members, qualified
 		if policy.Check(a, policy.ReadinessRead, Resource(t.OrgID)) == nil {
 			out = append(out, t)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	members, err := s.members(ctx, where, args...)
-	if err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	now := s.now()
-	for i := range out {
-		for _, m := range members[out[i].ID] {
-			out[i].Members++
-			if m.Qualified(now) {
-				out[i].Qualified++
-			}
-		}
-	}
-	return out, nil
+	return out, wrap(op, rows.Err())
 }
 
 // members loads members (with certificates and courses) of the teams
