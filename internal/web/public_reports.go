@@ -11,7 +11,6 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
-	"certnet/internal/org"
 	"certnet/internal/policy"
 )
 
@@ -196,14 +195,11 @@ func (s *Server) handlePublicDismiss(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, err, "")
 }
 
+// publicConvertView is the incident form's choices (incFormView) with
+// the report being converted.
 type publicConvertView struct {
-	Base
-	R          incident.PublicReport
-	F          formVals
-	Types      []option
-	Severities []option
-	TLPs       []option
-	Orgs       []option
+	incFormView
+	R incident.PublicReport
 }
 
 func draftForm(in incident.Input) formVals {
@@ -213,18 +209,8 @@ func draftForm(in incident.Input) formVals {
 }
 
 func (s *Server) convertView(r *http.Request, rep incident.PublicReport, f formVals) publicConvertView {
-	wh := whoFrom(r)
-	v := publicConvertView{Base: s.base(r, "public.convert_title"), R: rep, F: f}
-	v.Types = incOptions(v.Base, incident.Types, incident.Type.LabelKey, f.Get("type"))
-	v.Severities = incOptions(v.Base, incident.Severities, incident.Severity.LabelKey, f.Get("severity"))
-	for _, l := range incTLPs {
-		v.TLPs = append(v.TLPs, option{Value: string(l), Label: "TLP:" + string(l), Selected: f.Get("tlp") == string(l)})
-	}
-	if orgs, _, err := s.Orgs.List(r.Context(), wh.Actor, org.ListFilter{Sort: "name", Limit: 1000}); err == nil {
-		for _, o := range orgs {
-			v.Orgs = append(v.Orgs, option{Value: itoa(o.ID), Label: o.Name, Selected: f.Get("affected_org_id") == itoa(o.ID)})
-		}
-	}
+	v := publicConvertView{incFormView: s.incFormView(r, f), R: rep}
+	v.Title = v.T("public.convert_title")
 	return v
 }
 
