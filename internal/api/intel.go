@@ -56,6 +56,19 @@ func (h *intelAPI) service() (*intel.Service, error) {
 // when the Server was built without its service (intel and infosys).
 var errUnavailable = errors.New("service not configured")
 
+// tlpParam reads the optional tlp query value ("" when there is none).
+func tlpParam(r *http.Request, op string) (policy.TLP, error) {
+	t := r.URL.Query().Get("tlp")
+	if t == "" {
+		return "", nil
+	}
+	tlp, err := policy.ParseTLP(t)
+	if err != nil {
+		return "", errs.Invalid(op).Field("tlp", "intel.error.tlp")
+	}
+	return tlp, nil
+}
+
 // IndicatorOut is an indicator as the API shows it.
 type IndicatorOut struct {
 	ID          int64            `json:"id"`
@@ -110,12 +123,8 @@ func (h *intelAPI) list(w http.ResponseWriter, r *http.Request, a policy.Actor) 
 	q := r.URL.Query()
 	f := intel.Filter{Kind: intel.Kind(q.Get("kind")), Source: q.Get("source"), Status: q.Get("status"), Query: q.Get("q"),
 		Limit: limit, Offset: offset}
-	if t := q.Get("tlp"); t != "" {
-		tlp, err := policy.ParseTLP(t)
-		if err != nil {
-			return nil, 0, errs.Invalid("api: intel list").Field("tlp", "intel.error.tlp")
-		}
-		f.TLP = tlp
+	if f.TLP, err = tlpParam(r, "api: intel list"); err != nil {
+		return nil, 0, err
 	}
 	rows, total, err := svc.List(r.Context(), a, f)
 	if err != nil {
@@ -154,9 +163,6 @@ func (h *intelAPI) create(w http.ResponseWriter, r *http.Request, a policy.Actor
 	}
 	input := intel.Input{Kind: intel.Kind(in.Kind), Value: in.Value, Name: in.Name, Description: in.Description, Confidence: in.Confidence,
 		Tags: in.Tags, KillChain: in.KillChain, Source: strings.TrimSpace(in.Source), Ref: in.Ref, TLP: policy.TLP(in.TLP)}
-	if t, err := policy.ParseTLP(in.TLP); err == nil {
-		input.TLP = t
-	}
 	if input.Source != "" && !strings.HasPrefix(input.Source, "api:") {
 		input.Source = "api:" + input.Source
 	}
@@ -254,12 +260,8 @@ func (h *intelAPI) importFile(w http.ResponseWriter, r *http.Request, a policy.A
 	if opt.Name == "" {
 		opt.Name = "api"
 	}
-	if t := q.Get("tlp"); t != "" {
-		tlp, err := policy.ParseTLP(t)
-		if err != nil {
-			return nil, 0, errs.Invalid("api: intel import").Field("tlp", "intel.error.tlp")
-		}
-		opt.DefaultTLP = tlp
+	if opt.DefaultTLP, err = tlpParam(r, "api: intel import"); err != nil {
+		return nil, 0, err
 	}
 	body := io.Reader(r.Body)
 	if r.Body == nil {
@@ -314,13 +316,9 @@ func (h *intelAPI) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opt := intel.ExportOptions{}
-	if t := r.URL.Query().Get("tlp"); t != "" {
-		tlp, err := policy.ParseTLP(t)
-		if err != nil {
-			s.writeError(w, r, errs.Invalid("api: intel export").Field("tlp", "intel.error.tlp"))
-			return
-		}
-		opt.MaxTLP = tlp
+	if opt.MaxTLP, err = tlpParam(r, "api: intel export"); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	if v := r.URL.Query().Get("since"); v != "" {
 		if opt.Since, err = time.Parse(time.RFC3339, v); err != nil {

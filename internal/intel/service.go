@@ -48,7 +48,7 @@ type Input struct {
 	Confidence  int // 0 means the default 50
 	ValidFrom   time.Time
 	ValidUntil  time.Time
-	TLP         policy.TLP
+	TLP         policy.TLP // as policy.ParseTLP reads it ("amber", "TLP:WHITE"…)
 	Tags        []string
 	KillChain   []string
 	Source      string // "" is "manual"
@@ -90,8 +90,10 @@ func validate(in Input, now time.Time, e *errs.Error) Indicator {
 	if !ind.ValidUntil.IsZero() && !ind.ValidUntil.After(ind.ValidFrom) {
 		e.Field("valid_until", "intel.error.valid_until")
 	}
-	if !ind.TLP.Valid() {
+	if t, err := policy.ParseTLP(string(in.TLP)); err != nil {
 		e.Field("tlp", "intel.error.tlp")
+	} else {
+		ind.TLP = t
 	}
 	for _, t := range in.Tags {
 		if strings.TrimSpace(t) == "" {

@@ -105,12 +105,7 @@ func (s *Server) handleIntelCreate(w http.ResponseWriter, r *http.Request) {
 		Tags: r.PostFormValue("tags"), KillChain: r.PostFormValue("kill_chain")}
 	e := errs.Invalid("web: intel create")
 	input := intel.Input{Kind: intel.Kind(in.Kind), Value: in.Value, Name: in.Name, Description: in.Description,
-		Tags: splitLines(in.Tags), KillChain: splitLines(in.KillChain)}
-	if t, err := policy.ParseTLP(in.TLP); err == nil {
-		input.TLP = t
-	} else {
-		input.TLP = policy.TLP(in.TLP)
-	}
+		TLP: policy.TLP(in.TLP), Tags: splitLines(in.Tags), KillChain: splitLines(in.KillChain)}
 	if c := strings.TrimSpace(in.Confidence); c != "" {
 		n, err := strconv.Atoi(c)
 		if err != nil || n < 1 || n > 100 {
