@@ -404,13 +404,13 @@ func (s *Service) Team(ctx context.Context, a policy.Actor, id int64) (TeamDetai
 	if err := check(a, policy.ReadinessRead, t.OrgID); err != nil {
 		return TeamDetail{}, err
 	}
-	members, err := s.members(ctx, "m.team_id = ?", id)
+	members, err := s.members(ctx, id)
 	if err != nil {
 		return TeamDetail{}, errs.Internal(op, err)
 	}
 	now := s.now()
 	d := TeamDetail{Team: t}
-	for _, m := range members[id] {
+	for _, m := range members {
 		d.Members++
 		if m.IsQualified = m.Qualified(now); m.IsQualified {
 			d.Qualified++
@@ -458,17 +458,15 @@ func (s *Service) Teams(ctx context.Context, a policy.Actor, orgID int64) ([]Tea
 	return out, wrap(op, rows.Err())
 }
 
-// members loads members (with certificates and courses) of the teams
-// matching where (over m and t), by team.
-func (s *Service) members(ctx context.Context, where string, args ...any) (map[int64][]Member, error) {
+// members loads the team's members with their certificates and courses.
+func (s *Service) members(ctx context.Context, teamID int64) ([]Member, error) {
 	rows, err := s.DB.Query(ctx, `SELECT m.team_id, m.role, m.agreement_id, m.joined_at, `+personCols+`
-		FROM readiness_members m JOIN readiness_teams t ON t.id = m.team_id
-		JOIN readiness_people p ON p.id = m.person_id JOIN organisations o ON o.id = p.org_id
-		WHERE `+where+` ORDER BY m.team_id, p.full_name, p.id`, args...)
+		FROM readiness_members m JOIN readiness_people p ON p.id = m.person_id JOIN organisations o ON o.id = p.org_id
+		WHERE m.team_id = ? ORDER BY p.full_name, p.id`, teamID)
 	if err != nil {
 		return nil, err
 	}
-	out := map[int64][]Member{}
+	var out []Member
 	var ids []int64
 	for rows.Next() {
 		var m Member
@@ -479,7 +477,7 @@ func (s *Service) members(ctx context.Context, where string, args ...any) (map[i
 		}
 		m.AgreementID, m.JoinedAt = agr.Int64, m.JoinedAt.UTC()
 		fixPerson(&m.Person)
-		out[m.TeamID] = append(out[m.TeamID], m)
+		out = append(out, m)
 		ids = append(ids, m.ID)
 	}
 	rows.Close()
@@ -490,11 +488,8 @@ func (s *Service) members(ctx context.Context, where string, args ...any) (map[i
 	if err != nil {
 		return nil, err
 	}
-	for tid, ms := range out {
-		for i := range ms {
-			ms[i].Certificates, ms[i].Trainings = certs[ms[i].ID], trainings[ms[i].ID]
-		}
-		out[tid] = ms
+	for i := range out {
+		out[i].Certificates, out[i].Trainings = certs[out[i].ID], trainings[out[i].ID]
 	}
 	return out, nil
 }
