@@ -71,6 +71,10 @@ type Server struct {
 	// Coord: coordination orders, support requests, effort; nil in tests
 	// of other routes.
 	Coord *coord.Service
+
+	// ClientIP is the request's client address as the web UI reads it
+	// (X-Forwarded-For behind a trusted proxy); nil: the connection's.
+	ClientIP func(*http.Request) string
 }
 
 // Handler returns the API's routes.

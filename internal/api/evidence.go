@@ -58,7 +58,11 @@ func (s *Server) evidence() (*incident.Evidences, error) {
 	return s.Evidence, nil
 }
 
-func clientAddr(r *http.Request) string {
+// clientAddr is the client's address for the custody log.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.ClientIP != nil {
+		return s.ClientIP(r)
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -117,7 +121,7 @@ func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request, a policy
 	}
 	q := r.URL.Query()
 	in := incident.EvidenceInput{Name: q.Get("name"), TLP: policy.TLP(q.Get("tlp")), Note: q.Get("note"),
-		MediaType: r.Header.Get("Content-Type"), Body: body, Address: clientAddr(r)}
+		MediaType: r.Header.Get("Content-Type"), Body: body, Address: s.clientAddr(r)}
 	ev, err := es.Add(r.Context(), a, incidentKey(r), in)
 	if err != nil {
 		return nil, 0, err
@@ -140,7 +144,7 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request, a policy.Ac
 	if err != nil {
 		return nil, 0, err
 	}
-	ev, log, err := es.Get(r.Context(), a, id, clientAddr(r))
+	ev, log, err := es.Get(r.Context(), a, id, s.clientAddr(r))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -183,7 +187,7 @@ func (s *Server) downloadEvidence(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ev, body, err := es.Open(r.Context(), a, id, clientAddr(r))
+	ev, body, err := es.Open(r.Context(), a, id, s.clientAddr(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -67,6 +68,21 @@ func TestEvidenceAPI(t *testing.T) {
 	json.Unmarshal(r.Body, &log)
 	if len(log.Items) != 2 || log.Items[0].Action != "add" || log.Items[1].Action != "download" {
 		t.Fatalf("custody %s", r.Body)
+	}
+	// Behind a trusted proxy the custody log records the client's address,
+	// as the web UI does, not the proxy's.
+	e.App.Cfg.TrustProxy = true
+	h, err := e.App.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxied := *e
+	proxied.Srv = httptest.NewServer(h)
+	defer proxied.Srv.Close()
+	proxied.URL = proxied.Srv.URL
+	call(t, &proxied, "GET", fmt.Sprintf("/api/v1/evidence/%d/download", ev.ID), analyst, "", map[string]string{"X-Forwarded-For": "203.0.113.50"})
+	if got, err := e.App.Evidence.Custody(t.Context(), e.Sys, ev.ID); err != nil || len(got) != 3 || got[2].Address != "203.0.113.50" {
+		t.Fatalf("custody behind a proxy: %+v %v", got, err)
 	}
 
 	// Tasks.

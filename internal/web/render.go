@@ -131,6 +131,11 @@ func (b Base) Can(act string, owner int64, tlp policy.TLP) bool {
 	return policy.Allowed(b.Actor, policy.Action(act), policy.Resource{OwnerOrg: owner, TLP: tlp})
 }
 
+// ClientIP is the request's client address as the web UI reads it (the
+// X-Forwarded-For address behind a trusted proxy), for the API's custody
+// log to record the same.
+func (s *Server) ClientIP(r *http.Request) string { return s.clientIP(r) }
+
 // IsEN reports whether the page is in English.
 func (b Base) IsEN() bool { return b.Lang == i18n.EN }
 
