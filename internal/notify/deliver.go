@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,24 +74,18 @@ func (s *Service) delivery(ctx context.Context, id int64) (Delivery, error) {
 //
 // A claim is a conditional UPDATE of claimed_until/claimed_by on a pending
 // row whose claim is free or expired, so two senders never hold the same
-// row; the outcome is written only by the holder of the claim.
+// row; the outcome is written only by the holder of the claim. One
+// statement claims the whole batch (the condition is checked again on each
+// row it updates, so a row another sender claimed meanwhile is left out).
 func (s *Service) Deliver(ctx context.Context) (int, error) {
 	now := s.now()
-	ids, err := store.IDs(ctx, s.DB, `SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-		AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id LIMIT ?`, now, now, s.batch())
+	claimed, err := store.IDs(ctx, s.DB, `UPDATE notify_deliveries SET claimed_until = ?, claimed_by = ?
+		WHERE id IN (SELECT id FROM notify_deliveries WHERE `+claimable+` AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+		AND `+claimable+` RETURNING id`, now.Add(s.claim()), s.Node(), now, now, s.batch(), now)
 	if err != nil {
-		return 0, fmt.Errorf("notify: deliver: %w", err)
+		return 0, fmt.Errorf("notify: deliver: claim: %w", err)
 	}
-	var claimed []int64
-	for _, id := range ids {
-		ok, err := s.claimOne(ctx, id, now)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			claimed = append(claimed, id)
-		}
-	}
+	slices.Sort(claimed)
 	// A few at a time: one slow endpoint does not hold up the others.
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
@@ -106,9 +101,12 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	return len(claimed), nil
 }
 
+// claimable: a pending delivery whose claim is free or expired at the
+// time given as its one argument.
+const claimable = "status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)"
+
 func (s *Service) claimOne(ctx context.Context, id int64, now time.Time) (bool, error) {
-	res, err := s.DB.Exec(ctx, `UPDATE notify_deliveries SET claimed_until = ?, claimed_by = ?
-		WHERE id = ? AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)`,
+	res, err := s.DB.Exec(ctx, `UPDATE notify_deliveries SET claimed_until = ?, claimed_by = ? WHERE id = ? AND `+claimable,
 		now.Add(s.claim()), s.Node(), id, now)
 	if err != nil {
 		return false, fmt.Errorf("notify: claim %d: %w", id, err)
