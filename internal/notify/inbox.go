@@ -150,8 +150,8 @@ type Pref struct {
 	Email    bool   `json:"email"`
 }
 
-// Prefs lists the actor's preferences: every registered kind (default
-// e-mail on) plus any kind they chose about that is not registered.
+// Prefs lists the actor's preferences: every kind of Kinds, e-mail on
+// unless they turned it off.
 func (s *Service) Prefs(ctx context.Context, a policy.Actor) ([]Pref, error) {
 	const op = "notify: preferences"
 	if err := policy.Check(a, policy.NotifyInboxRead, InboxResource(a)); err != nil {
@@ -176,9 +176,6 @@ func (s *Service) Prefs(ctx context.Context, a policy.Actor) ([]Pref, error) {
 	}
 	out := []Pref{}
 	for _, k := range Kinds() {
-		if k.Name == WebhookTestKind {
-			continue
-		}
 		on, chosen := set[k.Name]
 		out = append(out, Pref{Kind: k.Name, LabelKey: k.LabelKey, Email: !chosen || on})
 	}

@@ -192,13 +192,16 @@ func RegisterKind(kind, labelKey string) {
 	kinds[kind] = labelKey
 }
 
-// Kinds lists the registered kinds by name.
+// Kinds lists the registered kinds people choose about (preferences,
+// webhook subscriptions) by name: all but the webhook test.
 func Kinds() []Kind {
 	kindsMu.Lock()
 	defer kindsMu.Unlock()
 	out := make([]Kind, 0, len(kinds))
 	for k, l := range kinds {
-		out = append(out, Kind{k, l})
+		if k != WebhookTestKind {
+			out = append(out, Kind{k, l})
+		}
 	}
 	slices.SortFunc(out, func(a, b Kind) int { return strings.Compare(a.Name, b.Name) })
 	return out

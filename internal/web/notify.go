@@ -224,9 +224,6 @@ type webhookView struct {
 func kindChoices(l i18n.Lang) []kindChoice {
 	var out []kindChoice
 	for _, k := range notify.Kinds() {
-		if k.Name == notify.WebhookTestKind {
-			continue
-		}
 		out = append(out, kindChoice{Name: k.Name, Label: i18n.T(l, k.LabelKey)})
 	}
 	return out
