@@ -142,11 +142,17 @@ func (s *Service) Due(ctx context.Context, a policy.Actor, f DueFilter) ([]DueIt
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal(op, err)
 	}
+	ids := make([]int64, len(incs))
+	for i, inc := range incs {
+		ids[i] = inc.ID
+	}
+	reports, err := reportsOf(ctx, s.DB, ids) // one query for the whole list
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
 	var out []DueItem
 	for _, inc := range incs {
-		if inc.Reports, err = loadReports(ctx, s.DB, inc.ID); err != nil {
-			return nil, errs.Internal(op, err)
-		}
+		inc.Reports = reports[inc.ID]
 		item := DueItem{Incident: inc}
 		for _, c := range s.Clocks(inc) {
 			if c.Open() && !c.Due.After(now.Add(f.Within)) {

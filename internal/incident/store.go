@@ -209,18 +209,28 @@ func scanReport(sc scanner) (Report, error) {
 }
 
 func loadReports(ctx context.Context, q store.Q, incID int64) ([]Report, error) {
-	rows, err := q.Query(ctx, "SELECT "+reportCols+" FROM incident_reports WHERE incident_id = ? ORDER BY id", incID)
+	by, err := reportsOf(ctx, q, []int64{incID})
+	return by[incID], err
+}
+
+// reportsOf reads the reports of several incidents in one query, oldest
+// first, by incident.
+func reportsOf(ctx context.Context, q store.Q, incIDs []int64) (map[int64][]Report, error) {
+	out := map[int64][]Report{}
+	if len(incIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.Query(ctx, "SELECT "+reportCols+" FROM incident_reports WHERE incident_id IN ("+idList(incIDs)+") ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Report
 	for rows.Next() {
 		r, err := scanReport(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		out[r.IncidentID] = append(out[r.IncidentID], r)
 	}
 	return out, rows.Err()
 }
