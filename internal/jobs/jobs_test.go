@@ -55,6 +55,11 @@ func TestLeaseOneHolderAtATime(t *testing.T) {
 		got := map[string]string{}
 		for _, s := range st {
 			got[s.Name] = s.LastError
+			// Every job ran; only the one that did not fail has a last
+			// success.
+			if s.LastRun.IsZero() || s.LastOK.IsZero() != (s.Name != "sweep") {
+				t.Errorf("%s: last run %v, last ok %v", s.Name, s.LastRun, s.LastOK)
+			}
 		}
 		if got["broken"] != "disk full" || got["sweep"] != "" || got["panics"] == "" {
 			t.Fatalf("statuses %+v", st)
