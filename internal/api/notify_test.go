@@ -192,8 +192,12 @@ func TestAPINotifications(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.App.Notify.Fanout(ctx)
-	e.App.Notify.Deliver(ctx)
+	if _, err := e.App.Notify.Fanout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Notify.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if calls := rcv.Calls(); len(calls) != 2 || !calls[1].Valid || calls[1].Event != apiTestKind {
 		t.Fatalf("webhook calls %+v", calls)
 	}
@@ -259,6 +263,14 @@ func TestAPINotifications(t *testing.T) {
 	}
 	if r := call(t, e, "GET", fmt.Sprintf("%s/%d", base, h.ID), adminTok, "", nil); r.Status != http.StatusNotFound {
 		t.Fatalf("deleted: %d", r.Status)
+	}
+	r = call(t, e, "GET", fmt.Sprintf("%s/%d/deliveries", base, h.ID), adminTok, "", nil)
+	var log struct {
+		Items []notify.Delivery `json:"items"`
+	}
+	r.into(t, &log)
+	if r.Status != http.StatusOK || len(log.Items) != 2 {
+		t.Fatalf("log of the deleted webhook: %d %s", r.Status, r.Body)
 	}
 	auditClean(t, e)
 }
