@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"certnet/internal/errs"
 	"certnet/internal/incident"
@@ -283,4 +284,45 @@ func TestWebIncidentFollow(t *testing.T) {
 	if ids, err := e.App.Incidents.Watchers(context.Background(), e.Sys, ref); err != nil || len(ids) != 0 {
 		t.Fatalf("watchers after stop: %v %v", ids, err)
 	}
+}
+
+// The list's "overdue" badge follows the incident's open deadlines: a
+// closure report filed late, once filed and acknowledged, leaves nothing
+// overdue (the list reads no reports).
+func TestWebIncidentListOverdue(t *testing.T) {
+	n := newOrgNet(t)
+	e := n.e
+	ctx := context.Background()
+	inc, err := e.App.Incidents.Create(ctx, e.Sys, incident.Input{Title: "Sự cố đã báo cáo kết thúc",
+		Description: "Mã độc trên máy chủ.", Type: incident.TypeMalware, ReporterOrgID: n.hanoi.ID,
+		DetectedAt: e.App.Incidents.Now().Add(-time.Hour), Contact: incident.Contact{Name: "An", Email: "an@hn.vn"},
+		System: incident.System{Name: "Cổng"}, DetectedBy: incident.DetectIDS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []incident.Status{incident.StatusVerified, incident.StatusContainment, incident.StatusRecovery, incident.StatusReview} {
+		if _, err := e.App.Incidents.Transition(ctx, e.Sys, inc.Ref, to, incident.TransitionInput{}); err != nil {
+			t.Fatalf("%s: %v", to, err)
+		}
+	}
+	e.User(n.nat.ID, "dieuphoi", policy.RoleCoordinator)
+	e.Clock.Advance(incident.ClosurePeriod + 24*time.Hour)
+	b := newOrgBrowser(t, e)
+	b.login("dieuphoi")
+	orgWant(t, "closure report late", b.get("/incidents").Body, "Quá hạn</span>")
+	if _, err := e.App.Incidents.AddReport(ctx, e.Sys, inc.Ref, incident.ReportClosure, incident.ReportInput{Result: "Đã khôi phục.", Lessons: "Vá kịp thời."}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.App.Incidents.Get(ctx, e.Sys, inc.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got.Reports {
+		if _, err := e.App.Incidents.Acknowledge(ctx, e.Sys, inc.Ref, r.ID); err != nil && !errs.Is(err, errs.KindConflict) {
+			t.Fatalf("ack %d: %v", r.ID, err)
+		}
+	}
+	p := b.get("/incidents")
+	orgWant(t, "list", p.Body, inc.Ref)
+	orgWantNot(t, "nothing overdue", p.Body, "Quá hạn</span>")
 }
