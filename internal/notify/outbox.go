@@ -40,9 +40,6 @@ func (s *Service) Outbox(ctx context.Context, a policy.Actor) (OutboxState, erro
 	if err := policy.Check(a, policy.NotifyOutboxRead, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPAmber}); err != nil {
 		return OutboxState{}, err
 	}
-	if !a.Scope.All {
-		return OutboxState{}, errs.Forbidden(op)
-	}
 	st, err := s.Counts(ctx)
 	if err != nil {
 		return st, errs.Internal(op, err)

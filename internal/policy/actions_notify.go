@@ -4,8 +4,7 @@ package policy
 // the user's own; the service checks them against a resource whose Subject
 // is the actor. Webhook endpoints belong to an organisation and are managed
 // by its administrators (and those of organisations above it). The outbox
-// page is for the national administrators: the service checks
-// NotifyOutboxRead and adds what the table cannot say (a national scope).
+// page is for the national administrators and auditors (a national read).
 const (
 	// NotifyInboxRead: read one's own inbox and preferences (auditors in
 	// scope may read them too, as they read everything).
@@ -28,7 +27,7 @@ func init() {
 		NotifyInboxWrite:   {write: true, self: true, selfOnly: true},
 		NotifyWebhookRead:  {roles: []Role{RoleAdmin, RoleAuditor}},
 		NotifyWebhookWrite: {write: true, roles: []Role{RoleAdmin}},
-		NotifyOutboxRead:   {roles: []Role{RoleAdmin, RoleAuditor}},
+		NotifyOutboxRead:   {roles: []Role{RoleAdmin, RoleAuditor}, national: true},
 	} {
 		if _, dup := rules[a]; dup {
 			panic("policy: action registered twice: " + string(a))

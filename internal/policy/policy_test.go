@@ -86,6 +86,7 @@ var roleLetter = map[policy.Role]rune{
 //
 //	read            anyone the TLP label lets see it, wherever it lives
 //	scoped read     and only inside the actor's scope (NotFound outside)
+//	national scoped read  and only for an actor whose scope is the whole network
 //	write           inside the actor's scope, with a token that may write
 //	national write  and only for an actor whose scope is the whole network
 //	…, or self      the subject user may do it whatever their role
@@ -186,6 +187,8 @@ func expect(act policy.Action, role policy.Role, p place, tlp policy.TLP, shared
 		allowed = false
 	case strings.HasPrefix(rule.how, "scoped read"):
 		allowed = seen && in && roleOK
+	case rule.how == "national scoped read":
+		allowed = seen && in && roleOK && p.letter == 'n'
 	case rule.how == "read":
 		allowed = seen && roleOK
 	case rule.how == "write":
@@ -200,7 +203,7 @@ func expect(act policy.Action, role policy.Role, p place, tlp policy.TLP, shared
 		return ok
 	case !seen:
 		return nf
-	case strings.HasPrefix(rule.how, "scoped read") && !in:
+	case strings.Contains(rule.how, "scoped read") && !in:
 		return nf
 	default:
 		return forb
