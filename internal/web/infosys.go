@@ -49,9 +49,9 @@ type infosysView struct {
 	Bys     []string
 	Form    systemForm
 	CanAdd  bool
-	Sectors []rchoice
-	IOCs    []rchoice
-	Data    []rchoice
+	Sectors []option
+	IOCs    []option
+	Data    []option
 }
 
 func (s *Server) infosysView(r *http.Request) (infosysView, error) {
@@ -91,28 +91,18 @@ func (s *Server) infosysView(r *http.Request) (infosysView, error) {
 }
 
 func (v *infosysView) choices() {
-	v.Sectors = []rchoice{{Value: "", Label: "—"}}
+	v.Sectors = []option{{Value: "", Label: "—"}}
 	for _, sct := range org.Sectors {
-		v.Sectors = append(v.Sectors, rchoice{Value: string(sct), Label: v.T(sct.LabelKey())})
+		v.Sectors = append(v.Sectors, option{Value: string(sct), Label: v.T(sct.LabelKey())})
 	}
 	for _, k := range infosys.IOCs {
 		key := k
 		if key == infosys.IOCNone {
 			key = "none"
 		}
-		v.IOCs = append(v.IOCs, rchoice{Value: k, Label: v.T("infosys.ioc." + key)})
+		v.IOCs = append(v.IOCs, option{Value: k, Label: v.T("infosys.ioc." + key)})
 	}
-	v.Data = infosysChoices(v.Base, "infosys.data.", infosys.DataKinds)
-}
-
-// infosysChoices returns the choices of values labelled by the catalogue's
-// prefix+value.
-func infosysChoices(b Base, prefix string, values []string) []rchoice {
-	out := make([]rchoice, 0, len(values))
-	for _, x := range values {
-		out = append(out, rchoice{Value: x, Label: b.T(prefix + x)})
-	}
-	return out
+	v.Data = v.Base.choices("infosys.data.", infosys.DataKinds)
 }
 
 func (s *Server) handleInfosys(w http.ResponseWriter, r *http.Request) {
@@ -198,10 +188,10 @@ type infosysSystemView struct {
 	Schedule  []infosys.Due
 	CanWrite  bool
 	Q         questionForm
-	Scopes    []rchoice
-	Harms     []rchoice
-	Data      []rchoice
-	Kinds     []rchoice
+	Scopes    []option
+	Harms     []option
+	Data      []option
+	Kinds     []option
 	ActKind   string
 	ActOn     string
 	ActBy     string
@@ -237,10 +227,10 @@ func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
 	v.CanWrite = infosys.Check(wh.Actor, policy.InfosysWrite, v.Sys) == nil
 	v.Q = questionForm{Scope: infosys.ScopeOrganisation, DataKind: v.Sys.DataKind, PersonalCount: strconv.FormatInt(v.Sys.PersonalCount, 10),
 		PSL: strconv.Itoa(v.Sys.PublicServiceLevel), Harm: infosys.HarmMinor}
-	v.Scopes = infosysChoices(v.Base, "infosys.scope.", infosys.Scopes)
-	v.Harms = infosysChoices(v.Base, "infosys.harm.", infosys.Harms)
-	v.Data = infosysChoices(v.Base, "infosys.data.", infosys.DataKinds)
-	v.Kinds = infosysChoices(v.Base, "infosys.kind.", infosys.Kinds)
+	v.Scopes = v.Base.choices("infosys.scope.", infosys.Scopes)
+	v.Harms = v.Base.choices("infosys.harm.", infosys.Harms)
+	v.Data = v.Base.choices("infosys.data.", infosys.DataKinds)
+	v.Kinds = v.Base.choices("infosys.kind.", infosys.Kinds)
 	v.ActKind, v.ActOn = infosys.KindScan, s.Now().In(infosys.Local).Format(time.DateOnly)
 	return v, nil
 }
@@ -351,7 +341,7 @@ type infosysDossierView struct {
 	Sys           infosys.System
 	History       []infosys.Event
 	Reasons       []string
-	Plan          []rchoice
+	Plan          []option
 	PlanKeys      []string
 	AppraisalLate bool
 	ApprovalLate  bool
@@ -379,7 +369,7 @@ func (s *Server) infosysDossierView(r *http.Request) (infosysDossierView, error)
 	}
 	v.PlanKeys = infosys.PlanSections
 	for _, k := range infosys.PlanSections {
-		v.Plan = append(v.Plan, rchoice{Value: v.D.Plan[k], Label: v.T("infosys.plan." + k)})
+		v.Plan = append(v.Plan, option{Value: v.D.Plan[k], Label: v.T("infosys.plan." + k)})
 	}
 	now := s.Now()
 	v.AppraisalLate, v.ApprovalLate = v.D.AppraisalLate(now), v.D.ApprovalLate(now)

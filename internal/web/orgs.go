@@ -33,6 +33,16 @@ type option struct {
 	Selected bool
 }
 
+// choices labels values for a select: the label of x is the catalogue's
+// prefix+x ("none" for the empty value).
+func (b Base) choices(prefix string, values []string) []option {
+	out := make([]option, len(values))
+	for i, x := range values {
+		out[i] = option{Value: x, Label: b.T(prefix + orNone(x))}
+	}
+	return out
+}
+
 // orgFilter is the directory's filter as it stands in the URL, so a list
 // can be bookmarked and shared.
 type orgFilter struct {

@@ -27,19 +27,6 @@ const (
 	tplReadinessMaturity = "readiness_maturity.html"
 )
 
-// rchoice is the web's option; infosys.go still names it so.
-type rchoice = option
-
-// choices labels values for a select: the label of x is the catalogue's
-// prefix+x ("none" for the empty value).
-func (b Base) choices(prefix string, values []string) []option {
-	out := make([]option, len(values))
-	for i, x := range values {
-		out[i] = option{Value: x, Label: b.T(prefix + orNone(x))}
-	}
-	return out
-}
-
 type readinessOrgView struct {
 	Base
 	Org        org.Org
