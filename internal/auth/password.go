@@ -181,7 +181,7 @@ func (s *Service) SetPassword(ctx context.Context, a policy.Actor, id int64, cur
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: u.OrgID, Action: "user.password_set", Entity: "user",
 			EntityID: idString(id), After: map[string]any{"by_self": self, "sessions_ended": n}})
 	})
-	return wrapInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // checkCurrentPassword verifies the password the user typed to confirm a

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"certnet/internal/errs"
 )
 
 // randomToken returns n random bytes as unpadded base64url.
@@ -136,13 +135,3 @@ func parseCode(s string) (string, codeKind) {
 
 // hashRecoveryCode hashes the normalised form of a recovery code.
 func hashRecoveryCode(normalised string) string { return hashSecret("recovery:" + normalised) }
-
-func wrapInternal(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	return errs.Internal(op, err)
-}

@@ -90,7 +90,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		}
 		req, err := s.Orgs.RequiresMFA(ctx, u.OrgID)
 		if err != nil {
-			return LoginResult{}, wrapInternal(op, err)
+			return LoginResult{}, errs.Ensure(op, err)
 		}
 		needEnroll = req
 	}
@@ -250,7 +250,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return audit.Record(ctx, tx, now, userActor(ctx, u), audit.Change{OrgID: u.OrgID, Action: "auth.logout",
 			Entity: "user", EntityID: idString(u.ID)})
 	})
-	return wrapInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // RevokeSessions signs a user out everywhere: the user themself or an
@@ -273,7 +273,7 @@ func (s *Service) RevokeSessions(ctx context.Context, a policy.Actor, userID int
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: u.OrgID, Action: "user.sessions_revoke",
 			Entity: "user", EntityID: idString(userID), After: map[string]any{"sessions_ended": n}})
 	})
-	return wrapInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // Sessions lists a user's live sessions, most recently used first, for the

@@ -194,7 +194,7 @@ func (s *Service) RevokeToken(ctx context.Context, a policy.Actor, userID, token
 			EntityID: idString(tokenID), Before: tokenView{ID: t.ID, UserID: userID, Name: t.Name, Prefix: t.Prefix,
 				Scopes: t.Scopes, ExpiresAt: t.ExpiresAt}, After: map[string]any{"revoked_at": now}})
 	})
-	return wrapInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // AuthenticateToken turns an API token (the Bearer value) into an actor

@@ -176,7 +176,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a policy.Actor, code string) 
 			After: map[string]any{"totp_enabled": true, "recovery_codes": len(codes)}})
 	})
 	if err != nil {
-		return nil, wrapInternal(op, err)
+		return nil, errs.Ensure(op, err)
 	}
 	return codes, nil
 }
@@ -302,7 +302,7 @@ func (s *Service) DisableTOTP(ctx context.Context, a policy.Actor, userID int64,
 		}
 		req, err := s.Orgs.RequiresMFA(ctx, u.OrgID)
 		if err != nil {
-			return wrapInternal(op, err)
+			return errs.Ensure(op, err)
 		}
 		if req {
 			e := errs.Forbidden(op)
@@ -326,7 +326,7 @@ func (s *Service) DisableTOTP(ctx context.Context, a policy.Actor, userID int64,
 			EntityID: idString(userID), Before: map[string]any{"totp_enabled": u.TOTPEnabled},
 			After: map[string]any{"totp_enabled": false, "by_self": self}})
 	})
-	return wrapInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // RegenerateRecoveryCodes replaces the actor's recovery codes with new ones,

@@ -309,7 +309,7 @@ func (s *Service) SetDisabled(ctx context.Context, a policy.Actor, id int64, dis
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: u.OrgID, Action: action, Entity: "user",
 			EntityID: idString(id), Before: viewOf(u), After: viewOf(after)})
 	})
-	return wrapInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // GetUser returns a user the actor may read: themself, or anyone in scope
@@ -462,7 +462,7 @@ func (s *Service) SetLocale(ctx context.Context, a policy.Actor, locale string) 
 		return audit.Record(ctx, tx, after.UpdatedAt, a, audit.Change{OrgID: u.OrgID, Action: "user.update",
 			Entity: "user", EntityID: idString(u.ID), Before: viewOf(u), After: viewOf(after)})
 	})
-	return wrapInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // ActorFor builds the actor for a signed-in user: roles, organisation and
@@ -484,7 +484,7 @@ func (s *Service) ActorFor(ctx context.Context, u User, requestID string) (polic
 	}
 	scope, err := s.Orgs.ScopeOf(ctx, u.OrgID)
 	if err != nil {
-		return policy.Actor{}, wrapInternal(op, err)
+		return policy.Actor{}, errs.Ensure(op, err)
 	}
 	return policy.Actor{UserID: u.ID, Username: u.Username, OrgID: u.OrgID, Roles: slices.Clone(u.Roles),
 		Scope: scope, RequestID: requestID}, nil

@@ -74,16 +74,6 @@ const (
 // earliest is the earliest date a user may enter.
 var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func ensure(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	return errs.Internal(op, err)
-}
-
 func checkText(v *errs.Error, field, s string, max int, multiline, required bool) {
 	if s == "" {
 		if required {

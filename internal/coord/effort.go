@@ -136,7 +136,7 @@ func (s *Service) AddEffort(ctx context.Context, a policy.Actor, key string, in 
 			EntityID: fmt.Sprint(out.ID), After: out})
 	})
 	if err != nil {
-		return Effort{}, ensure(op, err)
+		return Effort{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }

@@ -130,7 +130,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 				EntityID: fmt.Sprint(t.ID), Before: t, After: after})
 		})
 		if err != nil {
-			return steps, ensure(op, err)
+			return steps, errs.Ensure(op, err)
 		}
 	}
 	return steps, nil

@@ -305,7 +305,7 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 			EntityID: fmt.Sprint(out.ID), After: out})
 	})
 	if err != nil {
-		return Order{}, ensure(op, err)
+		return Order{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }
@@ -623,7 +623,7 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, orderID int64, in
 		return nil
 	})
 	if err != nil {
-		return Order{}, ensure(op, err)
+		return Order{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }

@@ -142,7 +142,7 @@ func (s *Service) RequestSupport(ctx context.Context, a policy.Actor, key string
 			EntityID: fmt.Sprint(out.ID), After: out})
 	})
 	if err != nil {
-		return Support{}, ensure(op, err)
+		return Support{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }
@@ -315,7 +315,7 @@ func (s *Service) DecideSupport(ctx context.Context, a policy.Actor, id int64, d
 		return nil
 	})
 	if err != nil {
-		return Support{}, ensure(op, err)
+		return Support{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }

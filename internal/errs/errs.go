@@ -173,3 +173,16 @@ func Wrap(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+// Ensure returns err as a certnet error: nil stays nil, a certnet error
+// passes unchanged, anything else (a driver error, an I/O error) becomes
+// Internal under op.
+func Ensure(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := As(err); ok {
+		return err
+	}
+	return Internal(op, err)
+}

@@ -348,7 +348,7 @@ func (e *Evidences) Add(ctx context.Context, a policy.Actor, key string, in Evid
 			Entity: "evidence", EntityID: fmt.Sprint(ev.ID), After: ev})
 	})
 	if err != nil {
-		return Evidence{}, ensure(op, err)
+		return Evidence{}, errs.Ensure(op, err)
 	}
 	return ev, nil
 }
@@ -399,7 +399,7 @@ func (e *Evidences) List(ctx context.Context, a policy.Actor, key string) ([]Evi
 			out = append(out, ev)
 		}
 	}
-	return out, ensure("evidence: list", rows.Err())
+	return out, errs.Ensure("evidence: list", rows.Err())
 }
 
 // load returns the file and its incident when the actor may do act on it;
@@ -441,7 +441,7 @@ func (e *Evidences) Get(ctx context.Context, a policy.Actor, id int64, addr stri
 		return err
 	})
 	if err != nil {
-		return Evidence{}, nil, ensure(op, err)
+		return Evidence{}, nil, errs.Ensure(op, err)
 	}
 	return ev, log, nil
 }
@@ -452,7 +452,7 @@ func (e *Evidences) Custody(ctx context.Context, a policy.Actor, id int64) ([]Cu
 		return nil, err
 	}
 	out, err := loadCustody(ctx, e.S.DB, id)
-	return out, ensure("evidence: custody", err)
+	return out, errs.Ensure("evidence: custody", err)
 }
 
 func loadCustody(ctx context.Context, q store.Q, id int64) ([]CustodyEntry, error) {
@@ -489,7 +489,7 @@ func (e *Evidences) Open(ctx context.Context, a policy.Actor, id int64, addr str
 		return addCustody(ctx, tx, e.S.stamp(), a, ev.ID, CustodyDownload, addr)
 	})
 	if err != nil {
-		return Evidence{}, nil, ensure(op, err)
+		return Evidence{}, nil, errs.Ensure(op, err)
 	}
 	f, err := os.Open(e.Files.Path(ev.SHA256))
 	if err != nil {

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"certnet/internal/errs"
 	"context"
 	"time"
 
@@ -40,7 +41,7 @@ func (s *Service) LockTx(ctx context.Context, tx *store.Tx, a policy.Actor, key 
 		return Incident{}, err
 	}
 	if _, err := tx.Exec(ctx, "UPDATE incidents SET version = version + 1 WHERE id = ?", id); err != nil {
-		return Incident{}, ensure("incident: lock", err)
+		return Incident{}, errs.Ensure("incident: lock", err)
 	}
 	return s.GetTx(ctx, tx, a, key, act)
 }

@@ -342,7 +342,7 @@ func (p *PublicReports) Submit(ctx context.Context, in PublicInput) (string, err
 				"addresses": r.Addresses, "client_address": r.ClientAddress}})
 	})
 	if err != nil {
-		return "", ensure(op, err)
+		return "", errs.Ensure(op, err)
 	}
 	return r.Ref, nil
 }
@@ -537,7 +537,7 @@ func (p *PublicReports) Dismiss(ctx context.Context, a policy.Actor, ref, reason
 			After: map[string]any{"status": r.Status, "reason": reason, "duplicate_of": dup}})
 	})
 	if err != nil {
-		return PublicReport{}, ensure(op, err)
+		return PublicReport{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }
@@ -629,7 +629,7 @@ func (p *PublicReports) Convert(ctx context.Context, a policy.Actor, ref string,
 			After: map[string]any{"status": PublicConverted, "incident": inc.Ref}})
 	})
 	if err != nil {
-		return PublicReport{}, inc, ensure(op, err)
+		return PublicReport{}, inc, errs.Ensure(op, err)
 	}
 	return r, inc, nil
 }

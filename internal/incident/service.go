@@ -180,7 +180,7 @@ func (s *Service) mutate(ctx context.Context, a policy.Actor, op, key string, ac
 		return nil
 	})
 	if err != nil {
-		return Incident{}, ensure(op, err)
+		return Incident{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }
@@ -208,17 +208,6 @@ func (s *Service) nextDue(inc Incident, reports []Report) time.Time {
 		}
 	}
 	return due
-}
-
-// ensure wraps errors that are not certnet errors as internal.
-func ensure(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	return errs.Internal(op, err)
 }
 
 func forbidden(op, key string, args ...any) *errs.Error {
@@ -336,7 +325,7 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 		return w.audit(ctx, &inc, "incident.create", nil, inc)
 	})
 	if err != nil {
-		return Incident{}, ensure(op, err)
+		return Incident{}, errs.Ensure(op, err)
 	}
 	return inc, nil
 }

@@ -307,7 +307,7 @@ func (s *Service) queryTasks(ctx context.Context, where string, args ...any) ([]
 		}
 		out = append(out, t)
 	}
-	return out, ensure("task: list", rows.Err())
+	return out, errs.Ensure("task: list", rows.Err())
 }
 
 // TaskOwner is someone who may own a task of an incident.
@@ -343,5 +343,5 @@ func (s *Service) TaskOwners(ctx context.Context, a policy.Actor, key string) ([
 		}
 		out = append(out, o)
 	}
-	return out, ensure("task: owners", rows.Err())
+	return out, errs.Ensure("task: owners", rows.Err())
 }

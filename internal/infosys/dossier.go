@@ -217,7 +217,7 @@ func (s *Service) Dossier(ctx context.Context, a policy.Actor, id int64) (Dossie
 	const op = "infosys: dossier"
 	d, err := getDossier(ctx, s.DB, id)
 	if err != nil {
-		return d, System{}, nil, wrap(op, err)
+		return d, System{}, nil, store.Wrap(op, err)
 	}
 	sys, err := s.System(ctx, a, d.SystemID)
 	if err != nil {

@@ -370,7 +370,7 @@ func (s *Service) UpdateSystem(ctx context.Context, a policy.Actor, id int64, in
 func (s *Service) System(ctx context.Context, a policy.Actor, id int64) (System, error) {
 	x, err := getSystem(ctx, s.DB, id)
 	if err != nil {
-		return System{}, wrap("infosys: system", err)
+		return System{}, store.Wrap("infosys: system", err)
 	}
 	if err := check(a, policy.InfosysRead, x.OwnerOrgID, x.OperatorOrgID); err != nil {
 		return System{}, err

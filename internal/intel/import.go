@@ -193,13 +193,7 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 	if opt.Progress != nil {
 		opt.Progress(res.Total)
 	}
-	if err != nil {
-		if _, ok := errs.As(err); ok {
-			return err
-		}
-		return errs.Internal(op, err)
-	}
-	return nil
+	return errs.Ensure(op, err)
 }
 
 // object stores one valid STIX object.

@@ -84,7 +84,7 @@ func (s *Service) Ranges(ctx context.Context, a policy.Actor, orgID int64) ([]Ra
 		r.CreatedAt = r.CreatedAt.UTC()
 		out = append(out, r)
 	}
-	return out, ensureInternal("org: ranges", rows.Err())
+	return out, errs.Ensure("org: ranges", rows.Err())
 }
 
 // AddRange adds an IP range (CIDR; a bare address becomes a /32 or /128)
@@ -104,7 +104,7 @@ func (s *Service) AddRange(ctx context.Context, a policy.Actor, orgID int64, cid
 		return err
 	})
 	if err != nil {
-		return Range{}, ensureInternal("org: add range", err)
+		return Range{}, errs.Ensure("org: add range", err)
 	}
 	s.committed(w)
 	return out, nil
@@ -276,7 +276,7 @@ func (s *Service) deleteEntry(ctx context.Context, a policy.Actor, orgID, id int
 			EntityID: strconv.FormatInt(id, 10), Before: before})
 	})
 	if err != nil {
-		return ensureInternal(op, err)
+		return errs.Ensure(op, err)
 	}
 	s.committed(w)
 	return nil
@@ -301,7 +301,7 @@ func (s *Service) ASNs(ctx context.Context, a policy.Actor, orgID int64) ([]ASN,
 		r.CreatedAt = r.CreatedAt.UTC()
 		out = append(out, r)
 	}
-	return out, ensureInternal("org: asns", rows.Err())
+	return out, errs.Ensure("org: asns", rows.Err())
 }
 
 // AddASN adds an AS number ("AS64500" or "64500") to an organisation. An AS
@@ -316,7 +316,7 @@ func (s *Service) AddASN(ctx context.Context, a policy.Actor, orgID int64, asn, 
 		return err
 	})
 	if err != nil {
-		return ASN{}, ensureInternal("org: add asn", err)
+		return ASN{}, errs.Ensure("org: add asn", err)
 	}
 	s.committed(w)
 	return out, nil
@@ -403,7 +403,7 @@ func (s *Service) Domains(ctx context.Context, a policy.Actor, orgID int64) ([]D
 		r.CreatedAt = r.CreatedAt.UTC()
 		out = append(out, r)
 	}
-	return out, ensureInternal("org: domains", rows.Err())
+	return out, errs.Ensure("org: domains", rows.Err())
 }
 
 // AddDomain adds a domain to an organisation. Unicode names are stored in
@@ -420,7 +420,7 @@ func (s *Service) AddDomain(ctx context.Context, a policy.Actor, orgID int64, do
 		return err
 	})
 	if err != nil {
-		return Domain{}, ensureInternal("org: add domain", err)
+		return Domain{}, errs.Ensure("org: add domain", err)
 	}
 	s.committed(w)
 	return out, nil

@@ -155,7 +155,7 @@ func (s *Service) SaveContact(ctx context.Context, a policy.Actor, orgID int64, 
 		return err
 	})
 	if err != nil {
-		return Contact{}, ensureInternal("org: save contact", err)
+		return Contact{}, errs.Ensure("org: save contact", err)
 	}
 	return out, nil
 }
@@ -265,7 +265,7 @@ func (s *Service) DeleteContact(ctx context.Context, a policy.Actor, orgID, cont
 		}
 		return s.contactChanged(ctx, w, op, orgID, contactID, "delete", &c, nil)
 	})
-	return ensureInternal(op, err)
+	return errs.Ensure(op, err)
 }
 
 // ContactHistory lists the changes to an organisation's contact points,
@@ -299,7 +299,7 @@ func (s *Service) ContactHistory(ctx context.Context, a policy.Actor, orgID int6
 		c.Before, c.After = parseContactJSON(bj), parseContactJSON(aj)
 		out = append(out, c)
 	}
-	return out, ensureInternal(op, rows.Err())
+	return out, errs.Ensure(op, rows.Err())
 }
 
 func parseContactJSON(s string) *Contact {

@@ -94,5 +94,5 @@ func (s *Service) Counts(ctx context.Context, a policy.Actor) (Counts, error) {
 		}
 		c.ByProvince[p] = n
 	}
-	return c, ensureInternal(op, rows.Err())
+	return c, errs.Ensure(op, rows.Err())
 }

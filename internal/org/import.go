@@ -200,7 +200,7 @@ func (s *Service) Import(ctx context.Context, a policy.Actor, r io.Reader, opt I
 		return rep, nil
 	case err != nil:
 		rep.Imported = 0
-		return rep, ensureInternal(op, err)
+		return rep, errs.Ensure(op, err)
 	}
 	s.committed(w)
 	return rep, nil

@@ -24,7 +24,7 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Org, er
 		return err
 	})
 	if err != nil {
-		return Org{}, ensureInternal("org: create", err)
+		return Org{}, errs.Ensure("org: create", err)
 	}
 	s.committed(w)
 	return out, nil
@@ -152,7 +152,7 @@ func (s *Service) Update(ctx context.Context, a policy.Actor, id int64, in Input
 			Entity: "organisation", EntityID: strconv.FormatInt(id, 10), Before: cur.view(a), After: out})
 	})
 	if err != nil {
-		return Org{}, ensureInternal(op, err)
+		return Org{}, errs.Ensure(op, err)
 	}
 	s.committed(w)
 	return out, nil

@@ -71,7 +71,7 @@ func (s *Service) Provinces(ctx context.Context) ([]Province, error) {
 		}
 		out = append(out, p)
 	}
-	return out, ensureInternal("org: provinces", rows.Err())
+	return out, errs.Ensure("org: provinces", rows.Err())
 }
 
 // SaveProvince adds or changes a province (by code). Organisations in the
@@ -111,7 +111,7 @@ func (s *Service) SaveProvince(ctx context.Context, a policy.Actor, p Province) 
 		return err
 	}
 	now := s.stamp()
-	return ensureInternal(op, s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return errs.Ensure(op, s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if p.Map != nil {
 			var other string
 			err := tx.QueryRow(ctx, "SELECT name FROM provinces WHERE map_set = ? AND map_col = ? AND map_row = ? AND code <> ?",
@@ -203,7 +203,7 @@ func (s *Service) Clusters(ctx context.Context) ([]Cluster, error) {
 		}
 		out = append(out, c)
 	}
-	return out, ensureInternal("org: clusters", rows.Err())
+	return out, errs.Ensure("org: clusters", rows.Err())
 }
 
 func getCluster(ctx context.Context, q store.Q, id int64) (Cluster, error) {
@@ -304,7 +304,7 @@ func (s *Service) SaveCluster(ctx context.Context, a policy.Actor, c Cluster) (C
 		return audit.Record(ctx, tx, now, a, ch)
 	})
 	if err != nil {
-		return Cluster{}, ensureInternal(op, err)
+		return Cluster{}, errs.Ensure(op, err)
 	}
 	return out, nil
 }

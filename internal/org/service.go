@@ -182,14 +182,3 @@ func nullStr(s string) any {
 	}
 	return s
 }
-
-// ensureInternal wraps errors that are not certnet errors as internal.
-func ensureInternal(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	return errs.Internal(op, err)
-}

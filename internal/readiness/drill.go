@@ -241,7 +241,7 @@ func (s *Service) Drill(ctx context.Context, a policy.Actor, id int64) (Drill, e
 	const op = "readiness: drill"
 	d, err := loadDrill(ctx, s.DB, id)
 	if err != nil {
-		return Drill{}, wrap(op, err)
+		return Drill{}, store.Wrap(op, err)
 	}
 	if !mayReadDrill(a, d) {
 		return Drill{}, errs.NotFound(op)
@@ -367,5 +367,5 @@ func (s *Service) year(ctx context.Context, a policy.Actor, year int, drills []D
 		n.Planned = planned[n.OrgID]
 		r.NotDrilled = append(r.NotDrilled, n)
 	}
-	return r, wrap(op, rows.Err())
+	return r, store.Wrap(op, rows.Err())
 }

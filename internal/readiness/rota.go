@@ -152,7 +152,7 @@ func (s *Service) Coverage(ctx context.Context, a policy.Actor, teamID int64, we
 	const op = "readiness: coverage"
 	t, err := loadTeam(ctx, s.DB, teamID)
 	if err != nil {
-		return Coverage{}, wrap(op, err)
+		return Coverage{}, store.Wrap(op, err)
 	}
 	if err := check(a, policy.ReadinessRead, t.OrgID); err != nil {
 		return Coverage{}, err

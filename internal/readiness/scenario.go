@@ -131,7 +131,7 @@ func (s *Service) CopyScenario(ctx context.Context, a policy.Actor, catalogueID,
 	const op = "readiness: copy scenario"
 	src, err := loadScenario(ctx, s.DB, catalogueID)
 	if err != nil {
-		return Scenario{}, wrap(op, err)
+		return Scenario{}, store.Wrap(op, err)
 	}
 	if src.OrgID != 0 {
 		return Scenario{}, errs.NotFound(op)
@@ -185,5 +185,5 @@ func (s *Service) Scenarios(ctx context.Context, a policy.Actor, orgID int64) ([
 		out = append(out, x)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score() > out[j].Score() })
-	return out, wrap(op, rows.Err())
+	return out, store.Wrap(op, rows.Err())
 }

@@ -168,20 +168,7 @@ func inList(ids []int64) (string, []any) {
 func (s *Service) tx(ctx context.Context, op string, fn func(tx *store.Tx, now time.Time) error) error {
 	now := s.now()
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error { return fn(tx, now) })
-	return wrap(op, err)
-}
-
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	if store.IsNoRows(err) {
-		return errs.NotFound(op)
-	}
-	return errs.Internal(op, err)
+	return store.Wrap(op, err)
 }
 
 func record(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, orgID int64, action, entity string, id int64, before, after any) error {

@@ -205,13 +205,13 @@ func (s *Service) Assessments(ctx context.Context, a policy.Actor, teamID int64)
 	const op = "readiness: sim3 assessments"
 	t, err := loadTeam(ctx, s.DB, teamID)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, store.Wrap(op, err)
 	}
 	if err := check(a, policy.ReadinessRead, t.OrgID); err != nil {
 		return nil, err
 	}
 	out, err := s.assessments(ctx, "x.team_id = ?", teamID)
-	return out, wrap(op, err)
+	return out, store.Wrap(op, err)
 }
 
 // assessments loads the assessments matching where (over x and its team t),

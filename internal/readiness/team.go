@@ -261,7 +261,7 @@ func (s *Service) Agreements(ctx context.Context, a policy.Actor, orgID int64) (
 		g.SignedOn, g.ValidUntil, g.CreatedAt = g.SignedOn.UTC(), store.TimeOf(until), g.CreatedAt.UTC()
 		out = append(out, g)
 	}
-	return out, wrap(op, rows.Err())
+	return out, store.Wrap(op, rows.Err())
 }
 
 // validAgreement returns the id of an agreement of orgID with partner valid at now, 0 when none.
@@ -399,7 +399,7 @@ func (s *Service) Team(ctx context.Context, a policy.Actor, id int64) (TeamDetai
 	const op = "readiness: team"
 	t, err := loadTeam(ctx, s.DB, id)
 	if err != nil {
-		return TeamDetail{}, wrap(op, err)
+		return TeamDetail{}, store.Wrap(op, err)
 	}
 	if err := check(a, policy.ReadinessRead, t.OrgID); err != nil {
 		return TeamDetail{}, err
@@ -455,7 +455,7 @@ func (s *Service) Teams(ctx context.Context, a policy.Actor, orgID int64) ([]Tea
 			out = append(out, t)
 		}
 	}
-	return out, wrap(op, rows.Err())
+	return out, store.Wrap(op, rows.Err())
 }
 
 // members loads the team's members with their certificates and courses.
@@ -656,7 +656,7 @@ func (s *Service) PeopleBrief(ctx context.Context, a policy.Actor, orgID int64) 
 			out = append(out, p)
 		}
 	}
-	return out, wrap(op, rows.Err())
+	return out, store.Wrap(op, rows.Err())
 }
 
 // AddMember puts a person on a team. A person of another organisation

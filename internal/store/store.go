@@ -4,6 +4,7 @@
 package store
 
 import (
+	"certnet/internal/errs"
 	"context"
 	"database/sql"
 	"embed"
@@ -337,4 +338,13 @@ func IDs(ctx context.Context, q Q, query string, args ...any) ([]int64, error) {
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// Wrap is errs.Ensure that also reads sql.ErrNoRows as errs.NotFound, for
+// services whose lookups return the driver's error unchanged.
+func Wrap(op string, err error) error {
+	if IsNoRows(err) {
+		return errs.NotFound(op)
+	}
+	return errs.Ensure(op, err)
 }
