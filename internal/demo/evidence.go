@@ -32,17 +32,7 @@ func SeedEvidence(ctx context.Context, db *store.DB, users *auth.Service, incs *
 	if err != nil {
 		return 0, err
 	}
-	claimed := false
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-			evidenceKey, "done "+now.UTC().Format(time.RFC3339))
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		claimed = n == 1
-		return nil
-	})
+	claimed, err := claimOnce(ctx, db, evidenceKey, now)
 	if err != nil || !claimed {
 		return 0, err
 	}

@@ -24,17 +24,7 @@ const incidentsKey = "demo.incidents"
 // awaiting acknowledgement, and a notice filed past its 5-day deadline. It
 // returns how many incidents it added (0 when they were there already).
 func SeedIncidents(ctx context.Context, db *store.DB, orgs *org.Service, users *auth.Service, incs *incident.Service, now time.Time) (int, error) {
-	claimed := false
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-			incidentsKey, "done "+now.UTC().Format(time.RFC3339))
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		claimed = n == 1
-		return nil
-	})
+	claimed, err := claimOnce(ctx, db, incidentsKey, now)
 	if err != nil || !claimed {
 		return 0, err
 	}

@@ -34,17 +34,7 @@ func SeedReadiness(ctx context.Context, db *store.DB, rs *readiness.Service, now
 		}
 		ids[code] = id
 	}
-	claimed := false
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-			readinessKey, "done "+now.UTC().Format(time.RFC3339))
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		claimed = n == 1
-		return nil
-	})
+	claimed, err := claimOnce(ctx, db, readinessKey, now)
 	if err != nil || !claimed {
 		return 0, err
 	}

@@ -294,3 +294,16 @@ func (r Result) WriteCredentials(w io.Writer) error {
 	}
 	return tw.Flush()
 }
+
+// claimOnce records in settings that the demo part named key is being
+// seeded; it reports false when an earlier start (or a concurrent one)
+// claimed it already, so that each part is seeded once.
+func claimOnce(ctx context.Context, db *store.DB, key string, now time.Time) (bool, error) {
+	res, err := db.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+		key, "done "+now.UTC().Format(time.RFC3339))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
