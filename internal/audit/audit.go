@@ -280,15 +280,14 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Entry, 
 		args = append(args, f.Until.UTC())
 	}
 	if !a.Scope.All {
-		ids := make([]string, 0, len(a.Scope.Orgs))
-		for id := range a.Scope.Orgs {
-			ids = append(ids, strconv.FormatInt(id, 10))
-		}
+		ids := a.Scope.IDs()
 		if len(ids) == 0 {
 			return nil, nil
 		}
-		// Scope ids are integers from the database, never user input.
-		where = append(where, "(org_id IN ("+strings.Join(ids, ",")+") OR actor_org_id IN ("+strings.Join(ids, ",")+"))")
+		in, inArgs := store.InList(ids)
+		where = append(where, "(org_id IN "+in+" OR actor_org_id IN "+in+")")
+		args = append(args, inArgs...)
+		args = append(args, inArgs...)
 	}
 	// Page backwards from BeforeSeq (or the newest entry).
 	before := f.BeforeSeq

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"strings"
 	"unicode/utf8"
-
 )
 
 // randomToken returns n random bytes as unpadded base64url.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/mail"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -362,18 +361,13 @@ func (s *Service) ListUsers(ctx context.Context, a policy.Actor, f UserFilter) (
 		where = append(where, "id = ?")
 		args = append(args, a.UserID)
 	case !a.Scope.All:
-		ids := make([]string, 0, len(a.Scope.Orgs))
-		for id, in := range a.Scope.Orgs {
-			if in {
-				ids = append(ids, strconv.FormatInt(id, 10))
-			}
-		}
+		ids := a.Scope.IDs()
 		if len(ids) == 0 {
 			return []User{}, 0, nil
 		}
-		slices.Sort(ids)
-		// Scope ids are integers from the database, never user input.
-		where = append(where, "org_id IN ("+strings.Join(ids, ",")+")")
+		in, inArgs := store.InList(ids)
+		where = append(where, "org_id IN "+in)
+		args = append(args, inArgs...)
 	}
 	if q := i18n.Fold(truncate(f.Q, 200)); q != "" {
 		where = append(where, "search_text LIKE ? ESCAPE '\\'")

@@ -141,12 +141,7 @@ func visibleWhere(a policy.Actor) (string, []any) {
 	var conds []string
 	var args []any
 	if !a.Scope.All {
-		ids := make([]int64, 0, len(a.Scope.Orgs))
-		for id, in := range a.Scope.Orgs {
-			if in {
-				ids = append(ids, id)
-			}
-		}
+		ids := a.Scope.IDs()
 		if len(ids) == 0 {
 			return "1=0", nil
 		}

@@ -433,12 +433,9 @@ func (p *PublicReports) list(ctx context.Context, a policy.Actor, f PublicFilter
 		args = append(args, f.Status)
 	}
 	if !a.System && !a.Scope.All {
-		if len(a.Scope.Orgs) == 0 {
+		ids := a.Scope.IDs()
+		if len(ids) == 0 {
 			return nil, nil, nil
-		}
-		ids := make([]int64, 0, len(a.Scope.Orgs))
-		for id := range a.Scope.Orgs {
-			ids = append(ids, id)
 		}
 		where += " AND p.route_org_id IN (" + idList(ids) + ")"
 	}

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -151,23 +150,10 @@ func scopeWhere(a policy.Actor) (string, []any) {
 	if a.Scope.All || a.System {
 		return "1=1", nil
 	}
-	ids := make([]int64, 0, len(a.Scope.Orgs))
-	for id, ok := range a.Scope.Orgs {
-		if ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := a.Scope.IDs()
 	if len(ids) == 0 {
 		return "1=0", nil
 	}
-	slices.Sort(ids)
-	args := make([]any, 0, 2*len(ids))
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
-	return "(s.owner_org_id IN " + in + " OR s.operator_org_id IN " + in + ")", args
+	in, args := store.InList(ids)
+	return "(s.owner_org_id IN " + in + " OR s.operator_org_id IN " + in + ")", append(args, args...)
 }

@@ -46,18 +46,10 @@ func visibility(a policy.Actor) (string, []any) {
 	b.WriteString("(tlp = 'CLEAR'")
 	if a.OrgID != 0 {
 		b.WriteString(" OR tlp = 'GREEN'")
-		if len(a.Scope.Orgs) > 0 {
-			b.WriteString(" OR (tlp = 'AMBER' AND owner_org_id IN (")
-			n := 0
-			for id := range a.Scope.Orgs {
-				if n > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteByte('?')
-				args = append(args, id)
-				n++
-			}
-			b.WriteString("))")
+		if ids := a.Scope.IDs(); len(ids) > 0 {
+			in, inArgs := store.InList(ids)
+			b.WriteString(" OR (tlp = 'AMBER' AND owner_org_id IN " + in + ")")
+			args = append(args, inArgs...)
 		}
 		b.WriteString(" OR (tlp = 'AMBER+STRICT' AND owner_org_id = ?)")
 		args = append(args, a.OrgID)

@@ -39,6 +39,22 @@ type Scope struct {
 // Contains reports whether org is in scope.
 func (s Scope) Contains(org int64) bool { return s.All || s.Orgs[org] }
 
+// IDs lists the organisations of a scope that is not All, sorted, for
+// queries that filter on them (nil for All or an empty scope).
+func (s Scope) IDs() []int64 {
+	if s.All {
+		return nil
+	}
+	ids := make([]int64, 0, len(s.Orgs))
+	for id, in := range s.Orgs {
+		if in {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // Actor is who is asking.
 type Actor struct {
 	UserID   int64

@@ -131,7 +131,7 @@ func needOrg(ctx context.Context, q store.Q, op string, id int64) error {
 func orgsExisting(ctx context.Context, q store.Q, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
 	for chunk := range slices.Chunk(ids, maxIn) {
-		in, args := inList(chunk)
+		in, args := store.InList(chunk)
 		rows, err := q.Query(ctx, "SELECT id FROM organisations WHERE id IN "+in, args...)
 		if err != nil {
 			return nil, err
@@ -155,15 +155,6 @@ func orgsExisting(ctx context.Context, q store.Q, ids []int64) (map[int64]bool, 
 // maxIn is the most ids put in one IN list.
 const maxIn = 500
 
-// inList returns "(?, ?, …)" and the ids as arguments; ids must not be empty.
-func inList(ids []int64) (string, []any) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
-}
-
 // tx runs fn in one transaction and wraps what it returns.
 func (s *Service) tx(ctx context.Context, op string, fn func(tx *store.Tx, now time.Time) error) error {
 	now := s.now()
@@ -181,16 +172,10 @@ func scopeWhere(a policy.Actor, col string) (string, []any) {
 	if a.Scope.All || a.System {
 		return "1=1", nil
 	}
-	ids := make([]int64, 0, len(a.Scope.Orgs))
-	for id, ok := range a.Scope.Orgs {
-		if ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := a.Scope.IDs()
 	if len(ids) == 0 {
 		return "1=0", nil
 	}
-	slices.Sort(ids)
-	in, args := inList(ids)
+	in, args := store.InList(ids)
 	return col + " IN " + in, args
 }

@@ -500,7 +500,7 @@ func (s *Service) records(ctx context.Context, ids []int64) (map[int64][]Certifi
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	for chunk := range slices.Chunk(ids, maxIn) {
-		in, args := inList(chunk)
+		in, args := store.InList(chunk)
 		rows, err := s.DB.Query(ctx, `SELECT id, person_id, name, issuer, obtained_on, expires_on, created_at
 			FROM readiness_certificates WHERE person_id IN `+in+` ORDER BY obtained_on, id`, args...)
 		if err != nil {

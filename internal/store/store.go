@@ -348,3 +348,13 @@ func Wrap(op string, err error) error {
 	}
 	return errs.Ensure(op, err)
 }
+
+// InList is the placeholder list "(?, ?, …)" and the arguments of an IN
+// over ids (which must not be empty).
+func InList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+}
