@@ -2,6 +2,7 @@ package infosys
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,6 +143,21 @@ func TestInventoryAndPolicy(t *testing.T) {
 		_, err = f.s.CreateSystem(ctx, owner, bad)
 		wantField(t, err, "addresses")
 		bad.Addresses, bad.Domains = nil, []string{"example.com"}
+		_, err = f.s.CreateSystem(ctx, owner, bad)
+		wantField(t, err, "domains")
+		// A Unicode name under the owner's domain is the registry's domain in
+		// its xn-- form (as org stores it), accepted and kept in that form;
+		// a name the registry would refuse is refused here too.
+		idn := in
+		idn.Name, idn.Addresses, idn.Domains = "Cổng tra cứu", nil, []string{"Tra-Cứu.BenhVien.vn"}
+		got, err := f.s.CreateSystem(ctx, owner, idn)
+		if err != nil {
+			t.Fatalf("Unicode domain under the owner's: %v", err)
+		}
+		if want, _ := org.CanonicalDomain("tra-cứu.benhvien.vn"); len(got.Domains) != 1 || got.Domains[0] != want || !strings.HasPrefix(want, "xn--") {
+			t.Fatalf("stored domains %v, want [%s]", got.Domains, want)
+		}
+		bad.Domains = []string{"-x.benhvien.vn"}
 		_, err = f.s.CreateSystem(ctx, owner, bad)
 		wantField(t, err, "domains")
 		bad.Domains, bad.PersonalCount = nil, -1

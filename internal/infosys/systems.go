@@ -104,6 +104,9 @@ func (in *SystemInput) normalise() {
 			x = strings.TrimSpace(x)
 			if lower {
 				x = strings.TrimSuffix(strings.ToLower(x), ".")
+				if d, ok := org.CanonicalDomain(x); ok {
+					x = d
+				}
 			}
 			if x != "" && !slices.Contains(out, x) {
 				out = append(out, x)
@@ -235,18 +238,8 @@ func addressProblem(a string, ranges []netip.Prefix) (string, string) {
 // domainProblem says what is wrong with a domain of a system given the
 // owner's domains.
 func domainProblem(d string, owned []string) (string, string) {
-	if len(d) > 253 || !strings.Contains(d, ".") {
+	if c, ok := org.CanonicalDomain(d); !ok || c != d {
 		return "infosys.err.domain", d
-	}
-	for _, l := range strings.Split(d, ".") {
-		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
-			return "infosys.err.domain", d
-		}
-		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return "infosys.err.domain", d
-			}
-		}
 	}
 	for _, o := range owned {
 		if d == o || strings.HasSuffix(d, "."+o) {

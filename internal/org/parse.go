@@ -192,6 +192,15 @@ func parseDomain(s string) (string, string) {
 	return d, ""
 }
 
+// CanonicalDomain returns a domain in the registry's canonical form
+// (lower-case ASCII, Unicode labels in their xn-- form, no trailing dot)
+// and true, or false when the registry would refuse it as a domain. Other
+// packages that hold domains of members compare them in this form.
+func CanonicalDomain(s string) (string, bool) {
+	d, problem := parseDomain(s)
+	return d, problem == ""
+}
+
 // validDomainASCII is the hand check behind the IDNA mapping: labels of 1–63
 // letters, digits and hyphens, not starting or ending with a hyphen, 253
 // characters in all, at least two labels, a top-level label with a letter.
