@@ -105,15 +105,22 @@ type handler func(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, 
 // answer something other than JSON (downloads, exports) call it
 // themselves; the others are wrapped in authed.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (a policy.Actor, ok bool) {
+	return s.authenticateWith(w, r, `Bearer realm="certnet"`, `Bearer realm="certnet", error="invalid_token"`)
+}
+
+// authenticateWith is authenticate with the WWW-Authenticate challenges to
+// answer a missing and a refused token with (a calendar program, for one,
+// needs a Basic challenge to ask for the token as a password).
+func (s *Server) authenticateWith(w http.ResponseWriter, r *http.Request, missing, refused string) (a policy.Actor, ok bool) {
 	tok := bearer(r)
 	if tok == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="certnet"`)
+		w.Header().Set("WWW-Authenticate", missing)
 		s.writeError(w, r, errs.Unauthenticated("api", "api.err.no_token"))
 		return a, false
 	}
 	a, _, err := s.Auth.AuthenticateToken(r.Context(), tok, obs.RequestID(r.Context()))
 	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="certnet", error="invalid_token"`)
+		w.Header().Set("WWW-Authenticate", refused)
 		s.writeError(w, r, err)
 		return a, false
 	}

@@ -9,7 +9,6 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
 	"certnet/internal/infosys"
-	"certnet/internal/obs"
 	"certnet/internal/policy"
 )
 
@@ -347,16 +346,9 @@ func (h *infosysAPI) schedule(w http.ResponseWriter, r *http.Request, a policy.A
 // (calendar programs send the token as the HTTP Basic password).
 func (h *infosysAPI) calendar(w http.ResponseWriter, r *http.Request) {
 	s := h.s
-	tok := bearer(r)
-	if tok == "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="certnet"`)
-		s.writeError(w, r, errs.Unauthenticated("api", "api.err.no_token"))
-		return
-	}
-	a, _, err := s.Auth.AuthenticateToken(r.Context(), tok, obs.RequestID(r.Context()))
-	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="certnet"`)
-		s.writeError(w, r, err)
+	const challenge = `Basic realm="certnet"`
+	a, ok := s.authenticateWith(w, r, challenge, challenge)
+	if !ok {
 		return
 	}
 	svc, err := h.service()
