@@ -57,21 +57,11 @@ func SeedOrders(ctx context.Context, db *store.DB, users *auth.Service, incs *in
 	if err != nil {
 		return 0, err
 	}
-	var obs []int64
-	rows, err := db.Query(ctx, `SELECT o.id FROM incident_observables o JOIN incidents i ON i.id = o.incident_id
+	obs, err := store.IDs(ctx, db, `SELECT o.id FROM incident_observables o JOIN incidents i ON i.id = o.incident_id
 		WHERE i.ref = ? ORDER BY o.id LIMIT 3`, ref)
 	if err != nil {
 		return 0, err
 	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		obs = append(obs, id)
-	}
-	rows.Close()
 	issued := now.Add(-30 * time.Hour)
 	past := coord.NewService(db, incs, func() time.Time { return issued }, nil)
 	o, err := past.Issue(ctx, natc, ref, coord.IssueInput{Title: "Chặn các địa chỉ lừa đảo và làm sạch máy chủ lưu trữ",

@@ -275,20 +275,7 @@ func (s *Service) pageByProvince(ctx context.Context, cond string, args []any, l
 }
 
 func (s *Service) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := s.DB.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return store.IDs(ctx, s.DB, q, args...)
 }
 
 // byIDs reads the organisations with the given ids, in that order, keeping
