@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	secs := fs.Float64("seconds", 10, "how long to measure creations")
 	rounds := fs.Int("rounds", 200, "queries per measurement")
 	check := fs.Bool("check", false, "exit non-zero when a target is missed")
+	reuse := fs.Bool("reuse", false, "measure again on a data folder an earlier bench run generated (skips generation)")
 	if err := parse(fs, args[1:], finish); err != nil {
 		return err
 	}
@@ -51,18 +52,29 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := a.DB.QueryRow(ctx, "SELECT COUNT(*) FROM organisations").Scan(&existing); err != nil {
 		return err
 	}
-	if existing > 0 {
-		return usagef("the data folder is not empty: bench needs a fresh one")
+	var net *benchNet
+	switch {
+	case *reuse:
+		if net, err = benchReload(ctx, a); err != nil {
+			return err
+		}
+		var have int
+		if err := a.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents").Scan(&have); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reusing %d incidents in %s\n", have, a.DB.Where)
+	case existing > 0:
+		return usagef("the data folder is not empty: bench needs a fresh one (or --reuse on one an earlier bench generated)")
+	default:
+		if net, err = benchNetwork(ctx, a); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if err := benchGenerate(ctx, a, net, *n, stdout); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\ngenerated %d incidents in %s\n", *n, time.Since(t0).Round(time.Millisecond))
 	}
-	net, err := benchNetwork(ctx, a)
-	if err != nil {
-		return err
-	}
-	t0 := time.Now()
-	if err := benchGenerate(ctx, a, net, *n, stdout); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\ngenerated %d incidents in %s\n", *n, time.Since(t0).Round(time.Millisecond))
 	res, err := benchMeasure(ctx, a, net, *rounds, time.Duration(*secs*float64(time.Second)), stdout)
 	if err != nil {
 		return err
@@ -124,6 +136,38 @@ func benchNetwork(ctx context.Context, a *App) (*benchNet, error) {
 			}
 			net.members = append(net.members, m)
 		}
+	}
+	return net, nil
+}
+
+// benchReload finds the network an earlier run of benchNetwork made in
+// this data folder, by its codes.
+func benchReload(ctx context.Context, a *App) (*benchNet, error) {
+	rows, err := a.DB.Query(ctx, "SELECT id, code, name, COALESCE(parent_id, 0) FROM organisations ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	net := &benchNet{}
+	for rows.Next() {
+		var o org.Org
+		if err := rows.Scan(&o.ID, &o.Code, &o.Name, &o.ParentID); err != nil {
+			return nil, err
+		}
+		switch {
+		case o.Code == "VNCERT":
+			net.national = o
+		case strings.HasPrefix(o.Code, "U-"):
+			net.units = append(net.units, o)
+		case strings.HasPrefix(o.Code, "M-"):
+			net.members = append(net.members, o)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if net.national.ID == 0 || len(net.units) == 0 || len(net.members) == 0 {
+		return nil, usagef("--reuse: this data folder holds no network made by certnet bench")
 	}
 	return net, nil
 }
