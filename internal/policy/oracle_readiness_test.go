@@ -7,4 +7,5 @@ func init() {
 	oracle[policy.ReadinessWrite] = struct{ how, who string }{"write", "ac"}
 	oracle[policy.ReadinessAssess] = struct{ how, who string }{"write", "ac"}
 	oracle[policy.ReadinessCatalogue] = struct{ how, who string }{"national write", "ac"}
+	oracle[policy.ReadinessPlanApprove] = struct{ how, who string }{"write", "a"}
 }
