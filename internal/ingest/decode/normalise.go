@@ -1,0 +1,254 @@
+package decode
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"certnet/internal/intel"
+)
+
+// parseTime reads the timestamps SOC tools write: RFC 3339 ("…Z",
+// "…+07:00"), Suricata's and Wazuh's "2015-03-29T11:01:38.221126-0600" and,
+// when zoneOK, a time without a zone (taken as UTC, as some Suricata
+// deployments log). The result is in UTC.
+func parseTime(s string, zoneless bool) (time.Time, error) {
+	n := len(s)
+	var layout string
+	switch {
+	case n < 19:
+		return time.Time{}, fmt.Errorf("timestamp %q is too short", s)
+	case s[n-1] == 'Z' || s[n-1] == 'z':
+		layout = time.RFC3339Nano
+		if s[n-1] == 'z' {
+			s = s[:n-1] + "Z"
+		}
+	case n >= 25 && (s[n-6] == '+' || s[n-6] == '-') && s[n-3] == ':':
+		layout = time.RFC3339Nano
+	case n >= 24 && (s[n-5] == '+' || s[n-5] == '-'):
+		layout = "2006-01-02T15:04:05.999999999-0700"
+	case zoneless:
+		layout = "2006-01-02T15:04:05.999999999"
+	default:
+		return time.Time{}, fmt.Errorf("timestamp %q has no time zone", s)
+	}
+	if s[10] == ' ' {
+		s = s[:10] + "T" + s[11:]
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("timestamp %q is not RFC 3339", s)
+	}
+	if y := t.Year(); y < 1970 || y > 9999 {
+		return time.Time{}, fmt.Errorf("timestamp %q is out of range", s)
+	}
+	return t.UTC(), nil
+}
+
+// parseIP reads an address without a zone; IPv4-mapped IPv6 addresses become
+// IPv4.
+func parseIP(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// normDomain lower-cases a name and drops its trailing dot; a name with
+// non-ASCII letters goes through internal/intel's normaliser (IDNA). ok is
+// false for what cannot be a DNS name (empty, spaces, control characters).
+func normDomain(s string) (string, bool) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	if s == "" || len(s) > 253 {
+		return "", false
+	}
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_':
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= 0x80:
+			_, v, err := intel.Normalise(intel.KindDomain, s)
+			if err != nil {
+				return "", false
+			}
+			return v, true
+		default:
+			return "", false
+		}
+	}
+	if upper {
+		s = strings.ToLower(s)
+	}
+	return s, true
+}
+
+// normURL normalises a URL as internal/intel stores URL indicators.
+func normURL(s string) (string, bool) {
+	_, v, err := intel.Normalise(intel.KindURL, s)
+	if err != nil {
+		return "", false
+	}
+	return v, true
+}
+
+// normEmail normalises an e-mail address as internal/intel does (the domain
+// lower-case and in ASCII); "Name <a@b>" and "<a@b>" give the bare address.
+func normEmail(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '<'); i >= 0 && strings.HasSuffix(s, ">") {
+		s = s[i+1 : len(s)-1]
+	}
+	_, v, err := intel.Normalise(intel.KindEmail, s)
+	if err != nil {
+		return "", false
+	}
+	return v, true
+}
+
+// normHash accepts an MD5, SHA-1 or SHA-256 in hex and lower-cases it.
+func normHash(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	switch len(s) {
+	case 32, 40, 64:
+	default:
+		return "", false
+	}
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9' || c >= 'a' && c <= 'f':
+		case c >= 'A' && c <= 'F':
+			upper = true
+		default:
+			return "", false
+		}
+	}
+	if upper {
+		s = strings.ToLower(s)
+	}
+	return s, true
+}
+
+// normCVE accepts "CVE-2021-44228" in any case (and the "CVE_2021_44228"
+// form of Emerging Threats metadata) and returns it upper-case with hyphens.
+func normCVE(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	id, n := cveAt(s, 0)
+	if id == "" || n != len(s) {
+		return "", false
+	}
+	return id, true
+}
+
+// cveAt reads a CVE id at s[i:]; it returns the id and the index after it,
+// or "" when there is none.
+func cveAt(s string, i int) (string, int) {
+	if len(s)-i < 13 || s[i]|0x20 != 'c' || s[i+1]|0x20 != 'v' || s[i+2]|0x20 != 'e' {
+		return "", i
+	}
+	j := i + 3
+	if s[j] != '-' && s[j] != '_' {
+		return "", i
+	}
+	j++
+	for k := 0; k < 4; k++ {
+		if !isDigitB(s[j+k]) {
+			return "", i
+		}
+	}
+	year := s[j : j+4]
+	j += 4
+	if s[j] != '-' && s[j] != '_' {
+		return "", i
+	}
+	j++
+	start := j
+	for j < len(s) && isDigitB(s[j]) && j-start < 8 {
+		j++
+	}
+	if j-start < 4 || j < len(s) && isDigitB(s[j]) {
+		return "", i
+	}
+	return "CVE-" + year + "-" + s[start:j], j
+}
+
+func isDigitB(c byte) bool { return c >= '0' && c <= '9' }
+
+// scanCVEs appends the CVE ids written anywhere in text to dst, once each.
+func scanCVEs(text string, dst []string) []string {
+	for i := 0; i+13 <= len(text); i++ {
+		c := text[i] | 0x20
+		if c != 'c' {
+			continue
+		}
+		if i > 0 && isAlnum(text[i-1]) {
+			continue
+		}
+		id, j := cveAt(text, i)
+		if id == "" {
+			continue
+		}
+		dst = addUnique(dst, id)
+		i = j - 1
+	}
+	return dst
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// addUnique appends s unless dst already holds it.
+func addUnique(dst []string, s string) []string {
+	for _, x := range dst {
+		if x == s {
+			return dst
+		}
+	}
+	return append(dst, s)
+}
+
+// severityOf clamps a 1 (high) … 4 (low) severity; anything else is 0,
+// unknown.
+func severityOf(n int) int {
+	if n < 1 || n > 4 {
+		return 0
+	}
+	return n
+}
+
+// port reads a port number; ok is false outside 0–65535.
+func port(n int64) (uint16, bool) {
+	if n < 0 || n > 65535 {
+		return 0, false
+	}
+	return uint16(n), true
+}
+
+// urlHost returns the host name of a normalised URL, or "" when its host is
+// an address.
+func urlHost(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if strings.HasPrefix(rest, "[") {
+		return ""
+	}
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest = rest[:i]
+	}
+	if _, err := netip.ParseAddr(rest); err == nil || rest == "" {
+		return ""
+	}
+	return rest
+}

@@ -1,0 +1,201 @@
+package decode
+
+import (
+	"strconv"
+	"strings"
+
+	json "github.com/goccy/go-json"
+)
+
+// suricataRecord holds the parts of an EVE record certnet reads.
+type suricataRecord struct {
+	Timestamp string `json:"timestamp"`
+	EventType string `json:"event_type"`
+	Host      string `json:"host"`
+	SrcIP     string `json:"src_ip"`
+	SrcPort   int64  `json:"src_port"`
+	DestIP    string `json:"dest_ip"`
+	DestPort  int64  `json:"dest_port"`
+	Proto     string `json:"proto"`
+	AppProto  string `json:"app_proto"`
+	Alert     *struct {
+		Signature   string `json:"signature"`
+		SignatureID int64  `json:"signature_id"`
+		Category    string `json:"category"`
+		Severity    int    `json:"severity"`
+		// Emerging Threats rules carry metadata lists, "cve": ["CVE_2021_44228"].
+		Metadata map[string][]string `json:"metadata"`
+	} `json:"alert"`
+	Anomaly *struct {
+		Type  string `json:"type"`
+		Event string `json:"event"`
+	} `json:"anomaly"`
+	DNS *struct {
+		RRName  string `json:"rrname"` // EVE v1, and v2 answers
+		Queries []struct {
+			RRName string `json:"rrname"`
+		} `json:"queries"` // EVE v3 alert records
+	} `json:"dns"`
+	HTTP *struct {
+		Hostname string `json:"hostname"`
+		URL      string `json:"url"`
+	} `json:"http"`
+	TLS *struct {
+		SNI string `json:"sni"`
+	} `json:"tls"`
+	Fileinfo *struct {
+		MD5    string `json:"md5"`
+		SHA1   string `json:"sha1"`
+		SHA256 string `json:"sha256"`
+	} `json:"fileinfo"`
+	SMTP *struct {
+		MailFrom string   `json:"mail_from"`
+		RcptTo   []string `json:"rcpt_to"`
+	} `json:"smtp"`
+	Email *struct {
+		From string   `json:"from"`
+		To   []string `json:"to"`
+	} `json:"email"`
+}
+
+// decodeSuricata reads one EVE record. It is lenient with what a sensor may
+// legitimately leave out or write oddly (a DNS name that is not a host name
+// is dropped, not refused), strict with what makes the event unusable: the
+// timestamp, the event type and the addresses.
+func decodeSuricata(line []byte, dst []Event) ([]Event, *LineError) {
+	var r suricataRecord
+	if err := json.Unmarshal(line, &r); err != nil {
+		return dst, jsonErr(err)
+	}
+	if r.Timestamp == "" {
+		return dst, lineErr(CodeMissingField, "timestamp is required")
+	}
+	if r.EventType == "" {
+		return dst, lineErr(CodeMissingField, "event_type is required")
+	}
+	t, err := parseTime(r.Timestamp, true)
+	if err != nil {
+		return dst, lineErr(CodeTime, "timestamp: %v", err)
+	}
+	e := Event{Time: t, Kind: strings.ToLower(r.EventType), Sensor: r.Host, Proto: strings.ToUpper(r.Proto), Count: 1}
+	var ok bool
+	if r.SrcIP != "" {
+		if e.Src, ok = parseIP(r.SrcIP); !ok {
+			return dst, lineErr(CodeInvalidField, "src_ip %q is not an IP address", clip(r.SrcIP))
+		}
+	}
+	if r.DestIP != "" {
+		if e.Dst, ok = parseIP(r.DestIP); !ok {
+			return dst, lineErr(CodeInvalidField, "dest_ip %q is not an IP address", clip(r.DestIP))
+		}
+	}
+	if e.SrcPort, ok = port(r.SrcPort); !ok {
+		return dst, lineErr(CodeInvalidField, "src_port %d is not 0–65535", r.SrcPort)
+	}
+	if e.DstPort, ok = port(r.DestPort); !ok {
+		return dst, lineErr(CodeInvalidField, "dest_port %d is not 0–65535", r.DestPort)
+	}
+	if a := r.Alert; a != nil {
+		e.Signature, e.SignatureID, e.Category = a.Signature, a.SignatureID, a.Category
+		e.Severity = severityOf(a.Severity)
+		e.CVEs = scanCVEs(a.Signature, e.CVEs)
+		for _, c := range a.Metadata["cve"] {
+			if v, ok := normCVE(c); ok {
+				e.CVEs = addUnique(e.CVEs, v)
+			}
+		}
+	}
+	if a := r.Anomaly; a != nil && e.Signature == "" {
+		e.Signature = strings.TrimSpace(a.Type + " " + a.Event)
+	}
+	if d := r.DNS; d != nil {
+		if v, ok := normDomain(d.RRName); ok {
+			e.Domains = addUnique(e.Domains, v)
+		}
+		for _, q := range d.Queries {
+			if v, ok := normDomain(q.RRName); ok {
+				e.Domains = addUnique(e.Domains, v)
+			}
+		}
+	}
+	if h := r.HTTP; h != nil && h.Hostname != "" {
+		host := strings.TrimSpace(h.Hostname)
+		if _, isIP := parseIP(host); !isIP {
+			if v, ok := normDomain(host); ok {
+				e.Domains = addUnique(e.Domains, v)
+			}
+		}
+		if u, ok := httpURL(host, h.URL, r); ok {
+			e.URLs = append(e.URLs, u)
+		}
+	}
+	if s := r.TLS; s != nil && s.SNI != "" {
+		if v, ok := normDomain(s.SNI); ok {
+			e.Domains = addUnique(e.Domains, v)
+		}
+	}
+	if f := r.Fileinfo; f != nil {
+		for _, h := range [...]string{f.MD5, f.SHA1, f.SHA256} {
+			if v, ok := normHash(h); ok {
+				e.Hashes = addUnique(e.Hashes, v)
+			}
+		}
+	}
+	if m := r.SMTP; m != nil {
+		if v, ok := normEmail(m.MailFrom); ok {
+			e.Emails = addUnique(e.Emails, v)
+		}
+		for _, to := range m.RcptTo {
+			if v, ok := normEmail(to); ok {
+				e.Emails = addUnique(e.Emails, v)
+			}
+		}
+	}
+	if m := r.Email; m != nil {
+		if v, ok := normEmail(m.From); ok {
+			e.Emails = addUnique(e.Emails, v)
+		}
+		for _, to := range m.To {
+			if v, ok := normEmail(to); ok {
+				e.Emails = addUnique(e.Emails, v)
+			}
+		}
+	}
+	return append(dst, e), nil
+}
+
+// httpURL rebuilds the requested URL from the Host header and the request
+// target. The port is written when the server side of the flow is not on 80.
+func httpURL(host, target string, r suricataRecord) (string, bool) {
+	target = strings.TrimSpace(target)
+	if strings.Contains(target, "://") { // a proxy request carries the absolute URL
+		return normURL(target)
+	}
+	if host == "" {
+		return "", false
+	}
+	if !strings.HasPrefix(target, "/") {
+		target = "/" + target
+	}
+	if _, ip := parseIP(host); ip && strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if !strings.Contains(host, ":") || strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		if p := serverPort(r); p != 0 && p != 80 {
+			host += ":" + strconv.Itoa(int(p))
+		}
+	}
+	return normURL("http://" + host + target)
+}
+
+// serverPort guesses the server side of a flow: the lower port when one is
+// a well-known or registered port.
+func serverPort(r suricataRecord) int64 {
+	if r.SrcPort == 80 || r.DestPort == 80 {
+		return 80
+	}
+	if r.SrcPort != 0 && r.SrcPort < r.DestPort {
+		return r.SrcPort
+	}
+	return r.DestPort
+}

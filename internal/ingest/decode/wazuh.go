@@ -1,0 +1,193 @@
+package decode
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	json "github.com/goccy/go-json"
+)
+
+// flexInt reads a number written as a JSON number or as a string of digits,
+// as Wazuh decoders write ports and rule ids ("srcport":"22").
+type flexInt struct {
+	N   int64
+	Set bool
+	Bad string
+}
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	if b[0] == '"' {
+		var str string
+		if err := json.Unmarshal(b, &str); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(str)
+		if s == "" {
+			return nil
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f.Bad = clip(s)
+		return nil
+	}
+	f.N, f.Set = n, true
+	return nil
+}
+
+// wazuhRecord holds the parts of a Wazuh alert (alerts.json) certnet reads.
+type wazuhRecord struct {
+	Timestamp string `json:"timestamp"`
+	Rule      *struct {
+		ID          flexInt  `json:"id"`
+		Level       flexInt  `json:"level"`
+		Description string   `json:"description"`
+		Groups      []string `json:"groups"`
+		Mitre       *struct {
+			ID []string `json:"id"`
+		} `json:"mitre"`
+	} `json:"rule"`
+	Agent *struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"agent"`
+	Manager *struct {
+		Name string `json:"name"`
+	} `json:"manager"`
+	Data *struct {
+		SrcIP    string  `json:"srcip"`
+		SrcPort  flexInt `json:"srcport"`
+		DstIP    string  `json:"dstip"`
+		DstPort  flexInt `json:"dstport"`
+		Protocol string  `json:"protocol"`
+		URL      string  `json:"url"`
+		Hostname string  `json:"hostname"`
+		Vuln     *struct {
+			CVE string `json:"cve"`
+		} `json:"vulnerability"`
+	} `json:"data"`
+	Syscheck *struct {
+		MD5    string `json:"md5_after"`
+		SHA1   string `json:"sha1_after"`
+		SHA256 string `json:"sha256_after"`
+	} `json:"syscheck"`
+}
+
+// wazuhSeverity maps a rule level (0–16) to certnet's 1 (high) … 4 (low).
+func wazuhSeverity(level int64) int {
+	switch {
+	case level >= 12:
+		return 1
+	case level >= 8:
+		return 2
+	case level >= 4:
+		return 3
+	}
+	return 4
+}
+
+func decodeWazuh(line []byte, dst []Event) ([]Event, *LineError) {
+	var r wazuhRecord
+	if err := json.Unmarshal(line, &r); err != nil {
+		return dst, jsonErr(err)
+	}
+	if r.Timestamp == "" {
+		return dst, lineErr(CodeMissingField, "timestamp is required")
+	}
+	if r.Rule == nil {
+		return dst, lineErr(CodeMissingField, "rule is required")
+	}
+	t, err := parseTime(r.Timestamp, false)
+	if err != nil {
+		return dst, lineErr(CodeTime, "timestamp: %v", err)
+	}
+	rule := r.Rule
+	if rule.ID.Bad != "" {
+		return dst, lineErr(CodeInvalidField, "rule.id %q is not a number", rule.ID.Bad)
+	}
+	if rule.Level.Bad != "" || rule.Level.N < 0 || rule.Level.N > 16 {
+		return dst, lineErr(CodeInvalidField, "rule.level is not 0–16")
+	}
+	e := Event{
+		Time:        t,
+		Kind:        "alert",
+		Signature:   rule.Description,
+		SignatureID: rule.ID.N,
+		Category:    strings.Join(rule.Groups, ","),
+		Severity:    wazuhSeverity(rule.Level.N),
+		Count:       1,
+	}
+	switch {
+	case r.Agent != nil && r.Agent.Name != "":
+		e.Sensor = r.Agent.Name
+	case r.Manager != nil:
+		e.Sensor = r.Manager.Name
+	}
+	if rule.Mitre != nil {
+		for _, id := range rule.Mitre.ID {
+			if id = strings.ToUpper(strings.TrimSpace(id)); id != "" {
+				e.Tags = addUnique(e.Tags, id)
+			}
+		}
+	}
+	e.CVEs = scanCVEs(rule.Description, e.CVEs)
+	if d := r.Data; d != nil {
+		var ok bool
+		if d.SrcIP != "" {
+			if e.Src, ok = parseIP(strings.TrimSpace(d.SrcIP)); !ok {
+				return dst, lineErr(CodeInvalidField, "data.srcip %q is not an IP address", clip(d.SrcIP))
+			}
+		}
+		if d.DstIP != "" {
+			if e.Dst, ok = parseIP(strings.TrimSpace(d.DstIP)); !ok {
+				return dst, lineErr(CodeInvalidField, "data.dstip %q is not an IP address", clip(d.DstIP))
+			}
+		}
+		if d.SrcPort.Bad != "" {
+			return dst, lineErr(CodeInvalidField, "data.srcport %q is not a port", d.SrcPort.Bad)
+		}
+		if d.DstPort.Bad != "" {
+			return dst, lineErr(CodeInvalidField, "data.dstport %q is not a port", d.DstPort.Bad)
+		}
+		if e.SrcPort, ok = port(d.SrcPort.N); !ok {
+			return dst, lineErr(CodeInvalidField, "data.srcport %d is not 0–65535", d.SrcPort.N)
+		}
+		if e.DstPort, ok = port(d.DstPort.N); !ok {
+			return dst, lineErr(CodeInvalidField, "data.dstport %d is not 0–65535", d.DstPort.N)
+		}
+		e.Proto = strings.ToUpper(strings.TrimSpace(d.Protocol))
+		if d.URL != "" {
+			u := strings.TrimSpace(d.URL)
+			if !strings.Contains(u, "://") && d.Hostname != "" && strings.HasPrefix(u, "/") {
+				u = "http://" + strings.TrimSpace(d.Hostname) + u
+			}
+			if v, ok := normURL(u); ok {
+				e.URLs = append(e.URLs, v)
+				if h := urlHost(v); h != "" {
+					e.Domains = addUnique(e.Domains, h)
+				}
+			}
+		}
+		if d.Vuln != nil && d.Vuln.CVE != "" {
+			if v, ok := normCVE(d.Vuln.CVE); ok {
+				e.CVEs = addUnique(e.CVEs, v)
+			} else {
+				return dst, lineErr(CodeInvalidField, "data.vulnerability.cve %q is not a CVE id", clip(d.Vuln.CVE))
+			}
+		}
+	}
+	if s := r.Syscheck; s != nil {
+		for _, h := range [...]string{s.MD5, s.SHA1, s.SHA256} {
+			if v, ok := normHash(h); ok {
+				e.Hashes = addUnique(e.Hashes, v)
+			}
+		}
+	}
+	return append(dst, e), nil
+}
