@@ -132,6 +132,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Evidence = incident.NewEvidences(a.Incidents, incident.NewEvidenceStore(cfg.Data, cfg.MaxEvidence))
 	a.Public = incident.NewPublicReports(a.Incidents)
 	a.Intel = intel.NewService(db, now, log.With("component", "intel"))
+	a.Intel.Whois = a.Orgs.WhoisIndex
 	if cfg.PublicPerAddress > 0 {
 		a.Public.PerAddress = cfg.PublicPerAddress
 	}
@@ -154,6 +155,12 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Infosys = infosys.NewService(db, now, log.With("component", "infosys"))
 	a.Jobs.Every(infosys.JobReminders, time.Hour, func(ctx context.Context) error {
 		_, err := a.Infosys.Remind(ctx)
+		return err
+	})
+	// Advisories: reminders and escalations of recipients that have not
+	// acknowledged or reported in time.
+	a.Jobs.Every(intel.JobAdvisoryEscalate, time.Minute, func(ctx context.Context) error {
+		_, err := a.Intel.EscalateAdvisories(ctx)
 		return err
 	})
 	a.Coord = coord.NewService(db, a.Incidents, now, log.With("component", "coord"))

@@ -14,6 +14,7 @@ import (
 	"certnet/internal/audit"
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
+	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/store"
 )
@@ -23,6 +24,9 @@ type Service struct {
 	DB  *store.DB
 	Now func() time.Time
 	Log *slog.Logger
+	// Whois is the registry's constituency index (org.Service.WhoisIndex),
+	// which advisories targeted at "the owners of these addresses" use.
+	Whois func(context.Context) (*org.Index, error)
 }
 
 // NewService returns the service; now is the clock (time.Now when nil).
