@@ -379,7 +379,37 @@ type ReportInput struct {
 	DetectedAt  time.Time `json:"detected_at,omitzero"`
 	Result      string    `json:"result,omitempty"`
 	Lessons     string    `json:"lessons,omitempty"`
+	// Handling says how the incident was handled (form 05 columns): in
+	// house, with help from inside the country or from abroad; empty when
+	// not stated.
+	Handling Handling `json:"handling,omitempty"`
+	// DamageVND is the estimated damage in VND (≥ 0); nil when not
+	// estimated. DamageNote says how it was estimated.
+	DamageVND  *int64 `json:"damage_vnd,omitempty"`
+	DamageNote string `json:"damage_note,omitempty"`
 }
+
+// Handling is how an incident was handled, as the closure report says.
+type Handling string
+
+// Handlings (form 05: tự xử lý, có hỗ trợ trong nước, có hỗ trợ nước ngoài).
+const (
+	HandledInHouse      Handling = "in_house"
+	HandledDomesticHelp Handling = "domestic_help"
+	HandledForeignHelp  Handling = "foreign_help"
+)
+
+// Handlings lists the ways of handling in the order of form 05.
+var Handlings = []Handling{HandledInHouse, HandledDomesticHelp, HandledForeignHelp}
+
+// Valid reports whether h is a known way of handling.
+func (h Handling) Valid() bool { return slices.Contains(Handlings, h) }
+
+// LabelKey is the i18n key of the way's name.
+func (h Handling) LabelKey() string { return "incforms.handling." + string(h) }
+
+// MaxDamageVND bounds an estimated damage (a million billion đồng).
+const MaxDamageVND int64 = 1_000_000_000_000_000
 
 // Report is a report filed on an incident, with its acknowledgement.
 type Report struct {

@@ -454,6 +454,7 @@ func (s *Service) AddReport(ctx context.Context, a policy.Actor, key string, kin
 			if in.DetectedAt.After(w.now.Add(clockSkew)) {
 				v.Field("detected_at", "incident.err.detected_future")
 			}
+			validateClosure(v, &in)
 		default:
 			return v.Field("kind", "incident.err.report_kind")
 		}
@@ -470,6 +471,13 @@ func (s *Service) AddReport(ctx context.Context, a policy.Actor, key string, kin
 			SubmittedOrgID: a.OrgID, SubmittedAt: w.now}
 		if err := insertReport(ctx, w.tx, &out); err != nil {
 			return err
+		}
+		if kind == ReportClosure {
+			// The latest closure report says how the incident was handled
+			// and what it cost: form 05 counts them from the incident row.
+			if err := saveClosure(ctx, w.tx, inc.ID, in); err != nil {
+				return err
+			}
 		}
 		detail := map[string]any{"report_id": out.ID, "report_kind": string(kind)}
 		if _, err := w.event(ctx, inc, EventReport, detail); err != nil {
