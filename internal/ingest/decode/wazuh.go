@@ -66,6 +66,12 @@ type wazuhRecord struct {
 		DstIP    string  `json:"dstip"`
 		DstPort  flexInt `json:"dstport"`
 		Protocol string  `json:"protocol"`
+		// Suricata alerts read by Wazuh's JSON decoder keep EVE's names.
+		SrcIP2   string  `json:"src_ip"`
+		SrcPort2 flexInt `json:"src_port"`
+		DstIP2   string  `json:"dest_ip"`
+		DstPort2 flexInt `json:"dest_port"`
+		Proto2   string  `json:"proto"`
 		URL      string  `json:"url"`
 		Hostname string  `json:"hostname"`
 		Vuln     *struct {
@@ -138,6 +144,21 @@ func decodeWazuh(line []byte, dst []Event) ([]Event, *LineError) {
 	}
 	e.CVEs = scanCVEs(rule.Description, e.CVEs)
 	if d := r.Data; d != nil {
+		if d.SrcIP == "" {
+			d.SrcIP = d.SrcIP2
+		}
+		if !d.SrcPort.Set && d.SrcPort.Bad == "" {
+			d.SrcPort = d.SrcPort2
+		}
+		if d.DstIP == "" {
+			d.DstIP = d.DstIP2
+		}
+		if !d.DstPort.Set && d.DstPort.Bad == "" {
+			d.DstPort = d.DstPort2
+		}
+		if d.Protocol == "" {
+			d.Protocol = d.Proto2
+		}
 		var ok bool
 		if d.SrcIP != "" {
 			if e.Src, ok = parseIP(strings.TrimSpace(d.SrcIP)); !ok {
@@ -161,7 +182,10 @@ func decodeWazuh(line []byte, dst []Event) ([]Event, *LineError) {
 		if e.DstPort, ok = port(d.DstPort.N); !ok {
 			return dst, lineErr(CodeInvalidField, "data.dstport %d is not 0–65535", d.DstPort.N)
 		}
-		e.Proto = strings.ToUpper(strings.TrimSpace(d.Protocol))
+		switch p := strings.ToUpper(strings.TrimSpace(d.Protocol)); p {
+		case "TCP", "UDP", "ICMP", "ICMPV6", "IPV6-ICMP", "SCTP", "GRE", "ESP":
+			e.Proto = p // not an HTTP method, which web-accesslog writes here
+		}
 		if d.URL != "" {
 			u := strings.TrimSpace(d.URL)
 			if !strings.Contains(u, "://") && d.Hostname != "" && strings.HasPrefix(u, "/") {
