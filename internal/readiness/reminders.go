@@ -114,6 +114,12 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	// Response plans due for their yearly review, or past it.
+	m, err := s.remindPlans(ctx, now)
+	n += m
+	if err != nil {
+		return n, err
+	}
 	// From October, ministries and provinces with no drill done or planned
 	// this year: once a year each.
 	if now.In(Local).Month() >= DrillReminderMonth {
