@@ -104,6 +104,56 @@ func (s *Service) DeleteShift(ctx context.Context, a policy.Actor, teamID, id in
 	})
 }
 
+// MaxShiftsRange is the longest period Shifts lists at once.
+const MaxShiftsRange = 92 * 24 * time.Hour
+
+// Shifts lists the team's shifts that overlap [from, to), by start.
+func (s *Service) Shifts(ctx context.Context, a policy.Actor, teamID int64, from, to time.Time) ([]Shift, error) {
+	const op = "readiness: shifts"
+	t, err := loadTeam(ctx, s.DB, teamID)
+	if err != nil {
+		return nil, store.Wrap(op, err)
+	}
+	if err := check(a, policy.ReadinessRead, t.OrgID); err != nil {
+		return nil, err
+	}
+	v := errs.Invalid(op)
+	if from.IsZero() {
+		v.Field("from", "readiness.err.required")
+	}
+	if to.IsZero() {
+		v.Field("to", "readiness.err.required")
+	} else if !from.IsZero() && !to.After(from) {
+		v.Field("to", "readiness.err.before_start")
+	} else if !from.IsZero() && to.Sub(from) > MaxShiftsRange {
+		v.Field("to", "readiness.err.range_long", int(MaxShiftsRange/(24*time.Hour)))
+	}
+	if err := v.OrNil(); err != nil {
+		return nil, err
+	}
+	return s.shifts(ctx, op, teamID, from.UTC(), to.UTC())
+}
+
+func (s *Service) shifts(ctx context.Context, op string, teamID int64, from, to time.Time) ([]Shift, error) {
+	rows, err := s.DB.Query(ctx, `SELECT sh.id, sh.team_id, sh.person_id, p.full_name, sh.starts_at, sh.ends_at
+		FROM readiness_shifts sh JOIN readiness_people p ON p.id = sh.person_id
+		WHERE sh.team_id = ? AND sh.ends_at > ? AND sh.starts_at < ? ORDER BY sh.starts_at, sh.id`, teamID, from, to)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	defer rows.Close()
+	shifts := []Shift{}
+	for rows.Next() {
+		var sh Shift
+		if err := rows.Scan(&sh.ID, &sh.TeamID, &sh.PersonID, &sh.Name, &sh.StartsAt, &sh.EndsAt); err != nil {
+			return nil, errs.Internal(op, err)
+		}
+		sh.StartsAt, sh.EndsAt = sh.StartsAt.UTC(), sh.EndsAt.UTC()
+		shifts = append(shifts, sh)
+	}
+	return shifts, store.Wrap(op, rows.Err())
+}
+
 // Gap is a time nobody is on duty.
 type Gap struct {
 	From  time.Time `json:"from"`
@@ -160,26 +210,9 @@ func (s *Service) Coverage(ctx context.Context, a policy.Actor, teamID int64, we
 	start := WeekStart(week)
 	// One more night: Sunday's night ends on Monday morning.
 	end := start.AddDate(0, 0, 7).Add(NightEnd * time.Hour)
-	rows, err := s.DB.Query(ctx, `SELECT sh.id, sh.team_id, sh.person_id, p.full_name, sh.starts_at, sh.ends_at
-		FROM readiness_shifts sh JOIN readiness_people p ON p.id = sh.person_id
-		WHERE sh.team_id = ? AND sh.ends_at > ? AND sh.starts_at < ? ORDER BY sh.starts_at, sh.id`,
-		teamID, start.UTC(), end.UTC())
+	shifts, err := s.shifts(ctx, op, teamID, start.UTC(), end.UTC())
 	if err != nil {
-		return Coverage{}, errs.Internal(op, err)
-	}
-	var shifts []Shift
-	for rows.Next() {
-		var sh Shift
-		if err := rows.Scan(&sh.ID, &sh.TeamID, &sh.PersonID, &sh.Name, &sh.StartsAt, &sh.EndsAt); err != nil {
-			rows.Close()
-			return Coverage{}, errs.Internal(op, err)
-		}
-		sh.StartsAt, sh.EndsAt = sh.StartsAt.UTC(), sh.EndsAt.UTC()
-		shifts = append(shifts, sh)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Coverage{}, errs.Internal(op, err)
+		return Coverage{}, err
 	}
 	return ComputeCoverage(teamID, start, shifts), nil
 }

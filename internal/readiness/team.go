@@ -569,12 +569,8 @@ func loadPerson(ctx context.Context, q store.Q, id int64) (Person, error) {
 	return p, err
 }
 
-// CreatePerson records a person of an organisation.
-func (s *Service) CreatePerson(ctx context.Context, a policy.Actor, in PersonInput) (Person, error) {
-	const op = "readiness: create person"
-	if err := check(a, policy.ReadinessWrite, in.OrgID); err != nil {
-		return Person{}, err
-	}
+// validatePerson trims and checks a person's fields.
+func validatePerson(op string, in *PersonInput) error {
 	in.FullName, in.Title, in.Email = strings.TrimSpace(in.FullName), strings.TrimSpace(in.Title), strings.TrimSpace(in.Email)
 	in.Phone, in.Skills, in.IOCRole = strings.TrimSpace(in.Phone), strings.TrimSpace(in.Skills), strings.TrimSpace(in.IOCRole)
 	v := errs.Invalid(op)
@@ -586,7 +582,16 @@ func (s *Service) CreatePerson(ctx context.Context, a policy.Actor, in PersonInp
 	if !slices.Contains(IOCRoles, in.IOCRole) {
 		v.Field("ioc_role", "readiness.err.choice")
 	}
-	if err := v.OrNil(); err != nil {
+	return v.OrNil()
+}
+
+// CreatePerson records a person of an organisation.
+func (s *Service) CreatePerson(ctx context.Context, a policy.Actor, in PersonInput) (Person, error) {
+	const op = "readiness: create person"
+	if err := check(a, policy.ReadinessWrite, in.OrgID); err != nil {
+		return Person{}, err
+	}
+	if err := validatePerson(op, &in); err != nil {
 		return Person{}, err
 	}
 	var out Person
@@ -604,6 +609,119 @@ func (s *Service) CreatePerson(ctx context.Context, a policy.Actor, in PersonInp
 		return record(ctx, tx, now, a, in.OrgID, "readiness.person.create", "readiness_person", out.ID, nil, out)
 	})
 	return out, err
+}
+
+// Person returns one person with their certificates and courses.
+func (s *Service) Person(ctx context.Context, a policy.Actor, id int64) (Person, error) {
+	const op = "readiness: person"
+	p, err := loadPerson(ctx, s.DB, id)
+	if err != nil {
+		return Person{}, store.Wrap(op, err)
+	}
+	if err := check(a, policy.ReadinessRead, p.OrgID); err != nil {
+		return Person{}, err
+	}
+	certs, trainings, err := s.records(ctx, []int64{id})
+	if err != nil {
+		return Person{}, errs.Internal(op, err)
+	}
+	p.Certificates, p.Trainings = certs[id], trainings[id]
+	return p, nil
+}
+
+// UpdatePerson changes a person's fields (not their organisation).
+func (s *Service) UpdatePerson(ctx context.Context, a policy.Actor, id int64, in PersonInput) (Person, error) {
+	const op = "readiness: update person"
+	var out Person
+	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
+		before, err := personForWrite(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		in.OrgID = before.OrgID
+		if err := validatePerson(op, &in); err != nil {
+			return err
+		}
+		out = before
+		out.FullName, out.Title, out.Email, out.Phone, out.Skills, out.IOCRole, out.UpdatedAt =
+			in.FullName, in.Title, in.Email, in.Phone, in.Skills, in.IOCRole, now
+		if _, err := tx.Exec(ctx, `UPDATE readiness_people SET full_name = ?, title = ?, email = ?, phone = ?, skills = ?,
+			ioc_role = ?, updated_at = ? WHERE id = ?`, out.FullName, out.Title, out.Email, out.Phone, out.Skills, out.IOCRole,
+			now, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, a, out.OrgID, "readiness.person.update", "readiness_person", id, before, out)
+	})
+	return out, err
+}
+
+// DeletePerson removes a person with their certificates, courses, team
+// memberships and shifts. A person serving (under an agreement) on a team
+// of an organisation the actor does not keep is taken off that team by
+// its keeper first (Conflict). Response plans keep the name they were
+// written with.
+func (s *Service) DeletePerson(ctx context.Context, a policy.Actor, id int64) error {
+	const op = "readiness: delete person"
+	return s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
+		p, err := personForWrite(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT t.id, t.org_id, t.name, m.role FROM readiness_members m
+			JOIN readiness_teams t ON t.id = m.team_id WHERE m.person_id = ? ORDER BY t.id`, id)
+		if err != nil {
+			return err
+		}
+		var teams []map[string]any
+		var blocked string
+		for rows.Next() {
+			var tid, torg int64
+			var name, role string
+			if err := rows.Scan(&tid, &torg, &name, &role); err != nil {
+				rows.Close()
+				return err
+			}
+			teams = append(teams, map[string]any{"team_id": tid, "role": role})
+			if blocked == "" && policy.Check(a, policy.ReadinessWrite, Resource(torg)) != nil {
+				blocked = name
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if blocked != "" {
+			return errs.Conflict(op, "readiness.err.person_on_other_team", blocked)
+		}
+		var certs []Certificate
+		crow, err := tx.Query(ctx, `SELECT id, person_id, name, issuer, obtained_on, expires_on, created_at
+			FROM readiness_certificates WHERE person_id = ? ORDER BY id`, id)
+		if err != nil {
+			return err
+		}
+		for crow.Next() {
+			c, err := scanCert(crow)
+			if err != nil {
+				crow.Close()
+				return err
+			}
+			certs = append(certs, c)
+		}
+		crow.Close()
+		if err := crow.Err(); err != nil {
+			return err
+		}
+		for _, q := range []string{"DELETE FROM readiness_shifts WHERE person_id = ?", "DELETE FROM readiness_members WHERE person_id = ?",
+			"DELETE FROM readiness_certificates WHERE person_id = ?", "DELETE FROM readiness_trainings WHERE person_id = ?",
+			"DELETE FROM readiness_people WHERE id = ?"} {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		p.Certificates = certs
+		return record(ctx, tx, now, a, p.OrgID, "readiness.person.delete", "readiness_person", id,
+			map[string]any{"person": p, "teams": teams}, nil)
+	})
 }
 
 // People lists the people of the organisations in scope (of one when orgID
@@ -753,26 +871,30 @@ func personForWrite(ctx context.Context, tx *store.Tx, a policy.Actor, id int64)
 	return p, check(a, policy.ReadinessWrite, p.OrgID)
 }
 
+func validateCert(op string, in *CertificateInput, now time.Time) error {
+	in.Name, in.Issuer = strings.TrimSpace(in.Name), strings.TrimSpace(in.Issuer)
+	in.ObtainedOn, in.ExpiresOn = day(in.ObtainedOn), day(in.ExpiresOn)
+	v := errs.Invalid(op)
+	text(v, "name", in.Name, maxLine, true)
+	text(v, "issuer", in.Issuer, maxLine, false)
+	date(v, "obtained_on", in.ObtainedOn, now, true, 0)
+	date(v, "expires_on", in.ExpiresOn, now, false, 30)
+	if !in.ExpiresOn.IsZero() && !in.ObtainedOn.IsZero() && !in.ExpiresOn.After(in.ObtainedOn) {
+		v.Field("expires_on", "readiness.err.before_start")
+	}
+	return v.OrNil()
+}
+
 // AddCertificate records a certificate of a person.
 func (s *Service) AddCertificate(ctx context.Context, a policy.Actor, personID int64, in CertificateInput) (Certificate, error) {
 	const op = "readiness: add certificate"
-	in.Name, in.Issuer = strings.TrimSpace(in.Name), strings.TrimSpace(in.Issuer)
-	in.ObtainedOn, in.ExpiresOn = day(in.ObtainedOn), day(in.ExpiresOn)
 	var out Certificate
 	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
 		p, err := personForWrite(ctx, tx, a, personID)
 		if err != nil {
 			return err
 		}
-		v := errs.Invalid(op)
-		text(v, "name", in.Name, maxLine, true)
-		text(v, "issuer", in.Issuer, maxLine, false)
-		date(v, "obtained_on", in.ObtainedOn, now, true, 0)
-		date(v, "expires_on", in.ExpiresOn, now, false, 30)
-		if !in.ExpiresOn.IsZero() && !in.ObtainedOn.IsZero() && !in.ExpiresOn.After(in.ObtainedOn) {
-			v.Field("expires_on", "readiness.err.before_start")
-		}
-		if err := v.OrNil(); err != nil {
+		if err := validateCert(op, &in, now); err != nil {
 			return err
 		}
 		out = Certificate{PersonID: personID, Name: in.Name, Issuer: in.Issuer, ObtainedOn: in.ObtainedOn,
@@ -785,6 +907,59 @@ func (s *Service) AddCertificate(ctx context.Context, a policy.Actor, personID i
 		return record(ctx, tx, now, a, p.OrgID, "readiness.certificate.add", "readiness_certificate", out.ID, nil, out)
 	})
 	return out, err
+}
+
+// certForWrite loads a certificate of the person and checks the actor
+// keeps the person's records.
+func certForWrite(ctx context.Context, tx *store.Tx, a policy.Actor, personID, id int64) (Person, Certificate, error) {
+	p, err := personForWrite(ctx, tx, a, personID)
+	if err != nil {
+		return p, Certificate{}, err
+	}
+	c, err := scanCert(tx.QueryRow(ctx, `SELECT id, person_id, name, issuer, obtained_on, expires_on, created_at
+		FROM readiness_certificates WHERE id = ? AND person_id = ?`, id, personID))
+	if store.IsNoRows(err) {
+		return p, c, errs.NotFound("readiness: certificate")
+	}
+	return p, c, err
+}
+
+// UpdateCertificate corrects a certificate of a person (renewed, mistyped).
+func (s *Service) UpdateCertificate(ctx context.Context, a policy.Actor, personID, id int64, in CertificateInput) (Certificate, error) {
+	const op = "readiness: update certificate"
+	var out Certificate
+	err := s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
+		p, before, err := certForWrite(ctx, tx, a, personID, id)
+		if err != nil {
+			return err
+		}
+		if err := validateCert(op, &in, now); err != nil {
+			return err
+		}
+		out = before
+		out.Name, out.Issuer, out.ObtainedOn, out.ExpiresOn = in.Name, in.Issuer, in.ObtainedOn, in.ExpiresOn
+		if _, err := tx.Exec(ctx, `UPDATE readiness_certificates SET name = ?, issuer = ?, obtained_on = ?, expires_on = ?
+			WHERE id = ?`, out.Name, out.Issuer, out.ObtainedOn, store.NullTime(out.ExpiresOn), id); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, a, p.OrgID, "readiness.certificate.update", "readiness_certificate", id, before, out)
+	})
+	return out, err
+}
+
+// DeleteCertificate removes a certificate of a person.
+func (s *Service) DeleteCertificate(ctx context.Context, a policy.Actor, personID, id int64) error {
+	const op = "readiness: delete certificate"
+	return s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
+		p, before, err := certForWrite(ctx, tx, a, personID, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM readiness_certificates WHERE id = ?", id); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, a, p.OrgID, "readiness.certificate.delete", "readiness_certificate", id, before, nil)
+	})
 }
 
 // AddTraining records a course a person attended.
