@@ -22,19 +22,19 @@ import (
 // is air-gapped: both come from files carried in (NVD CVE API 2.0 JSON and
 // the KEV catalogue JSON).
 type CVE struct {
-	ID           string    `json:"id"`
-	Description  string    `json:"description,omitempty"`
-	Score        float64   `json:"cvss_score,omitempty"` // 0: none
-	Severity     string    `json:"cvss_severity,omitempty"`
-	Vector       string    `json:"cvss_vector,omitempty"`
-	Published    time.Time `json:"published,omitzero"`
-	Modified     time.Time `json:"modified,omitzero"`
-	InNVD        bool      `json:"in_nvd"`
-	KEV          bool      `json:"kev"`
-	KEVName      string    `json:"kev_name,omitempty"`
-	KEVAction    string    `json:"kev_action,omitempty"`
-	KEVAdded     string    `json:"kev_added,omitempty"`
-	KEVDue       string    `json:"kev_due,omitempty"`
+	ID            string    `json:"id"`
+	Description   string    `json:"description,omitempty"`
+	Score         float64   `json:"cvss_score,omitempty"` // 0: none
+	Severity      string    `json:"cvss_severity,omitempty"`
+	Vector        string    `json:"cvss_vector,omitempty"`
+	Published     time.Time `json:"published,omitzero"`
+	Modified      time.Time `json:"modified,omitzero"`
+	InNVD         bool      `json:"in_nvd"`
+	KEV           bool      `json:"kev"`
+	KEVName       string    `json:"kev_name,omitempty"`
+	KEVAction     string    `json:"kev_action,omitempty"`
+	KEVAdded      string    `json:"kev_added,omitempty"`
+	KEVDue        string    `json:"kev_due,omitempty"`
 	KEVRansomware string    `json:"kev_ransomware,omitempty"`
 }
 

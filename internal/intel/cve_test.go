@@ -29,8 +29,12 @@ func TestImportNVDAndKEV(t *testing.T) {
 			defer file.Close()
 			return fn(ctx, a, file)
 		}
-		nvdFn := func(ctx context.Context, a policy.Actor, r *os.File) (CVEImportResult, error) { return f.s.ImportNVD(ctx, a, r, nil) }
-		kevFn := func(ctx context.Context, a policy.Actor, r *os.File) (CVEImportResult, error) { return f.s.ImportKEV(ctx, a, r, nil) }
+		nvdFn := func(ctx context.Context, a policy.Actor, r *os.File) (CVEImportResult, error) {
+			return f.s.ImportNVD(ctx, a, r, nil)
+		}
+		kevFn := func(ctx context.Context, a policy.Actor, r *os.File) (CVEImportResult, error) {
+			return f.s.ImportKEV(ctx, a, r, nil)
+		}
 
 		// A province may not load the network's CVE table.
 		if _, err := imp(nvdFn, f.actor(f.hn, policy.RoleAdmin), one); !errs.Is(err, errs.KindForbidden) {
