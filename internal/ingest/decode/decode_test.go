@@ -284,6 +284,8 @@ func TestBadLines(t *testing.T) {
 		{Generic, `{"time":"2026-11-20T08:15:02Z","src_ip":"10.0.0.1","dst_port":70000}`, CodeInvalidField},
 		{Generic, `{"time":"2026-11-20T08:15:02Z","hashes":["abc"]}`, CodeInvalidField},
 		{Generic, `{"time":"2026-11-20T08:15:02Z","domains":["a b.example"]}`, CodeInvalidField},
+		{Generic, `{"time":"2026-11-20T08:15:02Z","domains":[".."]}`, CodeInvalidField},
+		{Generic, `{"time":"2026-11-20T08:15:02Z","domains":["a..example"]}`, CodeInvalidField},
 		{Generic, `{"time":"2026-11-20T08:15:02Z","urls":["evil.example/x"]}`, CodeInvalidField},
 		{Generic, `{"time":"2026-11-20T08:15:02Z","emails":["not-an-address"]}`, CodeInvalidField},
 		{Generic, `{"time":"2026-11-20T08:15:02Z","cves":["CVE-21-1"]}`, CodeInvalidField},

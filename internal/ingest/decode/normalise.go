@@ -61,14 +61,25 @@ func parseIP(s string) (netip.Addr, bool) {
 // false for what cannot be a DNS name (empty, spaces, control characters).
 func normDomain(s string) (string, bool) {
 	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
-	if s == "" || len(s) > 253 {
+	if s == "" || len(s) > 253 || s[0] == '.' {
 		return "", false
 	}
 	upper := false
+	label := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '.' {
+			if label == 0 {
+				return "", false // an empty label
+			}
+			label = 0
+			continue
+		}
+		if label++; label > 63 {
+			return "", false
+		}
 		switch {
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_':
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_':
 		case c >= 'A' && c <= 'Z':
 			upper = true
 		case c >= 0x80:

@@ -1,0 +1,132 @@
+package decode
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// seedLines adds every line of the testdata files as a seed, and the file
+// whole.
+func seedLines(f *testing.F, files ...string) {
+	for _, p := range files {
+		b := readFile(f, p)
+		f.Add(b)
+		for _, l := range bytes.Split(b, []byte("\n")) {
+			if len(l) > 0 {
+				f.Add(l)
+			}
+		}
+	}
+}
+
+// sharedSeeds adds files of the shared data folder as seeds when it is
+// there (the fuzzers run without it too).
+func sharedSeeds(f *testing.F, rels ...string) {
+	for _, rel := range rels {
+		for _, up := range []string{"../../../..", "../../../../.."} {
+			if b, err := os.ReadFile(filepath.Join(up, "shared", "data", rel)); err == nil {
+				f.Add(b)
+				break
+			}
+		}
+	}
+}
+
+// checkEvents asserts what Decode promises of any input.
+func checkEvents(t *testing.T, body []byte, evs []Event, lerrs []LineError) {
+	lines := bytes.Count(body, []byte("\n")) + 1
+	for _, le := range lerrs {
+		if le.Line < 1 || le.Code == "" || le.Message == "" {
+			t.Fatalf("bad line error %+v", le)
+		}
+		if body := skipBlank(body); len(body) > 0 && body[0] != '[' && le.Line > lines {
+			t.Fatalf("line error %+v beyond the %d lines", le, lines)
+		}
+	}
+	for _, e := range evs {
+		if e.Time.IsZero() || e.Time.Location().String() != "UTC" || e.Count < 1 || e.Severity < 0 || e.Severity > 4 || e.Kind == "" {
+			t.Fatalf("bad event %+v", e)
+		}
+		for _, a := range append(e.IPs, e.Src, e.Dst) {
+			if a.Is4In6() || a.Zone() != "" {
+				t.Fatalf("address %v not normalised", a)
+			}
+		}
+		for _, d := range e.Domains {
+			if d == "" || d != strings.ToLower(d) || strings.HasSuffix(d, ".") {
+				t.Fatalf("domain %q not normalised", d)
+			}
+		}
+		for _, h := range e.Hashes {
+			if h != strings.ToLower(h) || (len(h) != 32 && len(h) != 40 && len(h) != 64) {
+				t.Fatalf("hash %q not normalised", h)
+			}
+		}
+		for _, c := range e.CVEs {
+			if !strings.HasPrefix(c, "CVE-") || c != strings.ToUpper(c) {
+				t.Fatalf("CVE %q not normalised", c)
+			}
+		}
+		for _, u := range e.URLs {
+			if v, ok := normURL(u); !ok || v != u {
+				t.Fatalf("URL %q not normalised (%q)", u, v)
+			}
+		}
+	}
+}
+
+func fuzzFormat(f *testing.F, format Format) {
+	f.Fuzz(func(t *testing.T, body []byte) {
+		evs, lerrs, err := Decode(format, body, nil)
+		if err != nil {
+			if len(evs) != 0 || len(lerrs) != 0 {
+				t.Fatalf("err %v with %d events and %d line errors", err, len(evs), len(lerrs))
+			}
+			return
+		}
+		checkEvents(t, body, evs, lerrs)
+	})
+}
+
+func FuzzDecodeSuricata(f *testing.F) {
+	seedLines(f, "testdata/suricata.ndjson")
+	sharedSeeds(f, "suricata/suricata-verify.output-eve-fileinfo.expected-eve.json")
+	fuzzFormat(f, Suricata)
+}
+
+func FuzzDecodeWazuh(f *testing.F) {
+	seedLines(f, "testdata/wazuh-alerts.json")
+	fuzzFormat(f, Wazuh)
+}
+
+func FuzzDecodeGeneric(f *testing.F) {
+	seedLines(f, "testdata/generic.ndjson")
+	fuzzFormat(f, Generic)
+}
+
+func FuzzDecodeSTIX(f *testing.F) {
+	seedLines(f, "testdata/stix-sightings.ndjson")
+	sharedSeeds(f, "stix/cti-documentation-examples/sighting-of-an-indicator.json", "stix/cti-documentation-examples/sighting-of-observed-data.json")
+	fuzzFormat(f, STIX)
+}
+
+func FuzzDetect(f *testing.F) {
+	seedLines(f, "testdata/suricata.ndjson", "testdata/wazuh-alerts.json", "testdata/generic.ndjson", "testdata/stix-sightings.ndjson")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got := Detect(body)
+		if got == "" {
+			return
+		}
+		if _, ok := ParseFormat(string(got)); !ok {
+			t.Fatalf("Detect gave %q, which ParseFormat refuses", got)
+		}
+		// Whatever Detect says, decoding in that format never panics.
+		evs, lerrs, err := Decode(got, body, nil)
+		if err == nil {
+			checkEvents(t, body, evs, lerrs)
+		}
+	})
+}
