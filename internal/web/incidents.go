@@ -64,33 +64,15 @@ func parseIncFilter(r *http.Request) incFilter {
 	return f
 }
 
-// filter is the service's filter; errs.Invalid names a date that does not
-// read.
+// filter is the service's filter, read by the list's own parser
+// (incident.ParseQuery, which saved filters are checked with too);
+// errs.Invalid names a value that does not read.
 func (f incFilter) filter() (incident.Filter, error) {
-	lf := incident.Filter{Status: incident.Status(f.Status), Type: incident.Type(f.Type),
-		Severity: incident.Severity(f.Severity), Class: incident.Class(f.Class), Q: f.Q, Overdue: f.Overdue,
-		RSITClass: f.RSIT, ProvinceCode: f.Province, Sector: f.Sector}
-	v := errs.Invalid("web: incident list")
-	day := func(field, s string, next bool) time.Time {
-		if s == "" {
-			return time.Time{}
-		}
-		t, err := time.ParseInLocation(time.DateOnly, s, i18n.Zone)
-		if err != nil || t.Year() < 1990 || t.Year() > 2200 {
-			v.Field(field, "incsearch.err.date")
-			return time.Time{}
-		}
-		if next {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t
-	}
-	lf.From, lf.To = day("from", f.From, false), day("to", f.To, true)
-	lf.DetectedFrom, lf.DetectedTo = day("dfrom", f.DFrom, false), day("dto", f.DTo, true)
-	return lf, v.OrNil()
+	return incident.ParseQuery(f.values())
 }
 
-func (f incFilter) href(page int) string {
+// values is the filter as URL parameters, without the page.
+func (f incFilter) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"status", f.Status}, {"type", f.Type}, {"severity", f.Severity},
 		{"class", f.Class}, {"q", f.Q}, {"rsit", f.RSIT}, {"province", f.Province}, {"sector", f.Sector},
@@ -102,6 +84,11 @@ func (f incFilter) href(page int) string {
 	if f.Overdue {
 		v.Set("overdue", "1")
 	}
+	return v
+}
+
+func (f incFilter) href(page int) string {
+	v := f.values()
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
 	}
@@ -138,6 +125,11 @@ type incListView struct {
 	Filtered   bool
 	// More: the count stopped at incident.CountCap.
 	More bool
+	// Saved filters above the list, and the form that saves the current
+	// query (incfilters.go).
+	Saved     []savedFilterRow
+	SaveQuery string
+	SaveForm  formVals
 }
 
 // SevIcon is the severity's icon.
@@ -180,9 +172,16 @@ func incOptions[T ~string](b Base, all []T, key func(T) string, selected string)
 }
 
 func (s *Server) handleIncidentList(w http.ResponseWriter, r *http.Request) {
+	s.incidentList(w, r, http.StatusOK, nil, nil)
+}
+
+// incidentList renders the list under the request's query; saveErr and
+// saveForm are a refused "save this filter" form, shown again with status.
+func (s *Server) incidentList(w http.ResponseWriter, r *http.Request, status int, saveErr error, saveForm formVals) {
 	wh := whoFrom(r)
 	f := parseIncFilter(r)
-	v := incListView{Base: s.base(r, "incidents.title"), F: f}
+	v := incListView{Base: s.base(r, "incidents.title"), F: f, SaveForm: saveForm}
+	s.savedFilters(r, &v)
 	v.Filtered = f != incFilter{Page: f.Page}
 	if h := f.href(1); h != "/incidents" {
 		v.CSVHref, v.XLSXHref = "/incidents.csv"+h[len("/incidents"):], "/incidents.xlsx"+h[len("/incidents"):]
@@ -237,7 +236,10 @@ func (s *Server) handleIncidentList(w http.ResponseWriter, r *http.Request) {
 	if lf.Offset+len(incs) < total {
 		v.NextHref = f.href(f.Page + 1)
 	}
-	s.render(w, r, http.StatusOK, tplIncidents, v)
+	if saveErr != nil {
+		v.formErrors(saveErr)
+	}
+	s.render(w, r, status, tplIncidents, v)
 }
 
 // formVals is a submitted form, kept to show again what was typed.
@@ -402,6 +404,8 @@ type incView struct {
 	Types       []option
 	Severities  []option
 	Kinds       []incident.ReportKind
+	// Handlings: the closure report's ways of handling (form 05).
+	Handlings []option
 	// Sections are the areas' parts of the page (incident_sections.go).
 	Sections []incSection
 }
@@ -484,6 +488,7 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, status int
 	v.Types = incOptions(v.Base, incident.Types, incident.Type.LabelKey, string(inc.Type))
 	v.Severities = incOptions(v.Base, incident.Severities, incident.Severity.LabelKey, string(inc.Severity))
 	v.Kinds = []incident.ReportKind{incident.ReportProgress, incident.ReportSupport, incident.ReportClosure}
+	v.Handlings = incOptions(v.Base, incident.Handlings, incident.Handling.LabelKey, "")
 	if formErr != nil {
 		v.formErrors(formErr)
 	}
@@ -546,9 +551,12 @@ func (s *Server) handleIncidentComment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleIncidentReport(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
-	_, err := s.Incidents.AddReport(r.Context(), wh.Actor, r.PathValue("ref"), incident.ReportKind(r.PostFormValue("kind")),
-		incident.ReportInput{Summary: r.PostFormValue("summary"), Support: r.PostFormValue("support"),
-			Result: r.PostFormValue("result"), Lessons: r.PostFormValue("lessons")})
+	in := incident.ReportInput{Summary: r.PostFormValue("summary"), Support: r.PostFormValue("support"),
+		Result: r.PostFormValue("result"), Lessons: r.PostFormValue("lessons")}
+	err := closureFields(r, &in)
+	if err == nil {
+		_, err = s.Incidents.AddReport(r.Context(), wh.Actor, r.PathValue("ref"), incident.ReportKind(r.PostFormValue("kind")), in)
+	}
 	s.afterAction(w, r, err, "incidents.saved")
 }
 
