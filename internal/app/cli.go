@@ -90,6 +90,7 @@ Commands:
   org              add, list, import, whois, overlaps: the network registry
   audit verify     check the hash chain of the audit log
   import stix|misp import STIX 2.1 bundles or MISP events / feed folders (--org CODE)
+  import nvd|kev   load NVD CVE API 2.0 JSON or the CISA KEV catalogue into the CVE table
   export stix|misp write a STIX 2.1 bundle or a MISP feed folder of what may be shared (--tlp MAX)
   backup           write an online, consistent copy of the SQLite database
   restore          put a backup in place of the SQLite database

@@ -17,8 +17,11 @@ import (
 // runImport: certnet import stix|misp --org CODE FILE… (a MISP feed is a
 // folder holding manifest.json).
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "nvd" || args[0] == "kev") {
+		return runImportCVE(ctx, args[0], args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "stix" && args[0] != "misp") {
-		return usagef("usage: certnet import stix|misp --org CODE [--tlp LABEL] FILE…")
+		return usagef("usage: certnet import stix|misp --org CODE [--tlp LABEL] FILE… | certnet import nvd|kev FILE…")
 	}
 	format, rest := args[0], args[1:]
 	fs, cfg, finish := newFlags("import "+format, 0, stderr)
@@ -190,5 +193,55 @@ func runExportMISP(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return describe(err)
 	}
 	fmt.Fprintf(stdout, "%s: %d attributes\n", out, n)
+	return nil
+}
+
+// runImportCVE: certnet import nvd FILE… (NVD CVE API 2.0 JSON) and certnet
+// import kev FILE… (the CISA KEV catalogue) into the CVE table advisories
+// read their CVSS scores and KEV flags from.
+func runImportCVE(ctx context.Context, format string, args []string, stdout, stderr io.Writer) error {
+	fs, cfg, finish := newFlags("import "+format, 0, stderr)
+	if err := parse(fs, args, finish); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("usage: certnet import %s FILE…", format)
+	}
+	a, err := Open(ctx, *cfg, NewLogger(*cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	actor := cliActor()
+	failed := 0
+	for _, path := range fs.Args() {
+		f, err := os.Open(path)
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			continue
+		}
+		set, done := spinner("import " + format + " " + filepath.Base(path))
+		var res intel.CVEImportResult
+		if format == "nvd" {
+			res, err = a.Intel.ImportNVD(ctx, actor, f, set)
+		} else {
+			res, err = a.Intel.ImportKEV(ctx, actor, f, set)
+		}
+		done()
+		f.Close()
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "%s: %v\n", path, describe(err))
+			continue
+		}
+		for _, e := range res.Errors {
+			fmt.Fprintf(stderr, "%s: record %d %s: %s\n", path, e.Index, e.ID, e.Error)
+		}
+		fmt.Fprintf(stdout, "%s: %d CVE records, %d kept, %d refused\n", path, res.Total, res.Accepted, res.Rejected)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files not imported", failed, fs.NArg())
+	}
 	return nil
 }
