@@ -17,10 +17,12 @@ import (
 	"certnet/internal/api"
 	"certnet/internal/audit"
 	"certnet/internal/auth"
+	"certnet/internal/bus"
 	"certnet/internal/config"
 	"certnet/internal/coord"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
+	"certnet/internal/ingest"
 	"certnet/internal/intel"
 	"certnet/internal/jobs"
 	"certnet/internal/notify"
@@ -95,6 +97,11 @@ type App struct {
 	Intel *intel.Service
 	// Coord: coordination orders, support requests, effort and costs.
 	Coord *coord.Service
+	// Ingest: SOC sources and event batches (issue 5); Bus is JetStream,
+	// opened by Serve (or OpenBus), and Pipeline its consumers.
+	Ingest   *ingest.Service
+	Bus      *bus.Bus
+	Pipeline *ingest.Pipeline
 }
 
 // NewLogger builds the process logger from the config.
@@ -163,6 +170,15 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 		_, err := a.Intel.EscalateAdvisories(ctx)
 		return err
 	})
+	a.Ingest = ingest.NewService(db, nil, a.Orgs, now, log.With("component", "ingest"))
+	a.Ingest.MaxBatch = cfg.IngestMaxBatch
+	a.Pipeline = &ingest.Pipeline{Svc: a.Ingest, Workers: cfg.IngestWorkers}
+	// Batch records (idempotency keys) live as long as the stream keeps
+	// the batches: the retention window of raw events.
+	a.Jobs.Every(ingest.JobPrune, time.Hour, func(ctx context.Context) error {
+		_, err := a.Ingest.Prune(ctx, now().Add(-cfg.IngestRetention))
+		return err
+	})
 	a.Coord = coord.NewService(db, a.Incidents, now, log.With("component", "coord"))
 	a.Jobs.Every(coord.JobEscalate, time.Minute, func(ctx context.Context) error {
 		_, err := a.Coord.Escalate(ctx)
@@ -171,8 +187,30 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	return a
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.DB.Close() }
+// Close releases the bus and the store.
+func (a *App) Close() error {
+	if a.Bus != nil {
+		a.Bus.Close()
+		a.Bus = nil
+	}
+	return a.DB.Close()
+}
+
+// OpenBus opens JetStream (embedded in the data folder, or the --nats
+// server) and hands it to the ingest service.
+func (a *App) OpenBus(ctx context.Context) error {
+	if a.Bus != nil {
+		return nil
+	}
+	b, err := bus.Open(ctx, bus.Config{URL: a.Cfg.NATS, Dir: bus.DirIn(a.Cfg.Data), MaxBytes: a.Cfg.IngestStreamMaxBytes,
+		MaxAge: a.Cfg.IngestRetention, MaxMsgSize: int32(min(a.Cfg.IngestMaxBatch+(1<<20), 1<<30))}, a.Log.With("component", "bus"))
+	if err != nil {
+		return err
+	}
+	a.Bus = b
+	a.Ingest.Bus = b
+	return nil
+}
 
 // Handler is the whole HTTP surface: operations endpoints, the REST API and
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
@@ -194,6 +232,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", a.handleReady)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("/api/", rest.Handler())
+	mux.Handle("/ingest/", a.Ingest.Handler())
 	mux.Handle("/", ui.Handler())
 	return obs.Wrap(mux, a.Log.With("component", "http"), a.Metrics), nil
 }
@@ -223,10 +262,28 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	if err != nil {
 		return err
 	}
+	if err := a.OpenBus(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	ln, err := net.Listen("tcp", a.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: listen %s: %w", a.Cfg.Addr, err)
 	}
+	pctx, stopPipeline := context.WithCancel(context.Background())
+	pipelineDone := make(chan struct{})
+	go func() {
+		defer close(pipelineDone)
+		if a.Cfg.IngestWorkers == 0 {
+			return
+		}
+		if err := a.Pipeline.Run(pctx); err != nil {
+			a.Log.Error("ingest pipeline did not start; batches wait in the stream", "err", err)
+		}
+	}()
+	defer func() {
+		stopPipeline()
+		<-pipelineDone
+	}()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

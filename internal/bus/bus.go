@@ -119,6 +119,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 			SyncAlways: true,
 			// Messages are whole batches, so allow large payloads.
 			MaxPayload: cfg.MaxMsgSize,
+			MaxPending: max(2*int64(cfg.MaxMsgSize), 64<<20),
 		}
 		b.srv, err = server.NewServer(opts)
 		if err != nil {
@@ -198,6 +199,10 @@ func redact(u string) string {
 	}
 	return u
 }
+
+// MaxPayload is the largest message the server takes (an external server's
+// max_payload, 1 MiB unless configured).
+func (b *Bus) MaxPayload() int64 { return b.nc.MaxPayload() }
 
 // Embedded reports whether the bus runs its own server.
 func (b *Bus) Embedded() bool { return b.srv != nil }

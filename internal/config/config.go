@@ -48,6 +48,13 @@ type Config struct {
 	MaxEvidence      int64 // largest evidence file, bytes
 	PublicPerAddress int   // public reports per client address per hour
 	PublicPerHour    int   // public reports from everyone per hour
+	// SOC ingest (internal/ingest, internal/bus): NATS is an external
+	// JetStream server's URL (empty: embedded, storage in Data/jetstream).
+	NATS                 string
+	IngestWorkers        int           // pipeline workers per node
+	IngestMaxBatch       int64         // largest decompressed batch, bytes
+	IngestRetention      time.Duration // how long raw batches stay in the stream
+	IngestStreamMaxBytes int64         // stream size limit, bytes (0: none)
 }
 
 // Default returns the defaults.
@@ -66,6 +73,10 @@ func Default() Config {
 		MaxEvidence:      100 << 20,
 		PublicPerAddress: 5,
 		PublicPerHour:    200,
+
+		IngestWorkers:   2,
+		IngestMaxBatch:  64 << 20,
+		IngestRetention: 7 * 24 * time.Hour,
 	}
 }
 
@@ -106,6 +117,11 @@ func (c *Config) Flags(fs *flag.FlagSet, which Which) func() error {
 		fs.IntVar(&c.PublicPerAddress, "public-reports-per-address", c.PublicPerAddress, "public reports accepted per client address per hour (env CERTNET_PUBLIC_REPORTS_PER_ADDRESS)")
 		fs.IntVar(&c.PublicPerHour, "public-reports-per-hour", c.PublicPerHour, "public reports accepted from everyone per hour (env CERTNET_PUBLIC_REPORTS_PER_HOUR)")
 		fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let organisations' webhooks reach loopback, private and link-local addresses (env CERTNET_WEBHOOK_ALLOW_PRIVATE)")
+		fs.StringVar(&c.NATS, "nats", c.NATS, "external NATS JetStream server for SOC event batches, nats://host:4222 (comma separated for a cluster); empty runs one in-process with storage in the data folder (env CERTNET_NATS)")
+		fs.IntVar(&c.IngestWorkers, "ingest-workers", c.IngestWorkers, "ingest pipeline workers on this node (env CERTNET_INGEST_WORKERS)")
+		fs.Int64Var(&c.IngestMaxBatch, "ingest-max-batch", c.IngestMaxBatch, "largest SOC event batch in bytes once decompressed (env CERTNET_INGEST_MAX_BATCH)")
+		fs.DurationVar(&c.IngestRetention, "ingest-retention", c.IngestRetention, "how long raw event batches are kept in the stream; sightings stay (env CERTNET_INGEST_RETENTION)")
+		fs.Int64Var(&c.IngestStreamMaxBytes, "ingest-stream-max-bytes", c.IngestStreamMaxBytes, "size limit of the event stream in bytes, 0 for none; when full, batches are refused with 503 (env CERTNET_INGEST_STREAM_MAX_BYTES)")
 		fs.StringVar(&c.SMTPStartTLS, "smtp-starttls", c.SMTPStartTLS, "STARTTLS to the SMTP server: required, optional or none (env CERTNET_SMTP_STARTTLS)")
 	}
 	return func() error {
@@ -283,6 +299,21 @@ func (c *Config) Validate() error {
 	}
 	if (c.SMTPUser == "") != (c.SMTPPassword == "") {
 		errs = append(errs, errors.New("config: --smtp-user and --smtp-password go together"))
+	}
+	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
+		errs = append(errs, errors.New("config: --nats must be a nats:// or tls:// URL"))
+	}
+	if c.IngestWorkers < 0 || c.IngestWorkers > 256 {
+		errs = append(errs, errors.New("config: --ingest-workers must be between 0 and 256"))
+	}
+	if c.IngestMaxBatch < 1024 || c.IngestMaxBatch > 1<<30 {
+		errs = append(errs, errors.New("config: --ingest-max-batch must be between 1024 bytes and 1 GiB"))
+	}
+	if c.IngestRetention < time.Hour {
+		errs = append(errs, errors.New("config: --ingest-retention must be at least 1h"))
+	}
+	if c.IngestStreamMaxBytes < 0 {
+		errs = append(errs, errors.New("config: --ingest-stream-max-bytes must not be negative"))
 	}
 	if c.SessionTTL < time.Minute || c.IdleTimeout < time.Minute {
 		errs = append(errs, errors.New("config: --session-ttl and --idle-timeout must be at least 1m"))
