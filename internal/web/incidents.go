@@ -123,7 +123,7 @@ type incListView struct {
 	Provinces  []option
 	Sectors    []option
 	Filtered   bool
-	// More: the count stopped at incident.CountCap.
+	// More: the count stopped at incident.CountCap past the page's start.
 	More bool
 	// Saved filters above the list, and the form that saves the current
 	// query (incfilters.go).
@@ -225,8 +225,8 @@ func (s *Server) incidentList(w http.ResponseWriter, r *http.Request, status int
 	v.Total = total
 	if total > 0 && len(incs) > 0 {
 		all := v.Num(total)
-		if total > incident.CountCap {
-			v.More, all = true, v.Num(incident.CountCap)+"+"
+		if incident.CountMore(total, lf.Offset) {
+			v.More, all = true, v.Num(lf.Offset+incident.CountCap)+"+"
 		}
 		v.Range = v.T("orgs.range", v.Num(lf.Offset+1), v.Num(lf.Offset+len(incs)), all)
 	}
