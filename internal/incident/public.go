@@ -603,12 +603,11 @@ func (p *PublicReports) Convert(ctx context.Context, a policy.Actor, ref string,
 	if r.Status != PublicNew {
 		return PublicReport{}, Incident{}, errs.Conflict(op, "public.err.triaged")
 	}
-	inc, err := p.S.Create(ctx, a, in)
-	if err != nil {
-		return PublicReport{}, Incident{}, err
-	}
-	err = p.S.DB.InTx(ctx, func(tx *store.Tx) error {
-		now := p.S.stamp()
+	// The incident and the report's new state are one transaction: of two
+	// coordinators converting the same report at once, the second gets a
+	// conflict and leaves no incident behind.
+	inc, err := p.S.create(ctx, a, in, func(ctx context.Context, tx *store.Tx, inc Incident) error {
+		now := inc.CreatedAt
 		res, err := tx.Exec(ctx, `UPDATE public_reports SET status = ?, incident_id = ?, triaged_by = ?, triaged_name = ?,
 			triaged_at = ? WHERE id = ? AND status = ?`, PublicConverted, inc.ID, store.NullID(a.UserID), a.Label(), now, r.ID, PublicNew)
 		if err != nil {
@@ -626,7 +625,7 @@ func (p *PublicReports) Convert(ctx context.Context, a policy.Actor, ref string,
 			After: map[string]any{"status": PublicConverted, "incident": inc.Ref}})
 	})
 	if err != nil {
-		return PublicReport{}, inc, errs.Ensure(op, err)
+		return PublicReport{}, Incident{}, err
 	}
 	return r, inc, nil
 }

@@ -239,6 +239,12 @@ func (s *Service) orgHas(ctx context.Context, orgID int64, r org.Role) (bool, er
 // transaction; the first report, the timeline entry, the observables found
 // in the text and the audit entry too.
 func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Incident, error) {
+	return s.create(ctx, a, in, nil)
+}
+
+// create is Create; then, when not nil, runs in the creating transaction
+// with the new incident, and an error from it undoes the whole creation.
+func (s *Service) create(ctx context.Context, a policy.Actor, in Input, then func(context.Context, *store.Tx, Incident) error) (Incident, error) {
 	const op = "incident: create"
 	normalizeInput(&in, a)
 	if err := policy.Check(a, policy.IncidentReport, policy.Resource{OwnerOrg: in.ReporterOrgID, TLP: policy.TLPGreen}); err != nil {
@@ -322,7 +328,13 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Inciden
 		if _, err := insertObservables(ctx, w, inc.ID, obs, SourceText); err != nil {
 			return err
 		}
-		return w.audit(ctx, &inc, "incident.create", nil, inc)
+		if err := w.audit(ctx, &inc, "incident.create", nil, inc); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(ctx, tx, inc)
+		}
+		return nil
 	})
 	if err != nil {
 		return Incident{}, errs.Ensure(op, err)
