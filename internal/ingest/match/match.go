@@ -8,6 +8,7 @@ package match
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/gaissmai/bart"
@@ -93,19 +94,27 @@ type Builder struct {
 }
 
 // NewBuilder starts an empty index.
-func NewBuilder() *Builder {
+func NewBuilder() *Builder { return newBuilder(nil) }
+
+// newBuilder starts an index sized for n indicators of each kind.
+func newBuilder(n map[string]int) *Builder {
+	total := 1
+	for _, c := range n {
+		total += c
+	}
+	post := make([]posting, 1, total)
 	return &Builder{
 		x: &Index{
-			post:   []posting{{}}, // index 0 is "none"
-			v4:     map[[4]byte]uint32{},
-			v6:     map[[16]byte]uint32{},
+			post:   post, // index 0 is "none"
+			v4:     make(map[[4]byte]uint32, n["ipv4"]),
+			v6:     make(map[[16]byte]uint32, n["ipv6"]),
 			cidr:   new(bart.Table[uint32]),
-			domain: map[string]uint32{},
-			url:    map[string]uint32{},
-			email:  map[string]uint32{},
-			md5:    map[[16]byte]uint32{},
-			sha1:   map[[20]byte]uint32{},
-			sha256: map[[32]byte]uint32{},
+			domain: make(map[string]uint32, n["domain"]),
+			url:    make(map[string]uint32, n["url"]),
+			email:  make(map[string]uint32, n["email"]),
+			md5:    make(map[[16]byte]uint32, n["md5"]),
+			sha1:   make(map[[20]byte]uint32, n["sha1"]),
+			sha256: make(map[[32]byte]uint32, n["sha256"]),
 		},
 		orgIdx: map[int64]uint32{},
 	}
@@ -114,7 +123,11 @@ func NewBuilder() *Builder {
 // Build indexes inds; indicators of other kinds (stix patterns) and values
 // that are not in normal form are left out.
 func Build(inds []Indicator) *Index {
-	b := NewBuilder()
+	n := map[string]int{}
+	for _, in := range inds {
+		n[in.Kind]++
+	}
+	b := newBuilder(n)
 	for _, in := range inds {
 		b.Add(in)
 	}
@@ -240,6 +253,9 @@ func (b *Builder) Index() *Index {
 			i = x.post[i].next
 		}
 		x.post[i].next = up
+	}
+	if cap(x.post) > len(x.post)+len(x.post)/8 {
+		x.post = slices.Clone(x.post) // give back what append over-allocated
 	}
 	b.x = nil
 	return x

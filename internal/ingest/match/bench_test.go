@@ -1,0 +1,191 @@
+package match
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"certnet/internal/ingest/decode"
+)
+
+// benchPerKind is how many indicators of each kind the benchmarks index.
+const benchPerKind = 1_000_000
+
+var benchKinds = []string{"ipv4", "ipv6", "cidr", "domain", "url", "md5", "sha1", "sha256", "email"}
+
+func mix(i uint64) uint64 { // splitmix64
+	i += 0x9e3779b97f4a7c15
+	i = (i ^ i>>30) * 0xbf58476d1ce4e5b9
+	i = (i ^ i>>27) * 0x94d049bb133111eb
+	return i ^ i>>31
+}
+
+func benchIPv4(i int) netip.Addr {
+	v := uint32(mix(uint64(i)))
+	return netip.AddrFrom4([4]byte{byte(v>>24) | 1, byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func benchIPv6(i int) netip.Addr {
+	v := mix(uint64(i) + 1<<40)
+	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(v >> 56), byte(v >> 48), byte(v >> 40), byte(v >> 32), 0, 0, 0, 0, byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func benchHash(i, n int) string {
+	b := make([]byte, 0, n)
+	for k := uint64(0); len(b) < n; k++ {
+		b = fmt.Appendf(b, "%016x", mix(uint64(i)<<8|k))
+	}
+	return string(b[:n])
+}
+
+// benchValue is indicator i of a kind, in normal form.
+func benchValue(kind string, i int) string {
+	switch kind {
+	case "ipv4":
+		return benchIPv4(i).String()
+	case "ipv6":
+		return benchIPv6(i).String()
+	case "cidr":
+		bits := []int{24, 26, 28, 30}[i%4] // ranges as blocklists hold them: small, sparse
+		if i%10 == 9 {
+			return netip.PrefixFrom(benchIPv6(i+1<<30), 48).Masked().String()
+		}
+		return netip.PrefixFrom(benchIPv4(i+1<<30), bits).Masked().String()
+	case "domain":
+		return fmt.Sprintf("c%d.bad%d.example", i, i%5000)
+	case "url":
+		return fmt.Sprintf("http://h%d.example.net/gate/%d.php?id=%d", i%100000, i, i%977)
+	case "md5":
+		return benchHash(i, 32)
+	case "sha1":
+		return benchHash(i, 40)
+	case "sha256":
+		return benchHash(i, 64)
+	case "email":
+		return fmt.Sprintf("u%d@m%d.example", i, i%10000)
+	}
+	panic(kind)
+}
+
+var (
+	benchOnce sync.Once
+	benchInds []Indicator
+)
+
+func benchIndicators() []Indicator {
+	benchOnce.Do(func() {
+		benchInds = make([]Indicator, 0, benchPerKind*len(benchKinds))
+		id := int64(0)
+		for _, k := range benchKinds {
+			for i := range benchPerKind {
+				id++
+				benchInds = append(benchInds, Indicator{ID: id, Kind: k, Value: benchValue(k, i), Confidence: int(id % 101), OrgID: id % 200})
+			}
+		}
+	})
+	return benchInds
+}
+
+// benchEvents are realistic alerts: random public addresses (a few in the
+// indicator set or its ranges), an eighth with a domain name (some a
+// sub-domain of an indicator), a sixteenth with a URL, a sixteenth with a
+// file hash.
+func benchEvents(n int) []decode.Event {
+	r := rand.New(rand.NewPCG(3, 4))
+	evs := make([]decode.Event, n)
+	for i := range evs {
+		e := decode.Event{Time: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), Kind: "alert", Count: 1,
+			Src: netip.AddrFrom4([4]byte{byte(1 + r.IntN(222)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))}),
+			Dst: netip.AddrFrom4([4]byte{10, byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})}
+		switch {
+		case i%50 == 0:
+			e.Src = benchIPv4(r.IntN(benchPerKind)) // a listed address
+		case i%50 == 1:
+			e.Src = benchIPv6(r.IntN(benchPerKind))
+		}
+		if i%8 == 0 {
+			if i%16 == 0 {
+				e.Domains = []string{fmt.Sprintf("www.c%d.bad%d.example", i, i%5000)}
+			} else {
+				e.Domains = []string{fmt.Sprintf("cdn%d.good-site.example.com", i)}
+			}
+		}
+		if i%16 == 3 {
+			e.URLs = []string{benchValue("url", r.IntN(2*benchPerKind))} // half listed
+		}
+		if i%16 == 5 {
+			e.Hashes = []string{benchHash(r.IntN(2*benchPerKind), 64)}
+		}
+		evs[i] = e
+	}
+	return evs
+}
+
+func heapMB() float64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
+
+// BenchmarkBuild indexes 1 000 000 indicators of each of the nine kinds and
+// reports the heap the index holds.
+func BenchmarkBuild(b *testing.B) {
+	inds := benchIndicators()
+	b.ReportAllocs()
+	var x *Index
+	var mb float64
+	for b.Loop() {
+		x = nil
+		before := heapMB()
+		x = Build(inds)
+		mb = heapMB() - before
+	}
+	b.ReportMetric(mb, "index-MiB")
+	b.ReportMetric(float64(x.Len()), "indicators")
+	runtime.KeepAlive(x)
+}
+
+// BenchmarkMatch matches realistic events against 9 000 000 indicators.
+func BenchmarkMatch(b *testing.B) {
+	x := Build(benchIndicators())
+	evs := benchEvents(1 << 16)
+	hits := 0
+	dst := make([]Hit, 0, 16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		dst = x.Match(&evs[i&(len(evs)-1)], dst[:0])
+		hits += len(dst)
+		i++
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(i)/s, "events/s")
+	b.ReportMetric(float64(hits)/s, "matches/s")
+	b.ReportMetric(float64(hits)/float64(i), "hits/event")
+}
+
+// BenchmarkMatchParallel is BenchmarkMatch with every core reading the one
+// index, as the pipeline's workers do.
+func BenchmarkMatchParallel(b *testing.B) {
+	x := Build(benchIndicators())
+	evs := benchEvents(1 << 16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		dst := make([]Hit, 0, 16)
+		i := rand.IntN(len(evs))
+		for pb.Next() {
+			dst = x.Match(&evs[i&(len(evs)-1)], dst[:0])
+			i++
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
