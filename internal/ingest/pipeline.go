@@ -49,7 +49,8 @@ type Pipeline struct {
 	Consumer string
 	AckWait  time.Duration
 
-	matcher atomic.Pointer[matcherState]
+	matcher  atomic.Pointer[matcherState]
+	consumer atomic.Pointer[bus.Consumer]
 	// orgOf caches each source's organisation (it never changes).
 	orgOf sync.Map
 	// processed counts batches processed by this node (for tests and
@@ -61,6 +62,17 @@ type matcherState struct {
 	m     Matcher
 	sig   string
 	built time.Time
+}
+
+// Backlog returns how many batches wait in the stream for the pipeline and
+// how many are being processed (delivered, not yet acknowledged); an error
+// when the pipeline is not running.
+func (p *Pipeline) Backlog(ctx context.Context) (waiting uint64, inFlight int, err error) {
+	c := p.consumer.Load()
+	if c == nil {
+		return 0, 0, errors.New("ingest: pipeline not running")
+	}
+	return c.Pending(ctx)
 }
 
 // Processed returns how many batches this pipeline counted.
@@ -98,6 +110,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.consumer.Store(c)
 	if err := p.reload(ctx, true); err != nil {
 		return err
 	}
@@ -245,10 +258,10 @@ func SightingID(indicator, orgID int64, hour time.Time) string {
 var sightingNS = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://certnet/ingest/sighting"))
 
 // eventTime is when an event counts: its own time, unless it is missing or
-// implausible (more than an hour ahead of or 30 days behind its arrival).
+// implausible (more than an hour ahead of its arrival, or before 2000).
 func eventTime(e *decode.Event, arrived time.Time) time.Time {
 	t := e.Time
-	if t.IsZero() || t.After(arrived.Add(time.Hour)) || t.Before(arrived.AddDate(0, 0, -30)) {
+	if t.IsZero() || t.After(arrived.Add(time.Hour)) || t.Year() < 2000 {
 		return arrived
 	}
 	return t.UTC()
