@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -773,4 +774,39 @@ func (s *Service) Advisories(ctx context.Context, a policy.Actor, f AdvisoryFilt
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// FindIndicators reads a list of indicator references, as people type them
+// in a form: an id, or a value (normalised, the actor's own organisation's
+// indicator first, then any it may read). Those it cannot resolve are
+// returned as unknown.
+func (s *Service) FindIndicators(ctx context.Context, a policy.Actor, refs []string) (ids []int64, unknown []string, err error) {
+	for _, ref := range refs {
+		ref = strings.TrimSpace(ref)
+		if ref == "" {
+			continue
+		}
+		var cand []int64
+		if n, perr := strconv.ParseInt(ref, 10, 64); perr == nil && n > 0 {
+			cand = []int64{n}
+		} else if k, v, nerr := Normalise("", ref); nerr == nil {
+			cand, err = store.IDs(ctx, s.DB, `SELECT id FROM intel_indicators WHERE kind = ? AND value = ?
+				ORDER BY CASE WHEN owner_org_id = ? THEN 0 ELSE 1 END, id LIMIT 20`, string(k), v, a.OrgID)
+			if err != nil {
+				return nil, nil, errs.Internal("intel: find indicators", err)
+			}
+		}
+		found := false
+		for _, id := range cand {
+			ind, lerr := load(ctx, s.DB, id)
+			if lerr == nil && policy.Allowed(a, policy.IntelRead, ind.Resource()) {
+				ids, found = append(ids, id), true
+				break
+			}
+		}
+		if !found {
+			unknown = append(unknown, ref)
+		}
+	}
+	return ids, unknown, nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"certnet/internal/errs"
+	"certnet/internal/intel/stix"
 	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/store"
@@ -403,3 +405,40 @@ func TestAdvisoryEscalation(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestAdvisorySTIX(t *testing.T) {
+	ctx := context.Background()
+	f := newAdvFixture(t, testkit.NewSQLite(t))
+	nat := f.actor(f.national, policy.RoleCoordinator)
+	ind, err := f.s.Create(ctx, f.sys, Input{OwnerOrgID: f.national.ID, Value: "evil.example.org", TLP: policy.TLPGreen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := f.draft(nat, AdvisoryInput{TLP: policy.TLPAmber, CVEs: []string{"cve-2023-0001"}, IndicatorIDs: []int64{ind.ID},
+		Targeting: Targeting{Sectors: []string{"banking"}}})
+	if _, err := f.s.AdvisorySTIX(ctx, nat, v.ID); !errs.Is(err, errs.KindConflict) {
+		t.Fatalf("draft exported: %v", err)
+	}
+	if _, err := f.s.Publish(ctx, nat, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.s.AdvisorySTIX(ctx, f.actor(f.hnm, policy.RoleViewer), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := stix.DefaultValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := val.ValidateBundle(b); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	for _, want := range []string{`"type":"report"`, `"external_id":"CVE-2023-0001"`, ind.STIXID, v.STIXID, stix.TLPMarkingID("AMBER")} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("bundle lacks %s", want)
+		}
+	}
+	if _, err := f.s.AdvisorySTIX(ctx, f.actor(f.hnb, policy.RoleViewer), v.ID); !errs.Is(err, errs.KindNotFound) {
+		t.Fatalf("non-recipient exports: %v", err)
+	}
+}
