@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -331,43 +330,12 @@ func TestIngestQuotaAndDisable(t *testing.T) {
 	}
 }
 
-// ipMatcher is a stand-in matcher: exact IPv4 indicators.
-type ipMatcher map[netip.Addr][]int64
-
-func (m ipMatcher) Match(e *decode.Event, dst []int64) []int64 {
-	dst = append(dst, m[e.Src]...)
-	return append(dst, m[e.Dst]...)
-}
-
-func loader(ctx context.Context, q store.Q, now time.Time) (ingest.Matcher, error) {
-	if ingest.DefaultLoader != nil {
-		return ingest.DefaultLoader(ctx, q, now)
-	}
-	m := ipMatcher{}
-	rows, err := q.Query(ctx, "SELECT id, value FROM intel_indicators WHERE kind = 'ipv4' AND revoked = FALSE")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var v string
-		if err := rows.Scan(&id, &v); err != nil {
-			return nil, err
-		}
-		a, _ := netip.ParseAddr(v)
-		m[a] = append(m[a], id)
-	}
-	return m, rows.Err()
-}
-
 // run starts the pipeline and returns a function that waits until it has
 // processed n batches in all.
 func (e *env) run(t *testing.T) func(n int64) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := e.App.Pipeline
-	p.Load = loader
 	p.Poll = 50 * time.Millisecond
 	p.AckWait = 2 * time.Second
 	done := make(chan error, 1)

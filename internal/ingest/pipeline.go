@@ -14,24 +14,14 @@ import (
 
 	"certnet/internal/bus"
 	"certnet/internal/ingest/decode"
+	"certnet/internal/ingest/match"
 	"certnet/internal/org"
 	"certnet/internal/store"
 )
 
-// Matcher finds the indicators an event matches (their ids, appended to
-// dst). An implementation is immutable once built and safe for concurrent
-// use.
-type Matcher interface {
-	Match(e *decode.Event, dst []int64) []int64
-}
-
-// MatcherLoader builds a matcher from the store's active indicators as of
-// now, in one streaming read.
-type MatcherLoader func(ctx context.Context, q store.Q, now time.Time) (Matcher, error)
-
-// DefaultLoader is the matcher loader a Pipeline without one uses: the
-// in-memory indicator index of internal/ingest/match.
-var DefaultLoader MatcherLoader
+// MatcherLoader builds the in-memory indicator index from the store's
+// active indicators as of now, in one streaming read.
+type MatcherLoader func(ctx context.Context, q store.Q, now time.Time) (*match.Index, error)
 
 // Pipeline consumes the ingest stream and turns batches into sightings.
 type Pipeline struct {
@@ -59,7 +49,7 @@ type Pipeline struct {
 }
 
 type matcherState struct {
-	m     Matcher
+	m     *match.Index
 	sig   string
 	built time.Time
 }
@@ -86,10 +76,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return errors.New("ingest: pipeline without a bus")
 	}
 	if p.Load == nil {
-		p.Load = DefaultLoader
-	}
-	if p.Load == nil {
-		return errors.New("ingest: pipeline without an indicator matcher")
+		p.Load = match.Load
 	}
 	if p.Workers <= 0 {
 		p.Workers = 2
@@ -172,7 +159,7 @@ func (p *Pipeline) reload(ctx context.Context, force bool) error {
 		return fmt.Errorf("ingest: load indicators: %w", err)
 	}
 	p.matcher.Store(&matcherState{m: m, sig: sig, built: now})
-	s.Log.Debug("ingest: indicator matcher built", "took", time.Since(start))
+	s.Log.Debug("ingest: indicator matcher built", "indicators", m.Len(), "took", time.Since(start))
 	return nil
 }
 
@@ -232,6 +219,7 @@ func (e *poisonError) Error() string { return e.err.Error() }
 // worker holds one worker's reusable buffers.
 type worker struct {
 	events []decode.Event
+	hits   []match.Hit
 	ids    []int64
 	orgs   []int64
 	agg    map[aggKey]*aggVal
@@ -344,9 +332,20 @@ func (p *Pipeline) process(ctx context.Context, w *worker, m *bus.Msg) error {
 	var matches int64
 	for i := range w.events {
 		e := &w.events[i]
-		w.ids = ms.m.Match(e, w.ids[:0])
-		if len(w.ids) == 0 {
+		w.hits = ms.m.Match(e, w.hits[:0])
+		if len(w.hits) == 0 {
 			continue
+		}
+		// An indicator counts once per event, whichever fields it hit.
+		w.ids = w.ids[:0]
+	hits:
+		for _, h := range w.hits {
+			for _, id := range w.ids {
+				if id == h.IndicatorID {
+					continue hits
+				}
+			}
+			w.ids = append(w.ids, h.IndicatorID)
 		}
 		n := int64(e.Count)
 		if n < 1 {
