@@ -124,9 +124,9 @@ func Decode(f Format, body []byte, dst []Event) ([]Event, []LineError, error) {
 	var fn lineFunc
 	switch f {
 	case Suricata:
-		fn = decodeSuricata
+		fn = newSuricata()
 	case Wazuh:
-		fn = decodeWazuh
+		fn = newWazuh()
 	case Generic:
 		fn = decodeGeneric
 	case STIX:

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seedLines adds every line of the testdata files as a seed, and the file
@@ -127,6 +128,28 @@ func FuzzDetect(f *testing.F) {
 		evs, lerrs, err := Decode(got, body, nil)
 		if err == nil {
 			checkEvents(t, body, evs, lerrs)
+		}
+	})
+}
+
+// FuzzParseTime checks the hand-written timestamp reader against time.Parse
+// wherever both accept the input.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2015-03-29T11:01:38.221126-0600", "2026-11-20T08:15:02Z", "2024-02-29T23:59:59.123+07:00", "2019-01-02T03:50:11.315110", "2015-02-29T00:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseTime(s, true)
+		if err != nil {
+			return
+		}
+		if got.Location() != time.UTC || got.Year() < 1970 {
+			t.Fatalf("parseTime(%q) = %v", s, got)
+		}
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999-0700", "2006-01-02T15:04:05.999999999"} {
+			if want, err := time.Parse(layout, s); err == nil && !want.Equal(got) {
+				t.Fatalf("parseTime(%q) = %v, time.Parse = %v", s, got, want)
+			}
 		}
 	})
 }

@@ -11,39 +11,96 @@ import (
 
 // parseTime reads the timestamps SOC tools write: RFC 3339 ("…Z",
 // "…+07:00"), Suricata's and Wazuh's "2015-03-29T11:01:38.221126-0600" and,
-// when zoneOK, a time without a zone (taken as UTC, as some Suricata
-// deployments log). The result is in UTC.
+// when zoneless is set, a time without a zone (taken as UTC, as some
+// Suricata deployments log). A space may stand for the "T". The result is in
+// UTC. It is written by hand because it runs once per event: time.Parse
+// allocates a zone for every numeric offset.
 func parseTime(s string, zoneless bool) (time.Time, error) {
-	n := len(s)
-	var layout string
-	switch {
-	case n < 19:
-		return time.Time{}, fmt.Errorf("timestamp %q is too short", s)
-	case s[n-1] == 'Z' || s[n-1] == 'z':
-		layout = time.RFC3339Nano
-		if s[n-1] == 'z' {
-			s = s[:n-1] + "Z"
+	bad := func(why string) (time.Time, error) {
+		return time.Time{}, fmt.Errorf("timestamp %q %s", clip(s), why)
+	}
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
+		return bad("is not RFC 3339 (2006-01-02T15:04:05Z)")
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return bad("is not RFC 3339 (2006-01-02T15:04:05Z)")
+	}
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return bad("is not a valid date and time")
+	}
+	if year < 1970 {
+		return bad("is out of range")
+	}
+	rest := s[19:]
+	nsec := 0
+	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+		i := 1
+		scale := 100_000_000
+		for i < len(rest) && isDigitB(rest[i]) {
+			if i <= 9 {
+				nsec += int(rest[i]-'0') * scale
+				scale /= 10
+			}
+			i++
 		}
-	case n >= 25 && (s[n-6] == '+' || s[n-6] == '-') && s[n-3] == ':':
-		layout = time.RFC3339Nano
-	case n >= 24 && (s[n-5] == '+' || s[n-5] == '-'):
-		layout = "2006-01-02T15:04:05.999999999-0700"
-	case zoneless:
-		layout = "2006-01-02T15:04:05.999999999"
+		if i == 1 {
+			return bad("has an empty fraction of a second")
+		}
+		rest = rest[i:]
+	}
+	offset := 0
+	switch {
+	case rest == "Z" || rest == "z":
+	case rest == "":
+		if !zoneless {
+			return bad("has no time zone")
+		}
+	case (rest[0] == '+' || rest[0] == '-') && (len(rest) == 6 && rest[3] == ':' || len(rest) == 5):
+		oh, ok1 := digits(rest[1:3])
+		om, ok2 := digits(rest[len(rest)-2:])
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return bad("has a bad time zone offset")
+		}
+		offset = (oh*60 + om) * 60
+		if rest[0] == '-' {
+			offset = -offset
+		}
 	default:
-		return time.Time{}, fmt.Errorf("timestamp %q has no time zone", s)
+		return bad("has a bad time zone")
 	}
-	if s[10] == ' ' {
-		s = s[:10] + "T" + s[11:]
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC).Add(-time.Duration(offset) * time.Second), nil
+}
+
+// digits reads a short run of decimal digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
 	}
-	t, err := time.Parse(layout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("timestamp %q is not RFC 3339", s)
+	return n, true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
 	}
-	if y := t.Year(); y < 1970 || y > 9999 {
-		return time.Time{}, fmt.Errorf("timestamp %q is out of range", s)
-	}
-	return t.UTC(), nil
+	return 31
 }
 
 // parseIP reads an address without a zone; IPv4-mapped IPv6 addresses become

@@ -18,7 +18,9 @@ type suricataRecord struct {
 	DestPort  int64  `json:"dest_port"`
 	Proto     string `json:"proto"`
 	AppProto  string `json:"app_proto"`
-	Alert     *struct {
+	// Alert is a value, not a pointer: most records are alerts, and the
+	// record is reused from line to line.
+	Alert struct {
 		Signature   string `json:"signature"`
 		SignatureID int64  `json:"signature_id"`
 		Category    string `json:"category"`
@@ -62,9 +64,16 @@ type suricataRecord struct {
 // legitimately leave out or write oddly (a DNS name that is not a host name
 // is dropped, not refused), strict with what makes the event unusable: the
 // timestamp, the event type and the addresses.
-func decodeSuricata(line []byte, dst []Event) ([]Event, *LineError) {
-	var r suricataRecord
-	if err := json.Unmarshal(line, &r); err != nil {
+func newSuricata() lineFunc {
+	r := new(suricataRecord)
+	return func(line []byte, dst []Event) ([]Event, *LineError) {
+		*r = suricataRecord{}
+		return decodeSuricata(r, line, dst)
+	}
+}
+
+func decodeSuricata(r *suricataRecord, line []byte, dst []Event) ([]Event, *LineError) {
+	if err := json.Unmarshal(line, r); err != nil {
 		return dst, jsonErr(err)
 	}
 	if r.Timestamp == "" {
@@ -95,7 +104,7 @@ func decodeSuricata(line []byte, dst []Event) ([]Event, *LineError) {
 	if e.DstPort, ok = port(r.DestPort); !ok {
 		return dst, lineErr(CodeInvalidField, "dest_port %d is not 0–65535", r.DestPort)
 	}
-	if a := r.Alert; a != nil {
+	if a := &r.Alert; a.Signature != "" || a.SignatureID != 0 {
 		e.Signature, e.SignatureID, e.Category = a.Signature, a.SignatureID, a.Category
 		e.Severity = severityOf(a.Severity)
 		e.CVEs = scanCVEs(a.Signature, e.CVEs)
@@ -166,7 +175,7 @@ func decodeSuricata(line []byte, dst []Event) ([]Event, *LineError) {
 
 // httpURL rebuilds the requested URL from the Host header and the request
 // target. The port is written when the server side of the flow is not on 80.
-func httpURL(host, target string, r suricataRecord) (string, bool) {
+func httpURL(host, target string, r *suricataRecord) (string, bool) {
 	target = strings.TrimSpace(target)
 	if strings.Contains(target, "://") { // a proxy request carries the absolute URL
 		return normURL(target)
@@ -190,7 +199,7 @@ func httpURL(host, target string, r suricataRecord) (string, bool) {
 
 // serverPort guesses the server side of a flow: the lower port when one is
 // a well-known or registered port.
-func serverPort(r suricataRecord) int64 {
+func serverPort(r *suricataRecord) int64 {
 	if r.SrcPort == 80 || r.DestPort == 80 {
 		return 80
 	}

@@ -98,9 +98,16 @@ func wazuhSeverity(level int64) int {
 	return 4
 }
 
-func decodeWazuh(line []byte, dst []Event) ([]Event, *LineError) {
-	var r wazuhRecord
-	if err := json.Unmarshal(line, &r); err != nil {
+func newWazuh() lineFunc {
+	r := new(wazuhRecord)
+	return func(line []byte, dst []Event) ([]Event, *LineError) {
+		*r = wazuhRecord{}
+		return decodeWazuh(r, line, dst)
+	}
+}
+
+func decodeWazuh(r *wazuhRecord, line []byte, dst []Event) ([]Event, *LineError) {
+	if err := json.Unmarshal(line, r); err != nil {
 		return dst, jsonErr(err)
 	}
 	if r.Timestamp == "" {
