@@ -46,6 +46,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = runRestore(ctx, rest, stdout, stderr)
 	case "bench":
 		err = runBench(ctx, rest, stdout, stderr)
+	case "forward":
+		err = runForward(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "certnet", BuildVersion())
 		return 0
@@ -94,6 +96,7 @@ Commands:
   export stix|misp write a STIX 2.1 bundle or a MISP feed folder of what may be shared (--tlp MAX)
   backup           write an online, consistent copy of the SQLite database
   restore          put a backup in place of the SQLite database
+  forward          follow Suricata/Wazuh files at a SOC and send them to certnet (--url, --state, --input)
   bench incidents  generate N incidents in a fresh data folder and measure list, search and creation
   version          print the version
 
