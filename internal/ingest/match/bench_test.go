@@ -189,3 +189,26 @@ func BenchmarkMatchParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
+
+// BenchmarkPatch patches the 9 000 000-indicator index with 1 000 changes
+// (half withdrawn, half new), as Refresh does between two loads.
+func BenchmarkPatch(b *testing.B) {
+	inds := benchIndicators()
+	x := Build(inds)
+	changes := make([]Change, 1000)
+	for i := range changes {
+		in := inds[i*9001%len(inds)]
+		if i%2 == 1 {
+			in = Indicator{ID: int64(len(inds) + i), Kind: "domain", Value: fmt.Sprintf("new%d.bad.example", i)}
+		}
+		changes[i] = Change{Indicator: in, Active: i%2 == 1}
+	}
+	b.ReportAllocs()
+	var y *Index
+	for b.Loop() {
+		y = x.Patch(changes)
+	}
+	if y.Len() != x.Len() {
+		b.Fatalf("Len %d, want %d", y.Len(), x.Len())
+	}
+}

@@ -30,5 +30,7 @@ func Load(ctx context.Context, q store.Q, now time.Time) (*Index, error) {
 	if err := rows.Err(); err != nil {
 		return nil, store.Wrap("match: load indicators", err)
 	}
-	return b.Index(), nil
+	x := b.Index()
+	x.at = now
+	return x, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gaissmai/bart"
 
@@ -83,7 +84,16 @@ type Index struct {
 	md5    map[[16]byte]uint32
 	sha1   map[[20]byte]uint32
 	sha256 map[[32]byte]uint32
-	n      int
+	n      int       // indicators in the tables above
+	at     time.Time // the time Load read the indicators for; zero for Build
+
+	// A patched index shares the tables of its base: removed masks the
+	// base's indicators that changed since (nRemoved of them are in the
+	// base), delta indexes what was added since, built from deltaInds.
+	removed   map[int64]struct{}
+	nRemoved  int
+	delta     *Index
+	deltaInds []Indicator
 }
 
 // Builder collects indicators into an Index.
@@ -262,7 +272,17 @@ func (b *Builder) Index() *Index {
 }
 
 // Len is the number of indicators in the index.
-func (x *Index) Len() int { return x.n }
+func (x *Index) Len() int {
+	n := x.n - x.nRemoved
+	if x.delta != nil {
+		n += x.delta.n
+	}
+	return n
+}
+
+// Loaded is the time the index holds the indicators in force at (zero for
+// an index made by Build).
+func (x *Index) Loaded() time.Time { return x.at }
 
 // hexKey decodes a hash written in hex (either case) into k, which has the
 // hash's length.
@@ -308,6 +328,14 @@ func hasUpper(s string) bool {
 // event. It allocates nothing beyond the growth of dst.
 func (x *Index) Match(e *decode.Event, dst []Hit) []Hit {
 	start := len(dst)
+	dst = x.match(e, start, dst)
+	if x.delta != nil {
+		dst = x.delta.match(e, start, dst)
+	}
+	return dst
+}
+
+func (x *Index) match(e *decode.Event, start int, dst []Hit) []Hit {
 	if e.Src.IsValid() {
 		dst = x.matchAddr(e.Src, FieldSrc, start, dst)
 	}
@@ -398,6 +426,11 @@ func (x *Index) matchAddr(a netip.Addr, field string, start int, dst []Hit) []Hi
 func (x *Index) emit(h uint32, field, value string, a netip.Addr, start int, dst []Hit) []Hit {
 	for ; h != 0; h = x.post[h].next {
 		p := &x.post[h]
+		if x.removed != nil {
+			if _, gone := x.removed[p.id]; gone {
+				continue
+			}
+		}
 		dup := false
 		for i := start; i < len(dst); i++ {
 			if dst[i].IndicatorID == p.id && dst[i].Field == field {
