@@ -27,6 +27,7 @@ import (
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
+	"certnet/internal/ingest"
 	"certnet/internal/intel"
 	"certnet/internal/notify"
 	"certnet/internal/obs"
@@ -71,6 +72,9 @@ type Server struct {
 	// Coord: coordination orders, support requests, effort; nil in tests
 	// of other routes.
 	Coord *coord.Service
+
+	// Ingest: SOC sources (issue 5); nil in tests of other routes.
+	Ingest *ingest.Service
 
 	// ClientIP is the request's client address as the web UI reads it
 	// (X-Forwarded-For behind a trusted proxy); nil: the connection's.

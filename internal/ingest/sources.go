@@ -146,6 +146,9 @@ func (s *Service) validate(in *SourceInput, op string) error {
 // token, shown this once (only its hash is kept).
 func (s *Service) CreateSource(ctx context.Context, a policy.Actor, in SourceInput) (Source, string, error) {
 	const op = "ingest: create source"
+	if err := checkRead(a, in.OrgID); err != nil {
+		return Source{}, "", err
+	}
 	if err := checkManage(a, in.OrgID); err != nil {
 		return Source{}, "", err
 	}
@@ -276,7 +279,14 @@ func (s *Service) SetEnabled(ctx context.Context, a policy.Actor, id int64, enab
 // SetQuota changes a source's quota (events per minute).
 func (s *Service) SetQuota(ctx context.Context, a policy.Actor, id int64, quota int) (Source, error) {
 	if quota < 1 || quota > maxQuota {
-		if _, err := s.Source(ctx, a, id); err != nil {
+		src, err := loadSource(ctx, s.DB, id)
+		if err != nil {
+			return Source{}, err
+		}
+		if err := checkRead(a, src.OrgID); err != nil {
+			return Source{}, err
+		}
+		if err := checkManage(a, src.OrgID); err != nil {
 			return Source{}, err
 		}
 		return Source{}, errs.Invalid("ingest: quota").Field("quota_per_minute", "ingest.err.quota", maxQuota)
@@ -312,9 +322,6 @@ func (s *Service) change(ctx context.Context, a policy.Actor, id int64, action s
 		return Source{}, err
 	}
 	if err := checkRead(a, src.OrgID); err != nil {
-		if errs.Is(err, errs.KindForbidden) {
-			return Source{}, errs.NotFound(op)
-		}
 		return Source{}, err
 	}
 	if err := checkManage(a, src.OrgID); err != nil {
