@@ -121,10 +121,16 @@ func normalizeQuery(v *errs.Error, raw string) string {
 		v.Field("query", "incfilter.err.query")
 		return ""
 	}
-	for k := range vals {
+	for k, xs := range vals {
 		if k != "page" && !slices.Contains(QueryKeys, k) {
 			v.Field("query", "incfilter.err.param", k)
 			return ""
+		}
+		for _, x := range xs {
+			if !utf8.ValidString(x) {
+				v.Field("query", "incfilter.err.value", k)
+				return ""
+			}
 		}
 	}
 	if _, err := ParseQuery(vals); err != nil {
