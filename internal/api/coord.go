@@ -19,6 +19,8 @@ func init() {
 		{"POST", "/api/v1/incidents/{ref}/orders"},
 		{"GET", "/api/v1/orders/{id}"},
 		{"POST", "/api/v1/orders/{id}/respond"},
+		{"GET", "/api/v1/orders/{id}/effort"},
+		{"POST", "/api/v1/orders/{id}/effort"},
 		{"GET", "/api/v1/support"},
 		{"POST", "/api/v1/incidents/{ref}/support"},
 		{"GET", "/api/v1/support/{id}"},
@@ -31,6 +33,8 @@ func init() {
 			"POST /api/v1/incidents/{ref}/orders":  s.authed(s.issueOrder),
 			"GET /api/v1/orders/{id}":              s.authed(s.getOrder),
 			"POST /api/v1/orders/{id}/respond":     s.authed(s.respondOrder),
+			"GET /api/v1/orders/{id}/effort":       s.authed(s.listOrderEffort),
+			"POST /api/v1/orders/{id}/effort":      s.authed(s.addOrderEffort),
 			"GET /api/v1/support":                  s.authed(s.listSupport),
 			"POST /api/v1/incidents/{ref}/support": s.authed(s.requestSupport),
 			"GET /api/v1/support/{id}":             s.authed(s.getSupport),
@@ -333,6 +337,60 @@ func (s *Server) addEffort(w http.ResponseWriter, r *http.Request, a policy.Acto
 	}
 	e, err := c.AddEffort(r.Context(), a, incidentKey(r), coord.EffortInput{OrgID: b.OrgID, Date: b.Date, People: b.People,
 		Hours: b.Hours, CostVND: b.CostVND, Description: b.Description, OrderID: b.OrderID})
+	if err != nil {
+		return nil, 0, err
+	}
+	return e, http.StatusCreated, nil
+}
+
+func (s *Server) listOrderEffort(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	c, err := s.coord()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	list, err := c.OrderEfforts(r.Context(), a, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	l := s.labels(r, a)
+	for i := range list {
+		var seen bool
+		if list[i].OrgName, seen = l.name(list[i].OrgID); !seen {
+			list[i].OrgCode = ""
+		}
+	}
+	return items(list), http.StatusOK, nil
+}
+
+// orderEffortBody is an effort record of the caller's organisation on an
+// order: the organisation and the order come from the path and the caller.
+type orderEffortBody struct {
+	Date        string  `json:"date"`
+	People      int     `json:"people"`
+	Hours       float64 `json:"hours"`
+	CostVND     int64   `json:"cost_vnd"`
+	Description string  `json:"description"`
+}
+
+func (s *Server) addOrderEffort(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	c, err := s.coord()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	var b orderEffortBody
+	if err := decode(r, &b); err != nil {
+		return nil, 0, err
+	}
+	e, err := c.AddOrderEffort(r.Context(), a, id, coord.EffortInput{Date: b.Date, People: b.People, Hours: b.Hours,
+		CostVND: b.CostVND, Description: b.Description})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -238,6 +238,31 @@ var coordMatrixRoutes = map[string]mRoute{
 			return policy.Check(c.a.actor, policy.OrderRespond, policy.Resource{OwnerOrg: c.t.org.ID, TLP: policy.TLPAmber})
 		},
 	},
+	"GET /api/v1/orders/{id}/effort": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			c.drain(t)
+			return fmt.Sprintf("/api/v1/orders/%d/effort", c.order(t).ID), ""
+		},
+		decide: func(c *mCase) error {
+			return decideOrderRead(c, loadCase(c.n).(coord.Order))
+		},
+	},
+	"POST /api/v1/orders/{id}/effort": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			c.drain(t)
+			return fmt.Sprintf("/api/v1/orders/%d/effort", c.order(t).ID), jsonBody(map[string]any{
+				"date": c.m.e.Clock.Now().Format(time.DateOnly), "people": 1, "hours": 2, "description": "Chặn địa chỉ"})
+		},
+		decide: func(c *mCase) error {
+			if err := decideOrderRead(c, loadCase(c.n).(coord.Order)); err != nil {
+				return err
+			}
+			if c.a.actor.OrgID != c.t.org.ID {
+				return errs.Forbidden("matrix: not a target")
+			}
+			return policy.Check(c.a.actor, policy.EffortWrite, policy.Resource{OwnerOrg: c.t.org.ID, TLP: policy.TLPGreen})
+		},
+	},
 	"GET /api/v1/support": {
 		req: func(t *testing.T, c *mCase) (string, string) {
 			c.drain(t)

@@ -284,6 +284,10 @@ type orderView struct {
 	MayResp bool
 	Now     time.Time
 	AckHelp bool
+	// Efforts: the effort recorded on the order that the actor may see;
+	// MayEffort: the actor's organisation, a target, may record its own.
+	Efforts   []coord.Effort
+	MayEffort bool
 }
 
 func (s *Server) orderPage(w http.ResponseWriter, r *http.Request, status int, formErr error) {
@@ -307,6 +311,11 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request, status int, f
 		v.Mine, v.IsMine = t, true
 		v.Next = coord.Next(t.Status)
 		v.MayResp = len(v.Next) > 0 && policy.Allowed(wh.Actor, policy.OrderRespond, policy.Resource{OwnerOrg: t.OrgID, TLP: policy.TLPAmber})
+		v.MayEffort = policy.Allowed(wh.Actor, policy.EffortWrite, policy.Resource{OwnerOrg: t.OrgID, TLP: policy.TLPGreen})
+	}
+	if v.Efforts, err = s.Coord.OrderEfforts(r.Context(), wh.Actor, id); err != nil {
+		s.renderError(w, r, err, "")
+		return
 	}
 	if formErr != nil {
 		v.formErrors(formErr)
@@ -411,13 +420,9 @@ func (s *Server) handleSupportDecide(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, "/support", "coord.flash.decided")
 }
 
-func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
-	wh := whoFrom(r)
-	if s.Coord == nil {
-		s.renderError(w, r, errs.NotFound("web: effort"), "")
-		return
-	}
-	bad := errs.Invalid("web: effort")
+// effortForm reads the effort form's numbers and date; bad collects the
+// fields that could not be read.
+func effortForm(r *http.Request, bad *errs.Error) coord.EffortInput {
 	num := func(field string) float64 {
 		if strings.TrimSpace(r.PostFormValue(field)) == "" {
 			return 0
@@ -437,6 +442,17 @@ func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
 		}
 		in.CostVND = n
 	}
+	return in
+}
+
+func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	if s.Coord == nil {
+		s.renderError(w, r, errs.NotFound("web: effort"), "")
+		return
+	}
+	bad := errs.Invalid("web: effort")
+	in := effortForm(r, bad)
 	if code := strings.TrimSpace(r.PostFormValue("org")); code != "" {
 		ids, unknown := s.orgIDsByCode(r, wh.Actor, code)
 		if len(unknown) > 0 || len(ids) != 1 {
@@ -451,6 +467,41 @@ func (s *Server) handleEffortAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := s.Coord.AddEffort(r.Context(), wh.Actor, r.PathValue("ref"), in)
 	s.afterAction(w, r, prefixed(err, "effort."), "coord.flash.effort")
+}
+
+// handleOrderEffort records the effort of the actor's organisation on an
+// order it is a target of, from the order's page.
+func (s *Server) handleOrderEffort(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	id, err := intParam(r, "id")
+	if err != nil || s.Coord == nil {
+		s.renderError(w, r, errs.NotFound("web: order effort"), "")
+		return
+	}
+	bad := errs.Invalid("web: order effort")
+	in := effortForm(r, bad)
+	if len(bad.Fields) == 0 {
+		_, err = s.Coord.AddOrderEffort(r.Context(), wh.Actor, id, in)
+	} else if _, err = s.Coord.Order(r.Context(), wh.Actor, id); err == nil {
+		// The order's own answer first (not found, for someone who may
+		// not see it), then the right to record, then the fields.
+		if err = policy.Check(wh.Actor, policy.EffortWrite, policy.Resource{OwnerOrg: wh.Actor.OrgID, TLP: policy.TLPGreen}); err == nil {
+			err = bad
+		}
+	}
+	switch errs.KindOf(err) {
+	case errs.KindInvalid:
+		s.orderPage(w, r, http.StatusBadRequest, prefixed(err, "effort."))
+		return
+	case errs.KindConflict:
+		s.orderPage(w, r, http.StatusConflict, err)
+		return
+	}
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/orders/%d", id), "coord.flash.effort")
 }
 
 // handleEffortExport sends the incident's effort records and totals as CSV

@@ -10,6 +10,7 @@ func init() {
 		mux.Handle("GET /orders", s.page(s.handleOrders))
 		mux.Handle("GET /orders/{id}", s.page(s.handleOrder))
 		mux.Handle("POST /orders/{id}/respond", s.page(s.handleOrderRespond))
+		mux.Handle("POST /orders/{id}/effort", s.page(s.handleOrderEffort))
 
 		// Support requests and effort.
 		mux.Handle("POST /incidents/{ref}/support", s.page(s.handleSupportRequest))

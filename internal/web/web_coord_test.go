@@ -102,8 +102,22 @@ func TestWebCoordOrder(t *testing.T) {
 	if p := ib.post(orderPath+"/respond", url.Values{"status": {"done"}, "result": {"Đã chặn và làm sạch"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("done: %d %s", p.Status, p.Body)
 	}
+	// The ISP records its own effort on the order's page: it does not see
+	// the incident, it sees the order.
+	p = ib.get(orderPath)
+	orgWant(t, "order effort form", p.Body, `action="`+orderPath+`/effort"`)
+	if p := ib.post(orderPath+"/effort", url.Values{"date": {e.Clock.Now().Format(time.DateOnly)}, "people": {"0"},
+		"hours": {"3"}, "description": {"Chặn trên biên"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="effort-people-err"`) {
+		t.Fatalf("bad order effort: %d", p.Status)
+	}
+	if p := ib.post(orderPath+"/effort", url.Values{"date": {e.Clock.Now().Format(time.DateOnly)}, "people": {"1"},
+		"hours": {"3"}, "cost_vnd": {"900.000"}, "description": {"Chặn trên biên"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("order effort: %d %s", p.Status, p.Body)
+	}
+	p = ib.get(orderPath)
+	orgWant(t, "order effort listed", p.Body, "Chặn trên biên", "900.000")
 	p = nb.get(incPath)
-	orgWant(t, "incident page after", p.Body, "Đã chặn và làm sạch")
+	orgWant(t, "incident page after", p.Body, "Đã chặn và làm sạch", "Chặn trên biên")
 	if p := nb.get("/orders?format=csv"); p.Status != 200 || !strings.Contains(p.Body, "Đã chặn và làm sạch") {
 		t.Fatalf("csv: %d", p.Status)
 	}
@@ -119,7 +133,7 @@ func TestWebCoordOrder(t *testing.T) {
 		t.Fatalf("effort: %d %s", p.Status, p.Body)
 	}
 	p = nb.get(incPath + "/effort/export?format=csv")
-	if p.Status != 200 || !strings.Contains(p.Body, "2500000") || !strings.Contains(p.Body, "6.5") {
+	if p.Status != 200 || !strings.Contains(p.Body, "2500000") || !strings.Contains(p.Body, "6.5") || !strings.Contains(p.Body, "900000") {
 		t.Fatalf("effort csv: %d %s", p.Status, p.Body)
 	}
 }
@@ -231,6 +245,23 @@ var wmCoordRoutes = map[string]wmRoute{
 				return errs.Forbidden("matrix: not a target")
 			}
 			return c.check(policy.OrderRespond, policy.Resource{OwnerOrg: c.t.org.ID, TLP: policy.TLPAmber})
+		},
+	},
+	"POST /orders/{id}/effort": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			c.drainCoord(t)
+			return wmReq{method: http.MethodPost, path: fmt.Sprintf("/orders/%d/effort", c.coordOrder(t).ID),
+				form: url.Values{"date": {c.m.e.Clock.Now().Format("2006-01-02")}, "people": {"1"}, "hours": {"2"},
+					"description": {fmt.Sprintf("Chặn địa chỉ %d", c.n)}}}
+		},
+		decide: func(c *wmCase) error {
+			if err := wmOrderRead(c); err != nil {
+				return err
+			}
+			if c.a.actor.OrgID != c.t.org.ID {
+				return errs.Forbidden("matrix: not a target")
+			}
+			return c.check(policy.EffortWrite, policy.Resource{OwnerOrg: c.t.org.ID, TLP: policy.TLPGreen})
 		},
 	},
 	"POST /incidents/{ref}/support": {
