@@ -1,15 +1,21 @@
 package match
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"certnet/internal/ingest/decode"
+	"certnet/internal/org"
+	"certnet/internal/policy"
+	"certnet/internal/store"
+	"certnet/internal/testkit"
 )
 
 // benchPerKind is how many indicators of each kind the benchmarks index.
@@ -210,5 +216,70 @@ func BenchmarkPatch(b *testing.B) {
 	}
 	if y.Len() != x.Len() {
 		b.Fatalf("Len %d, want %d", y.Len(), x.Len())
+	}
+}
+
+// BenchmarkLoad reads 100 000 indicators of each kind from SQLite (and
+// PostgreSQL when CERTNET_TEST_POSTGRES is set) into an index.
+func BenchmarkLoad(b *testing.B) {
+	const perKind = 100_000
+	for _, eng := range testkit.Engines(b) {
+		b.Run(string(eng.Name), func(b *testing.B) {
+			db := eng.Open(b)
+			ctx := context.Background()
+			t0 := time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
+			o, err := org.NewService(db, func() time.Time { return t0 }, nil).Create(ctx, policy.SystemActor("bench"),
+				org.Input{Code: "VNCERT", Name: "VNCERT", Roles: []org.Role{org.RoleNationalCoordinator}, Active: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			err = db.InTx(ctx, func(tx *store.Tx) error {
+				const per = 500
+				var sb strings.Builder
+				args := make([]any, 0, per*9)
+				flush := func() error {
+					if len(args) == 0 {
+						return nil
+					}
+					_, err := tx.Exec(ctx, `INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, confidence, valid_from, tlp, stix_id, created_at, updated_at) VALUES `+
+						strings.TrimSuffix(sb.String(), ",")+" ON CONFLICT DO NOTHING", args...) // random values may repeat
+					sb.Reset()
+					args = args[:0]
+					return err
+				}
+				n := 0
+				for _, k := range benchKinds {
+					for i := range perKind {
+						n++
+						sb.WriteString("(?,?,?,'',?,?,'GREEN',?,?,?),")
+						args = append(args, o.ID, k, benchValue(k, i), n%101, t0.Add(-time.Hour), fmt.Sprintf("indicator--%d", n), t0, t0)
+						if len(args) == cap(args) {
+							if err := flush(); err != nil {
+								return err
+							}
+						}
+					}
+				}
+				return flush()
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			var x *Index
+			for b.Loop() {
+				if x, err = Load(ctx, db, t0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var rows int
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM intel_indicators").Scan(&rows); err != nil {
+				b.Fatal(err)
+			}
+			if x.Len() != rows || rows < perKind*len(benchKinds)*99/100 {
+				b.Fatalf("Len %d of %d rows", x.Len(), rows)
+			}
+			b.ReportMetric(float64(b.N*x.Len())/b.Elapsed().Seconds(), "indicators/s")
+		})
 	}
 }
