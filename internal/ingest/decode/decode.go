@@ -118,8 +118,8 @@ type lineFunc func(line []byte, dst []Event) ([]Event, *LineError)
 // refused line; the valid rest is kept. Suricata, Wazuh and generic bodies
 // are NDJSON (one object a line) or a JSON array of objects; a STIX body is
 // one bundle or NDJSON of bundles. err is only for a body that is unusable
-// as a whole: an unknown format (ErrUnknownFormat) or a body that is not
-// JSON at all (ErrNotJSON).
+// as a whole: an unknown format (ErrUnknownFormat), a body that is not JSON
+// at all (ErrNotJSON) or a JSON array over MaxArray (ErrArrayTooLarge).
 func Decode(f Format, body []byte, dst []Event) ([]Event, []LineError, error) {
 	var fn lineFunc
 	switch f {
@@ -158,8 +158,18 @@ func Decode(f Format, body []byte, dst []Event) ([]Event, []LineError, error) {
 	return dst, errs, nil
 }
 
+// MaxArray is the largest body that is a JSON array (decoding one holds
+// every element at once); larger batches are sent as NDJSON.
+const MaxArray = 64 << 20
+
+// ErrArrayTooLarge is the error of a JSON array body over MaxArray.
+var ErrArrayTooLarge = errors.New("a JSON array body is limited to 64 MiB: send NDJSON, one object a line")
+
 // decodeArray decodes a body that is one JSON array of objects.
 func decodeArray(body []byte, dst []Event, fn lineFunc) ([]Event, []LineError, error) {
+	if len(body) > MaxArray {
+		return dst, nil, ErrArrayTooLarge
+	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(body, &elems); err != nil {
 		return dst, nil, fmt.Errorf("%w: the body starts as a JSON array but is not one: %s", ErrNotJSON, shortErr(err))

@@ -353,6 +353,10 @@ func TestUnusableBody(t *testing.T) {
 	if _, _, err := Decode(Suricata, []byte(`[{"timestamp":"2026-11-20T08:15:02Z","event_type":"flow"},`), nil); !errors.Is(err, ErrNotJSON) {
 		t.Errorf("truncated array: %v", err)
 	}
+	big := append([]byte("["), bytes.Repeat([]byte(" "), MaxArray)...)
+	if _, _, err := Decode(Suricata, append(big, ']'), nil); !errors.Is(err, ErrArrayTooLarge) {
+		t.Errorf("huge array: %v", err)
+	}
 	// Empty bodies are no events and no errors.
 	for _, f := range Formats {
 		evs, lerrs, err := Decode(f, []byte(" \n\r\n"), nil)
