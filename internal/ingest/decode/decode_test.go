@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdjson "encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -328,13 +329,42 @@ func TestBadLines(t *testing.T) {
 	}
 }
 
+func TestSTIXLargeBundle(t *testing.T) {
+	// A compact bundle on one line may pass MaxLine (up to MaxBundle).
+	var b strings.Builder
+	b.WriteString(`{"type":"bundle","id":"bundle--1","objects":[`)
+	for i := 0; b.Len() < MaxLine+1000; i++ {
+		fmt.Fprintf(&b, `{"type":"identity","id":"identity--%d","name":"%s"},`, i, strings.Repeat("x", 200))
+	}
+	b.WriteString(`{"type":"sighting","id":"sighting--1","created":"2026-11-20T08:15:02Z","sighting_of_ref":"indicator--1"}]}`)
+	evs, lerrs, err := Decode(STIX, []byte(b.String()), nil)
+	if err != nil || len(lerrs) != 0 || len(evs) != 1 {
+		t.Errorf("large one-line bundle: %v %v %d", err, lerrs, len(evs))
+	}
+	// NDJSON whose first line is broken is still NDJSON.
+	body := "{\"type\":\"bundle\",\n" + `{"type":"bundle","id":"bundle--2","objects":[{"type":"sighting","id":"sighting--2","created":"2026-11-20T08:15:02Z","sighting_of_ref":"indicator--1"}]}` + "\n"
+	evs, lerrs, err = Decode(STIX, []byte(body), nil)
+	if err != nil || len(evs) != 1 || len(lerrs) != 1 || lerrs[0].Line != 1 || lerrs[0].Code != CodeJSON {
+		t.Errorf("NDJSON with a broken first line: %v %+v %d", err, lerrs, len(evs))
+	}
+}
+
 func TestTooLong(t *testing.T) {
 	long := `{"time":"2026-11-20T08:15:02Z","signature":"` + strings.Repeat("x", MaxLine) + `"}`
-	for _, f := range []Format{Generic, STIX} {
-		evs, lerrs, err := Decode(f, []byte(long+"\n"), nil)
-		if err != nil || len(evs) != 0 || len(lerrs) != 1 || lerrs[0].Code != CodeTooLong {
+	good := map[Format]string{
+		Generic: `{"time":"2026-11-20T08:15:02Z","src_ip":"10.0.0.1"}`,
+		STIX:    `{"type":"bundle","id":"bundle--1","objects":[{"type":"sighting","id":"sighting--1","created":"2026-11-20T08:15:02Z","sighting_of_ref":"indicator--1"}]}`,
+	}
+	for f, g := range good {
+		evs, lerrs, err := Decode(f, []byte(long+"\n"+g+"\n"), nil)
+		if err != nil || len(evs) != 1 || len(lerrs) != 1 || lerrs[0].Code != CodeTooLong || lerrs[0].Line != 1 {
 			t.Errorf("%s: %v %d %+v", f, err, len(evs), lerrs)
 		}
+	}
+	// A single STIX bundle past MaxBundle.
+	huge := `{"type":"bundle","objects":[],"x":"` + strings.Repeat("x", MaxBundle) + `"}`
+	if _, lerrs, err := Decode(STIX, []byte(huge), nil); err != nil || len(lerrs) != 1 || lerrs[0].Code != CodeTooLong {
+		t.Errorf("huge bundle: %v %+v", err, lerrs)
 	}
 }
 

@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -70,22 +69,27 @@ func decodeSTIXBody(body []byte, dst []Event) ([]Event, []LineError, error) {
 	if b[0] != '{' {
 		return dst, nil, fmt.Errorf("%w: a STIX body is a bundle or NDJSON of bundles", ErrNotJSON)
 	}
-	first := b
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		first = trimSpace(b[:i])
-	}
-	var errs []LineError
-	if len(first) < len(b) && (len(first) > MaxLine || !json.Valid(first)) {
-		// One document over many lines.
+	if json.Valid(b) { // one bundle, on one line or pretty-printed
 		if len(b) > MaxBundle {
 			return dst, []LineError{{1, CodeTooLong, fmt.Sprintf("bundle of %d bytes is larger than %d", len(b), MaxBundle)}}, nil
 		}
-		if !json.Valid(b) {
-			return dst, nil, fmt.Errorf("%w: the body is neither one STIX bundle nor NDJSON of bundles", ErrNotJSON)
-		}
+		var errs []LineError
 		dst = decodeBundleInto(1, b, dst, &errs)
 		return dst, errs, nil
 	}
+	// NDJSON of bundles, if at least one line is a JSON object by itself;
+	// otherwise (a truncated pretty-printed bundle, text) the body is not
+	// JSON.
+	usable := false
+	eachLine(body, func(_ int, line []byte) {
+		if !usable && line[0] == '{' && len(line) <= MaxLine && json.Valid(line) {
+			usable = true
+		}
+	})
+	if !usable {
+		return dst, nil, fmt.Errorf("%w: the body is neither one STIX bundle nor NDJSON of bundles", ErrNotJSON)
+	}
+	var errs []LineError
 	eachLine(body, func(n int, line []byte) {
 		switch {
 		case len(line) > MaxLine:
