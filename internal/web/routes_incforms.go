@@ -177,7 +177,8 @@ type summaryView struct {
 	Provinces []option
 	Chart     template.HTML
 	Period    string
-	SumQuery  string
+	// Hrefs of the same choice: the page, the printable form, downloads.
+	PageHref, PrintHref, CSVHref, XLSXHref string
 	// TLP labels the summary (counts of members' incidents, shared inside
 	// the network).
 	TLP policy.TLP
@@ -198,7 +199,9 @@ func (b Base) periodLabel(sum incident.Summary) string {
 func (s *Server) summary(r *http.Request, titleKey string) (summaryView, error) {
 	wh := whoFrom(r)
 	f := parseSummaryForm(r, s.Now())
-	v := summaryView{Base: s.base(r, titleKey), F: f, SumQuery: f.values().Encode(), TLP: policy.TLPAmber}
+	q := "?" + f.values().Encode()
+	v := summaryView{Base: s.base(r, titleKey), F: f, TLP: policy.TLPAmber, PageHref: "/incidents/summary" + q,
+		PrintHref: "/incidents/summary/form05" + q, CSVHref: "/incidents/summary.csv" + q, XLSXHref: "/incidents/summary.xlsx" + q}
 	for _, h := range []int{incident.WholeYear, incident.FirstHalf, incident.SecondHalf} {
 		hs := strconv.Itoa(h)
 		v.Halves = append(v.Halves, option{Value: hs, Label: v.T("incforms.half." + hs),

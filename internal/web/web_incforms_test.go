@@ -248,7 +248,8 @@ func TestWebSummary(t *testing.T) {
 		t.Fatalf("summary: %d\n%s", p.Status, p.Body)
 	}
 	orgWant(t, "summary", p.Body, fmt.Sprintf("6 tháng đầu năm %d", year), "Công ty Cổng thông tin Hà Nội",
-		"Tấn công từ chối dịch vụ", "<svg class=\"chart\"", "Tổng cộng", "2.000.000", "/incidents/summary/form05?")
+		"Tấn công từ chối dịch vụ", "<svg class=\"chart\"", "Tổng cộng", "2.000.000",
+		fmt.Sprintf(`href="/incidents/summary/form05?half=1&amp;year=%d"`, year), fmt.Sprintf(`href="/incidents/summary.csv?half=1&amp;year=%d"`, year))
 	p = b.get("/incidents/summary/form05" + q)
 	orgWant(t, "form 05", p.Body, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BÁO CÁO TỔNG HỢP TÌNH HÌNH SỰ CỐ",
 		"Công ty Cổng thông tin Hà Nội", "HNI-CTY", "Tự xử lý", "Đề nghị cơ quan điều phối hỗ trợ", "2.000.000")
