@@ -21,7 +21,7 @@ func benchBody(f Format, n int) []byte {
 		ts := fmt.Sprintf("2026-11-20T08:%02d:%02d.%06d+0700", r.IntN(60), r.IntN(60), r.IntN(1000000))
 		switch f {
 		case Suricata:
-			fmt.Fprintf(&b, `{"timestamp":"%s","flow_id":%d,"in_iface":"ens192","event_type":"alert","host":"ids-%d","src_ip":"%s","src_port":%d,"dest_ip":"%s","dest_port":%d,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":%d,"rev":5,"signature":"%s","category":"Attempted Information Leak","severity":%d},`,
+			fmt.Fprintf(&b, `{"timestamp":"%s","flow_id":%d,"in_iface":"ens192","event_type":"alert","host":"ids-%d","src_ip":"%s","src_port":%d,"dest_ip":"%s","dest_port":%d,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":%d,"rev":5,"signature":"%s","category":"Attempted Information Leak","severity":%d,"metadata":{"affected_product":["Any"],"attack_target":["Client_and_Server"],"created_at":["2019_07_26"],"deployment":["Perimeter"],"signature_severity":["Major"],"updated_at":["2023_03_10"]}},`,
 				ts, r.Int64(), r.IntN(20), ip(), 1024+r.IntN(60000), ip(), []int{22, 80, 443, 3389}[r.IntN(4)], 2000000+r.IntN(40000), sig, 1+r.IntN(3))
 			switch i % 8 {
 			case 0:

@@ -17,7 +17,6 @@ type suricataRecord struct {
 	DestIP    string `json:"dest_ip"`
 	DestPort  int64  `json:"dest_port"`
 	Proto     string `json:"proto"`
-	AppProto  string `json:"app_proto"`
 	// Alert is a value, not a pointer: most records are alerts, and the
 	// record is reused from line to line.
 	Alert struct {
@@ -25,8 +24,12 @@ type suricataRecord struct {
 		SignatureID int64  `json:"signature_id"`
 		Category    string `json:"category"`
 		Severity    int    `json:"severity"`
-		// Emerging Threats rules carry metadata lists, "cve": ["CVE_2021_44228"].
-		Metadata map[string][]string `json:"metadata"`
+		// Emerging Threats rules carry metadata lists, "cve":
+		// ["CVE_2021_44228"]; only that one is decoded (a map of every
+		// list cost a dozen allocations per alert).
+		Metadata struct {
+			CVE []string `json:"cve"`
+		} `json:"metadata"`
 	} `json:"alert"`
 	Anomaly *struct {
 		Type  string `json:"type"`
@@ -86,7 +89,7 @@ func decodeSuricata(r *suricataRecord, line []byte, dst []Event) ([]Event, *Line
 	if err != nil {
 		return dst, lineErr(CodeTime, "timestamp: %v", err)
 	}
-	e := Event{Time: t, Kind: strings.ToLower(r.EventType), Sensor: r.Host, Proto: strings.ToUpper(r.Proto), Count: 1}
+	e := Event{Time: t, Kind: intern(strings.ToLower(r.EventType)), Sensor: r.Host, Proto: intern(strings.ToUpper(r.Proto)), Count: 1}
 	var ok bool
 	if r.SrcIP != "" {
 		if e.Src, ok = parseIP(r.SrcIP); !ok {
@@ -108,7 +111,7 @@ func decodeSuricata(r *suricataRecord, line []byte, dst []Event) ([]Event, *Line
 		e.Signature, e.SignatureID, e.Category = a.Signature, a.SignatureID, a.Category
 		e.Severity = severityOf(a.Severity)
 		e.CVEs = scanCVEs(a.Signature, e.CVEs)
-		for _, c := range a.Metadata["cve"] {
+		for _, c := range a.Metadata.CVE {
 			if v, ok := normCVE(c); ok {
 				e.CVEs = addUnique(e.CVEs, v)
 			}
@@ -207,4 +210,34 @@ func serverPort(r *suricataRecord) int64 {
 		return r.SrcPort
 	}
 	return r.DestPort
+}
+
+// intern returns the common event types and protocols as constants, so an
+// event does not keep its own copy of "alert" or "TCP".
+func intern(s string) string {
+	switch s {
+	case "alert":
+		return "alert"
+	case "dns":
+		return "dns"
+	case "http":
+		return "http"
+	case "tls":
+		return "tls"
+	case "flow":
+		return "flow"
+	case "fileinfo":
+		return "fileinfo"
+	case "anomaly":
+		return "anomaly"
+	case "TCP":
+		return "TCP"
+	case "UDP":
+		return "UDP"
+	case "ICMP":
+		return "ICMP"
+	case "IPV6-ICMP":
+		return "IPV6-ICMP"
+	}
+	return s
 }
