@@ -194,8 +194,11 @@ func (b *Builder) Add(in Indicator) bool {
 			break
 		}
 		p = p.Masked()
-		if p.Addr().Is4In6() {
-			break
+		if p.Addr().Is4In6() { // events carry IPv4 addresses unmapped
+			if p.Bits() < 96 {
+				break
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		head, _ := b.x.cidr.Get(p)
 		b.x.cidr.Insert(p, b.push(in, head))

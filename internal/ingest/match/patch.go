@@ -91,7 +91,10 @@ func (x *Index) baseHas(in Indicator) bool {
 		}
 	case "cidr":
 		if p, err := netip.ParsePrefix(v); err == nil {
-			h, _ = x.cidr.Get(p.Masked())
+			if p = p.Masked(); p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+			h, _ = x.cidr.Get(p)
 		}
 	case "domain":
 		h = x.domain[strings.ToLower(strings.TrimSuffix(v, "."))]
