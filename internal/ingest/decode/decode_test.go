@@ -150,7 +150,7 @@ func TestSuricataSharedData(t *testing.T) {
 func TestSuricataEventTypes(t *testing.T) {
 	body := strings.Join([]string{
 		`{"timestamp":"2026-11-20T10:00:00.000000+0700","event_type":"dns","host":"sensor-1","src_ip":"10.0.0.5","src_port":53000,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","dns":{"type":"query","rrname":"WWW.Evil.Example.","rrtype":"A"}}`,
-		`{"timestamp":"2026-11-20T10:00:01.000000+0700","event_type":"alert","src_ip":"10.0.0.5","src_port":53001,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","alert":{"signature":"ET DNS Query to a *.top domain","signature_id":2023883,"severity":2},"dns":{"query":[],"queries":[{"rrname":"a.b.top","rrtype":"A"},{"rrname":"c.d.top"}]}}`,
+		`{"timestamp":"2026-11-20T10:00:01.000000+0700","event_type":"alert","src_ip":"10.0.0.5","src_port":53001,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","alert":{"signature":"ET DNS Query to a *.top domain","signature_id":2023883,"severity":2},"dns":{"query":[{"type":"query","rrname":"E.F.top","rrtype":"A","tx_id":0}],"queries":[{"rrname":"a.b.top","rrtype":"A"},{"rrname":"c.d.top"}]}}`,
 		`{"timestamp":"2026-11-20T10:00:02.000000+0700","event_type":"tls","src_ip":"10.0.0.5","src_port":443,"dest_ip":"2001:db8::1","dest_port":50000,"proto":"TCP","tls":{"sni":"Login.Example.COM","version":"TLS 1.3"}}`,
 		`{"timestamp":"2026-11-20T10:00:03.000000+0700","event_type":"fileinfo","src_ip":"::ffff:198.51.100.7","src_port":8080,"dest_ip":"10.0.0.5","dest_port":50001,"proto":"TCP","http":{"hostname":"dl.example.net","url":"/a.exe"},"fileinfo":{"filename":"a.exe","md5":"44D88612FEA8A8F36DE82E1278ABB02F","sha256":"275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F"}}`,
 		`{"timestamp":"2026-11-20T10:00:04.000000+0700","event_type":"alert","src_ip":"203.0.113.5","src_port":40000,"dest_ip":"10.0.0.9","dest_port":443,"proto":"TCP","alert":{"signature":"ET EXPLOIT Apache log4j RCE Attempt (CVE-2021-44228) cve-2021-45046","signature_id":2034647,"category":"Attempted Administrator Privilege Gain","severity":1,"metadata":{"cve":["CVE_2021_44228","CVE_2021_45105"]}}}`,
@@ -167,7 +167,7 @@ func TestSuricataEventTypes(t *testing.T) {
 		what string
 	}{
 		{evs[0].Kind == "dns" && evs[0].Sensor == "sensor-1" && reflect.DeepEqual(evs[0].Domains, []string{"www.evil.example"}), "dns rrname"},
-		{reflect.DeepEqual(evs[1].Domains, []string{"a.b.top", "c.d.top"}), "dns queries of an alert"},
+		{reflect.DeepEqual(evs[1].Domains, []string{"e.f.top", "a.b.top", "c.d.top"}), "dns query (Suricata 7) and queries (8) of an alert"},
 		{evs[2].Dst == addr("2001:db8::1") && reflect.DeepEqual(evs[2].Domains, []string{"login.example.com"}), "tls sni"},
 		{evs[3].Src == addr("198.51.100.7") && reflect.DeepEqual(evs[3].Hashes, []string{"44d88612fea8a8f36de82e1278abb02f", "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"}) &&
 			reflect.DeepEqual(evs[3].URLs, []string{"http://dl.example.net:8080/a.exe"}), "fileinfo hashes, unmapped address, server port in the URL"},
@@ -189,8 +189,21 @@ func TestWazuh(t *testing.T) {
 		t.Errorf("Detect = %q", got)
 	}
 	evs := mustDecode(t, Wazuh, body)
-	if len(evs) != 5 {
+	if len(evs) != 9 {
 		t.Fatalf("%d events", len(evs))
+	}
+	if e := evs[5]; e.Src != addr("185.220.101.47") || e.SrcPort != 50223 || e.Sensor != "DC01-HANOI" || e.SignatureID != 60122 {
+		t.Errorf("windows logon failure = %+v", e)
+	}
+	if e := evs[6]; e.Src != addr("10.10.4.42") || e.SrcPort != 61544 || e.Dst != addr("198.51.100.23") || e.DstPort != 443 || e.Proto != "TCP" ||
+		!reflect.DeepEqual(e.Domains, []string{"cdn-update.evil.example"}) || e.Severity != 1 {
+		t.Errorf("sysmon network connection = %+v", e)
+	}
+	if e := evs[7]; !reflect.DeepEqual(e.Hashes, []string{"aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d", "5d41402abc4b2a76b9719d911017c592", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}) {
+		t.Errorf("sysmon process creation = %+v", e)
+	}
+	if e := evs[8]; e.Src.IsValid() || e.SrcPort != 0 {
+		t.Errorf("a logon failure without an address (\"-\") = %+v", e)
 	}
 	e := evs[0]
 	if !e.Time.Equal(time.Date(2026, 11, 20, 2, 12, 44, 211000000, time.UTC)) || e.Kind != "alert" || e.Sensor != "web-hcm-02" ||

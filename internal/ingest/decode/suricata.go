@@ -36,10 +36,13 @@ type suricataRecord struct {
 		Event string `json:"event"`
 	} `json:"anomaly"`
 	DNS *struct {
-		RRName  string `json:"rrname"` // EVE v1, and v2 answers
+		RRName string `json:"rrname"` // EVE v1, and v2 answers
+		Query  []struct {
+			RRName string `json:"rrname"`
+		} `json:"query"` // alert records of Suricata 6–7
 		Queries []struct {
 			RRName string `json:"rrname"`
-		} `json:"queries"` // EVE v3 alert records
+		} `json:"queries"` // alert records of Suricata 8
 	} `json:"dns"`
 	HTTP *struct {
 		Hostname string `json:"hostname"`
@@ -123,6 +126,11 @@ func decodeSuricata(r *suricataRecord, line []byte, dst []Event) ([]Event, *Line
 	if d := r.DNS; d != nil {
 		if v, ok := normDomain(d.RRName); ok {
 			e.Domains = addUnique(e.Domains, v)
+		}
+		for _, q := range d.Query {
+			if v, ok := normDomain(q.RRName); ok {
+				e.Domains = addUnique(e.Domains, v)
+			}
 		}
 		for _, q := range d.Queries {
 			if v, ok := normDomain(q.RRName); ok {

@@ -77,6 +77,22 @@ type wazuhRecord struct {
 		Vuln     *struct {
 			CVE string `json:"cve"`
 		} `json:"vulnerability"`
+		// Windows event channel alerts (Security log, Sysmon), with
+		// Wazuh's lower-camel-case names.
+		Win *struct {
+			EventData struct {
+				IPAddress           string  `json:"ipAddress"`
+				IPPort              flexInt `json:"ipPort"`
+				SourceIP            string  `json:"sourceIp"`
+				SourcePort          flexInt `json:"sourcePort"`
+				DestinationIP       string  `json:"destinationIp"`
+				DestinationPort     flexInt `json:"destinationPort"`
+				DestinationHostname string  `json:"destinationHostname"`
+				QueryName           string  `json:"queryName"`
+				Protocol            string  `json:"protocol"`
+				Hashes              string  `json:"hashes"` // "SHA1=…,MD5=…,SHA256=…,IMPHASH=…"
+			} `json:"eventdata"`
+		} `json:"win"`
 	} `json:"data"`
 	Syscheck *struct {
 		MD5    string `json:"md5_after"`
@@ -165,6 +181,56 @@ func decodeWazuh(r *wazuhRecord, line []byte, dst []Event) ([]Event, *LineError)
 		}
 		if d.Protocol == "" {
 			d.Protocol = d.Proto2
+		}
+		if w := d.Win; w != nil {
+			ed := &w.EventData
+			// Windows writes "-" or "" for no address: only addresses
+			// are taken, nothing else refuses the alert.
+			_, srcOK := parseIP(ed.SourceIP)
+			_, ipOK := parseIP(ed.IPAddress)
+			_, dstOK := parseIP(ed.DestinationIP)
+			switch {
+			case d.SrcIP != "":
+			case srcOK:
+				d.SrcIP, d.SrcPort = ed.SourceIP, ed.SourcePort
+			case ipOK:
+				d.SrcIP, d.SrcPort = ed.IPAddress, ed.IPPort
+			}
+			if d.DstIP == "" && dstOK {
+				d.DstIP, d.DstPort = ed.DestinationIP, ed.DestinationPort
+			}
+			if d.SrcPort.Bad != "" {
+				d.SrcPort = flexInt{}
+			}
+			if d.DstPort.Bad != "" {
+				d.DstPort = flexInt{}
+			}
+			if d.Protocol == "" {
+				d.Protocol = ed.Protocol
+			}
+			if ed.DestinationHostname != "" {
+				if v, ok := normDomain(ed.DestinationHostname); ok && strings.Contains(v, ".") {
+					e.Domains = addUnique(e.Domains, v)
+				}
+			}
+			if ed.QueryName != "" {
+				if v, ok := normDomain(ed.QueryName); ok && strings.Contains(v, ".") {
+					e.Domains = addUnique(e.Domains, v)
+				}
+			}
+			for _, kv := range strings.Split(ed.Hashes, ",") {
+				k, h, ok := strings.Cut(strings.TrimSpace(kv), "=")
+				switch strings.ToUpper(k) {
+				case "MD5", "SHA1", "SHA256": // not IMPHASH, an MD5 of the import table
+				default:
+					ok = false
+				}
+				if ok {
+					if v, ok := normHash(h); ok {
+						e.Hashes = addUnique(e.Hashes, v)
+					}
+				}
+			}
 		}
 		var ok bool
 		if d.SrcIP != "" {
