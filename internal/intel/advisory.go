@@ -726,7 +726,10 @@ func (s *Service) Advisories(ctx context.Context, a policy.Actor, f AdvisoryFilt
 		}
 		q += " AND (" + cond + ")"
 	}
-	q += " ORDER BY v.id DESC"
+	// Policy decides on each candidate; the newest few thousand are
+	// enough for a page of 500.
+	q += " ORDER BY v.id DESC LIMIT ?"
+	args = append(args, 4*(f.Offset+f.Limit)+100)
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
 		return nil, errs.Internal(op, err)

@@ -9,6 +9,7 @@ import (
 
 	"certnet/internal/audit"
 	"certnet/internal/errs"
+	"certnet/internal/i18n"
 	"certnet/internal/notify"
 	"certnet/internal/policy"
 	"certnet/internal/store"
@@ -237,7 +238,7 @@ func (s *Service) Publish(ctx context.Context, a policy.Actor, id int64) (Adviso
 		}
 		if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindAdvisoryPublished, Key: fmt.Sprintf("advisory:%d:published", id),
 			Orgs: res.Orgs, Subject: errs.Msg{Key: "intel.adv.msg.published", Args: []any{v.Title}},
-			Body: errs.Msg{Key: "intel.adv.msg.published_body", Args: []any{v.Summary, v.DeadlineAt}},
+			Body: errs.Msg{Key: "intel.adv.msg.published_body", Args: []any{v.Summary, i18n.FormatTime(v.DeadlineAt)}},
 			Link: fmt.Sprintf("/advisories/%d", id), TLP: v.TLP}); err != nil {
 			return err
 		}

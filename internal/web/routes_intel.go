@@ -25,3 +25,22 @@ func init() {
 // maxIntelUpload bounds a bundle or event uploaded through the web UI;
 // larger files go through `certnet import`, which streams them.
 const maxIntelUpload = 256 << 20
+
+func init() {
+	addRoutes(func(s *Server, mux *http.ServeMux) {
+		// Advisories (cảnh báo): the list (my organisation's with ?mine=1),
+		// a new draft, one advisory with the answer forms and the
+		// publisher's rates and recipients, its actions, the recipients as
+		// CSV or XLSX, and the advisory as a STIX report.
+		mux.Handle("GET /advisories", s.page(s.handleAdvisories))
+		mux.Handle("GET /advisories/new", s.page(s.handleAdvisoryNew))
+		mux.Handle("POST /advisories", s.page(s.handleAdvisoryCreate))
+		mux.Handle("GET /advisories/{id}", s.page(s.handleAdvisory))
+		mux.Handle("POST /advisories/{id}/publish", s.page(s.handleAdvisoryPublish))
+		mux.Handle("POST /advisories/{id}/close", s.page(s.handleAdvisoryClose))
+		mux.Handle("POST /advisories/{id}/acknowledge", s.page(s.handleAdvisoryAck))
+		mux.Handle("POST /advisories/{id}/report", s.page(s.handleAdvisoryReport))
+		mux.Handle("GET /advisories/{id}/recipients/export", s.page(s.handleAdvisoryExport))
+		mux.Handle("GET /advisories/{id}/stix.json", s.page(s.handleAdvisorySTIX))
+	})
+}
