@@ -194,7 +194,9 @@ func wmAdvWrite(c *wmCase) error {
 	return c.check(policy.AdvisoryWrite, policy.Resource{OwnerOrg: c.a.user.OrgID, TLP: policy.TLPGreen})
 }
 
-func advPath(v intel.Advisory, rest string) string { return fmt.Sprintf("/advisories/%d%s", v.ID, rest) }
+func advPath(v intel.Advisory, rest string) string {
+	return fmt.Sprintf("/advisories/%d%s", v.ID, rest)
+}
 
 var wmAdvisoryRoutes = map[string]wmRoute{
 	"GET /advisories": {
