@@ -417,6 +417,12 @@ func (s *Service) AddReport(ctx context.Context, a policy.Actor, key string, kin
 		in.Result, in.Lessons = strings.TrimSpace(in.Result), strings.TrimSpace(in.Lessons)
 		in.InitialRef, in.SystemName = strings.TrimSpace(in.InitialRef), strings.TrimSpace(in.SystemName)
 		in.SystemOwner = strings.TrimSpace(in.SystemOwner)
+		if kind != ReportClosure {
+			// Handling and damage belong to the closure report (form 05
+			// counts them from there): a form that offers them for every
+			// kind does not file them with a progress report.
+			in.Handling, in.DamageVND, in.DamageNote = "", nil, ""
+		}
 		switch kind {
 		case ReportProgress:
 			checkText(v, "summary", in.Summary, maxText, true, true)

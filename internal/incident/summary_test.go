@@ -242,6 +242,11 @@ func TestClosureHandlingAndDamage(t *testing.T) {
 				t.Errorf("%s: %v, want invalid", name, err)
 			}
 		}
+		// Only the closure report carries them.
+		pr, err := f.s.AddReport(ctx, rep, inc.Ref, ReportProgress, ReportInput{Summary: "Đang xử lý", Handling: "bogus", DamageVND: &neg})
+		if err != nil || pr.Body.Handling != "" || pr.Body.DamageVND != nil {
+			t.Errorf("progress report with closure fields: %+v %v", pr.Body, err)
+		}
 		var handling string
 		var damage *int64
 		read := func() {
