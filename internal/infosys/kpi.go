@@ -60,18 +60,31 @@ func pct(a, b int) int {
 // KPIs computes the figures per group over the systems in the actor's scope
 // at the service's clock. A system counts as protected when its level is
 // approved, its plan deployed and its obligations are not overdue.
+//
+// The systems are counted in SQL by owner, operator and sector (a few
+// thousand groups for 100 000 systems), each group is decided with
+// policy as its systems would be one by one, and the groups are summed in
+// Go. Overdue is read from the stored earliest due date (refreshDue).
 func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, error) {
 	const op = "infosys: kpis"
 	if !slices.Contains(Groupings, by) {
 		return nil, errs.Invalid(op).Field("by", "field.invalid_choice")
 	}
 	now := s.now()
-	where, args := scopeWhere(a)
-	last, err := lastActivities(ctx, s.DB, where, args...)
-	if err != nil {
+	if err := refreshDue(ctx, s.DB); err != nil {
 		return nil, errs.Internal(op, err)
 	}
-	rows, err := s.DB.Query(ctx, "SELECT "+systemCols+", COALESCE(o.province_code, ''), o.sector FROM infosys_systems s JOIN organisations o ON o.id = s.owner_org_id WHERE "+where, args...)
+	where, args := scopeWhere(a)
+	// Grouped first by owner, operator and sector from an index that holds
+	// every column read, then named by the owner's province and sector.
+	rows, err := s.DB.Query(ctx, `SELECT g.owner, g.operator, COALESCE(o.province_code, ''),
+		CASE WHEN g.sector <> '' THEN g.sector ELSE o.sector END, g.n, g.classified, g.high, g.high_plan, g.on_time
+		FROM (SELECT s.owner_org_id AS owner, COALESCE(s.operator_org_id, 0) AS operator, s.sector AS sector, COUNT(*) AS n,
+			SUM(CASE WHEN s.level > 0 THEN 1 ELSE 0 END) AS classified, SUM(CASE WHEN s.level >= 3 THEN 1 ELSE 0 END) AS high,
+			SUM(CASE WHEN s.level >= 3 AND s.plan_deployed THEN 1 ELSE 0 END) AS high_plan,
+			SUM(CASE WHEN s.next_due_at IS NULL OR s.next_due_at > ? THEN 1 ELSE 0 END) AS on_time
+			FROM infosys_systems s WHERE `+where+` GROUP BY s.owner_org_id, s.operator_org_id, s.sector) g
+		JOIN organisations o ON o.id = g.owner`, append([]any{now}, args...)...)
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
@@ -79,26 +92,23 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 	groups := map[string]*KPI{}
 	var keys []string
 	for rows.Next() {
-		var sys System
-		var prov, orgSector string
-		sys, err = scanSystem(extra{rows, []any{&prov, &orgSector}})
-		if err != nil {
+		var owner, operator int64
+		var prov, sector string
+		var c KPI
+		if err := rows.Scan(&owner, &operator, &prov, &sector, &c.Systems, &c.Classified, &c.High, &c.HighPlan, &c.OnTime); err != nil {
 			return nil, errs.Internal(op, err)
 		}
-		if check(a, policy.InfosysRead, sys.OwnerOrgID, sys.OperatorOrgID) != nil {
+		if check(a, policy.InfosysRead, owner, operator) != nil {
 			continue
 		}
 		key := "VN"
 		switch by {
 		case ByOrg:
-			key = itoa(sys.OwnerOrgID)
+			key = itoa(owner)
 		case ByProvince:
 			key = prov
 		case BySector:
-			key = sys.Sector
-			if key == "" {
-				key = orgSector
-			}
+			key = sector
 		}
 		g := groups[key]
 		if g == nil {
@@ -106,25 +116,11 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 			groups[key] = g
 			keys = append(keys, key)
 		}
-		g.Systems++
-		if sys.Level > 0 {
-			g.Classified++
-		}
-		if sys.Level >= 3 {
-			g.High++
-			if sys.PlanDeployed {
-				g.HighPlan++
-			}
-		}
-		onTime := true
-		for _, d := range Schedule(sys, last[sys.ID], now) {
-			if d.State == DueOverdue {
-				onTime = false
-			}
-		}
-		if onTime {
-			g.OnTime++
-		}
+		g.Systems += c.Systems
+		g.Classified += c.Classified
+		g.High += c.High
+		g.HighPlan += c.HighPlan
+		g.OnTime += c.OnTime
 	}
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal(op, err)

@@ -245,11 +245,16 @@ func init() {
 // state (the dedupe key). Run by the jobs runner.
 func (s *Service) Remind(ctx context.Context) (int, error) {
 	const op = "infosys: remind"
-	xs, err := s.schedules(ctx, policy.SystemActor(JobReminders), op, "1=1")
+	now := s.now()
+	// Only the systems with an obligation due within DueSoon: the stored
+	// earliest due date says which, brought up to date first.
+	if err := refreshDue(ctx, s.DB); err != nil {
+		return 0, errs.Internal(op, err)
+	}
+	xs, err := s.schedules(ctx, policy.SystemActor(JobReminders), op, "s.next_due_at <= ?", now.Add(DueSoon))
 	if err != nil {
 		return 0, err
 	}
-	now := s.now()
 	n := 0
 	for _, d := range xs {
 		if d.State == DueOK {
