@@ -2,7 +2,6 @@ package decode
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
 	json "github.com/goccy/go-json"
@@ -21,21 +20,41 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || string(b) == "null" {
 		return nil
 	}
-	s := string(b)
 	if b[0] == '"' {
-		var str string
-		if err := json.Unmarshal(b, &str); err != nil {
-			return err
+		if len(b) < 2 || b[len(b)-1] != '"' || bytes.IndexByte(b, '\\') >= 0 {
+			var str string // escapes: let the decoder read it
+			if err := json.Unmarshal(b, &str); err != nil {
+				return err
+			}
+			b = []byte(str)
+		} else {
+			b = b[1 : len(b)-1]
 		}
-		s = strings.TrimSpace(str)
-		if s == "" {
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
 			return nil
 		}
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		f.Bad = clip(s)
+	// Digits are read by hand: strconv would copy the text for its error.
+	neg := b[0] == '-'
+	d := b
+	if neg {
+		d = b[1:]
+	}
+	var n int64
+	for i, c := range d {
+		if c < '0' || c > '9' || i >= 18 {
+			f.Bad = clip(string(b))
+			return nil
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(d) == 0 {
+		f.Bad = clip(string(b))
 		return nil
+	}
+	if neg {
+		n = -n
 	}
 	f.N, f.Set = n, true
 	return nil
