@@ -208,6 +208,8 @@ func TestWebClosureHandlingAndDamage(t *testing.T) {
 	if p := b.post(path+"/reports", form); p.Status != http.StatusSeeOther {
 		t.Fatalf("closure report: %d\n%s", p.Status, p.Body)
 	}
+	orgWant(t, "incident page after closure", b.get(path).Body, "Hình thức xử lý sự cố: Có hỗ trợ trong nước",
+		"Thiệt hại ước tính (đồng): 15.000.000")
 	p := b.get(path + "/form04")
 	orgWant(t, "form 04", p.Body, "Hình thức xử lý sự cố", "Có hỗ trợ trong nước", "15.000.000 đồng", "Chi phí khôi phục")
 	got, err := n.e.App.Incidents.Get(context.Background(), n.e.Sys, inc.Ref)
