@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,4 +121,39 @@ func (s *Server) incidentSummary(w http.ResponseWriter, r *http.Request, a polic
 		return nil, 0, err
 	}
 	return sum, http.StatusOK, nil
+}
+
+// listParams are the incident list's own parameters that a saved filter
+// (?filter=id) may be combined with.
+var listParams = []string{"filter", "limit", "offset", "sort"}
+
+// savedListFilter applies ?filter= (a saved filter's id) to the incident
+// list: the saved query gives the filter, with the page and sort of the
+// request; other filter parameters are refused beside it.
+func (s *Server) savedListFilter(r *http.Request, a policy.Actor, f incident.Filter) (incident.Filter, error) {
+	q := r.URL.Query()
+	raw := strings.TrimSpace(q.Get("filter"))
+	if raw == "" {
+		return f, nil
+	}
+	v := errs.Invalid("api: list incidents")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return f, v.Field("filter", "field.invalid")
+	}
+	for k := range q {
+		if !slices.Contains(listParams, k) {
+			return f, v.Field(k, "incfilter.err.alone")
+		}
+	}
+	sf, err := s.Incidents.Filter(r.Context(), a, id)
+	if err != nil {
+		return f, err
+	}
+	saved, err := sf.Apply()
+	if err != nil {
+		return f, err
+	}
+	saved.Limit, saved.Offset, saved.Sort = f.Limit, f.Offset, f.Sort
+	return saved, nil
 }

@@ -134,6 +134,41 @@ func TestAPIIncidentFilters(t *testing.T) {
 	if got := list(other); len(got) != 0 {
 		t.Errorf("another organisation lists %v", got)
 	}
+	// Applying a saved filter to the list: ?filter=id, with the page.
+	ctx := context.Background()
+	for _, typ := range []incident.Type{incident.TypeMalware, incident.TypeDDoS} {
+		if _, err := e.App.Incidents.Create(ctx, e.Sys, incident.Input{Title: "Sự cố " + string(typ), Description: "Mô tả.",
+			Type: typ, ReporterOrgID: m.ID, DetectedAt: e.App.Incidents.Now().Add(-time.Hour),
+			Contact: incident.Contact{Name: "An", Email: "an@example.vn"}, System: incident.System{Name: "Cổng"},
+			DetectedBy: incident.DetectIDS}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mal := call(t, e, http.MethodPost, "/api/v1/incident-filters", tok, `{"name": "Mã độc", "query": "type=malware"}`, nil)
+	var mf incident.SavedFilter
+	mal.into(t, &mf)
+	r = call(t, e, http.MethodGet, fmt.Sprintf("/api/v1/incidents?filter=%d&limit=10", mf.ID), tok, "", nil)
+	var page struct {
+		Items []incident.Incident `json:"items"`
+		Total int                 `json:"total"`
+	}
+	r.into(t, &page)
+	if r.Status != http.StatusOK || page.Total != 1 || len(page.Items) != 1 || page.Items[0].Type != incident.TypeMalware {
+		t.Errorf("list with the saved filter: %d %+v", r.Status, page)
+	}
+	if r := call(t, e, http.MethodGet, fmt.Sprintf("/api/v1/incidents?filter=%d&type=ddos", mf.ID), tok, "", nil); r.Status != http.StatusBadRequest {
+		t.Errorf("filter with another parameter: %d", r.Status)
+	}
+	if r := call(t, e, http.MethodGet, fmt.Sprintf("/api/v1/incidents?filter=%d", mf.ID), colleague, "", nil); r.Status != http.StatusNotFound {
+		t.Errorf("a colleague applies a private filter: %d", r.Status)
+	}
+	if r := call(t, e, http.MethodGet, "/api/v1/incidents?filter=x", tok, "", nil); r.Status != http.StatusBadRequest {
+		t.Errorf("filter=x: %d", r.Status)
+	}
+	if r := call(t, e, http.MethodDelete, fmt.Sprintf("/api/v1/incident-filters/%d", mf.ID), tok, "", nil); r.Status != http.StatusNoContent {
+		t.Errorf("delete: %d", r.Status)
+	}
+
 	path := fmt.Sprintf("/api/v1/incident-filters/%d", f.ID)
 	if r := call(t, e, http.MethodDelete, path, colleague, "", nil); r.Status != http.StatusForbidden {
 		t.Errorf("colleague deletes: %d", r.Status)

@@ -137,6 +137,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, a policy.
 	if err := v.OrNil(); err != nil {
 		return nil, 0, err
 	}
+	if f, err = s.savedListFilter(r, a, f); err != nil {
+		return nil, 0, err
+	}
 	incs, total, err := s.Incidents.List(r.Context(), a, f)
 	if err != nil {
 		return nil, 0, err

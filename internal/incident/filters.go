@@ -333,3 +333,29 @@ func (s *Service) DeleteFilter(ctx context.Context, a policy.Actor, id int64) er
 	})
 	return errs.Ensure(op, err)
 }
+
+// Filter returns one saved filter the actor may see (their own, or one
+// shared with their organisation), for applying it.
+func (s *Service) Filter(ctx context.Context, a policy.Actor, id int64) (SavedFilter, error) {
+	const op = "incident: filter"
+	sf, err := scanFilter(s.DB.QueryRow(ctx, "SELECT "+filterCols+" FROM incident_saved_filters WHERE id = ?", id), a)
+	if store.IsNoRows(err) {
+		return SavedFilter{}, errs.NotFound(op)
+	}
+	if err != nil {
+		return SavedFilter{}, errs.Internal(op, err)
+	}
+	if err := policy.Check(a, policy.IncidentFilterRead, sf.Resource()); err != nil {
+		return SavedFilter{}, err
+	}
+	return sf, nil
+}
+
+// Apply reads a saved filter's query as the list's Filter.
+func (sf SavedFilter) Apply() (Filter, error) {
+	vals, err := url.ParseQuery(sf.Query)
+	if err != nil {
+		return Filter{}, errs.Invalid("incident: saved filter").Field("query", "incfilter.err.query")
+	}
+	return ParseQuery(vals)
+}
