@@ -483,13 +483,17 @@ func named(ctx context.Context, q store.Q, query string, ids []int64, args ...an
 }
 
 // Systems of the organisation: it owns or operates them.
-const planSystemsQ = `SELECT id, name FROM infosys_systems WHERE (owner_org_id = ? OR operator_org_id = ?) AND id IN (?list)`
+const planSystems = `SELECT id, name FROM infosys_systems WHERE (owner_org_id = ? OR operator_org_id = ?)`
 
 // People a plan may name: the organisation's own, and those on its teams
 // (people of partners serve on them under an agreement).
-const planPeopleQ = `SELECT p.id, p.full_name FROM readiness_people p WHERE (p.org_id = ? OR EXISTS (SELECT 1
-	FROM readiness_members m JOIN readiness_teams t ON t.id = m.team_id WHERE m.person_id = p.id AND t.org_id = ?))
-	AND p.id IN (?list)`
+const planPeople = `SELECT p.id, p.full_name FROM readiness_people p WHERE (p.org_id = ? OR EXISTS (SELECT 1
+	FROM readiness_members m JOIN readiness_teams t ON t.id = m.team_id WHERE m.person_id = p.id AND t.org_id = ?))`
+
+const (
+	planSystemsQ = planSystems + ` AND id IN (?list)`
+	planPeopleQ  = planPeople + ` AND p.id IN (?list)`
+)
 
 // buildContent validates the input against the organisation's records and
 // returns the version's content (a snapshot of what it names).
@@ -826,12 +830,14 @@ func (s *Service) SubmitPlan(ctx context.Context, a policy.Actor, id int64) (Pla
 			orgs = append(orgs, parent.Int64)
 		}
 		return notify.Enqueue(ctx, tx, now, notify.Message{
-			Kind:    NotifyPlanSubmitted,
-			Key:     fmt.Sprintf("readiness:plan:%d:v%d:submitted:%d", id, cur.Version, now.UnixMicro()),
-			Orgs:    orgs,
-			Roles:   []policy.Role{policy.RoleAdmin},
-			Subject: errs.Msg{Key: "readiness.notify.plan_submitted", Args: []any{d.Title, d.OrgName}},
-			Body:    errs.Msg{Key: "readiness.notify.plan_submitted_body", Args: []any{d.Title, cur.Version, d.OrgName}},
+			Kind:  NotifyPlanSubmitted,
+			Key:   fmt.Sprintf("readiness:plan:%d:v%d:submitted:%d", id, cur.Version, now.UnixMicro()),
+			Orgs:  orgs,
+			Roles: []policy.Role{policy.RoleAdmin},
+			// The organisation is not named: its name may be hidden from the
+			// recipients of the parent (TLP AMBER+STRICT); the link leads to it.
+			Subject: errs.Msg{Key: "readiness.notify.plan_submitted", Args: []any{d.Title}},
+			Body:    errs.Msg{Key: "readiness.notify.plan_submitted_body", Args: []any{d.Title, cur.Version}},
 			Link:    planLink(d.OrgID, id),
 			TLP:     policy.TLPAmber,
 		})
@@ -993,4 +999,63 @@ func (s *Service) remindPlans(ctx context.Context, now time.Time) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// PlanChoices is what a plan of an organisation may name, for its form.
+type PlanChoices struct {
+	Scenarios []Scenario    `json:"scenarios"`
+	People    []PlanRef     `json:"people"`
+	Teams     []PlanRef     `json:"teams"`
+	Systems   []PlanRef     `json:"systems"`
+	Contacts  []PlanContact `json:"contacts"`
+}
+
+// PlanChoices lists the organisation's scenarios (highest priority first),
+// the people of the organisation and of its teams, its teams, the systems it
+// owns or operates and its contact points.
+func (s *Service) PlanChoices(ctx context.Context, a policy.Actor, orgID int64) (PlanChoices, error) {
+	const op = "readiness: plan choices"
+	var c PlanChoices
+	var err error
+	if c.Scenarios, err = s.Scenarios(ctx, a, orgID); err != nil {
+		return c, err
+	}
+	refs := func(q string, args ...any) ([]PlanRef, error) {
+		rows, err := s.DB.Query(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []PlanRef
+		for rows.Next() {
+			var r PlanRef
+			if err := rows.Scan(&r.ID, &r.Name); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, rows.Err()
+	}
+	if c.People, err = refs(planPeople+` ORDER BY p.full_name, p.id`, orgID, orgID); err != nil {
+		return c, errs.Internal(op, err)
+	}
+	if c.Teams, err = refs(`SELECT id, name FROM readiness_teams WHERE org_id = ? ORDER BY name, id`, orgID); err != nil {
+		return c, errs.Internal(op, err)
+	}
+	if c.Systems, err = refs(planSystems+` ORDER BY name, id`, orgID, orgID); err != nil {
+		return c, errs.Internal(op, err)
+	}
+	rows, err := s.DB.Query(ctx, `SELECT id, kind, name, title, email, phone, phone_247 FROM contacts WHERE org_id = ? ORDER BY id`, orgID)
+	if err != nil {
+		return c, errs.Internal(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x PlanContact
+		if err := rows.Scan(&x.ID, &x.Kind, &x.Name, &x.Title, &x.Email, &x.Phone, &x.Phone247); err != nil {
+			return c, errs.Internal(op, err)
+		}
+		c.Contacts = append(c.Contacts, x)
+	}
+	return c, store.Wrap(op, rows.Err())
 }

@@ -39,6 +39,21 @@ func init() {
 		mux.Handle("GET /readiness/drills/{did}", s.page(s.handleReadinessDrill))
 		mux.Handle("POST /readiness/drills/{did}", s.page(s.handleReadinessDrillUpdate))
 
+		// Response plans: every plan in scope, an organisation's, one plan
+		// with its versions, its workflow and its printable page.
+		mux.Handle("GET /readiness/plans", s.page(s.handleReadinessPlans))
+		mux.Handle("GET /orgs/{id}/readiness/plans", s.page(s.handleReadinessPlans))
+		mux.Handle("GET /orgs/{id}/readiness/plans/new", s.page(s.handleReadinessPlanNew))
+		mux.Handle("POST /orgs/{id}/readiness/plans", s.page(s.handleReadinessPlanCreate))
+		mux.Handle("GET /orgs/{id}/readiness/plans/{pid}", s.page(s.handleReadinessPlan))
+		mux.Handle("GET /orgs/{id}/readiness/plans/{pid}/edit", s.page(s.handleReadinessPlanEdit))
+		mux.Handle("POST /orgs/{id}/readiness/plans/{pid}", s.page(s.handleReadinessPlanUpdate))
+		mux.Handle("POST /orgs/{id}/readiness/plans/{pid}/submit", s.page(s.handleReadinessPlanSubmit))
+		mux.Handle("POST /orgs/{id}/readiness/plans/{pid}/approve", s.page(s.handleReadinessPlanApprove))
+		mux.Handle("POST /orgs/{id}/readiness/plans/{pid}/return", s.page(s.handleReadinessPlanReturn))
+		mux.Handle("POST /orgs/{id}/readiness/plans/{pid}/delete", s.page(s.handleReadinessPlanDelete))
+		mux.Handle("GET /orgs/{id}/readiness/plans/{pid}/print", s.page(s.handleReadinessPlanPrint))
+
 		// The network's SIM3 maturity in the actor's scope.
 		mux.Handle("GET /readiness/maturity", s.page(s.handleReadinessMaturity))
 	})
