@@ -131,6 +131,7 @@ func SeedReadiness(ctx context.Context, db *store.DB, rs *readiness.Service, now
 		added++
 	}
 	// The national catalogue, and Hà Nội's copies ranked.
+	var copies []readiness.Scenario
 	for _, x := range []readiness.ScenarioInput{
 		{Title: "Mã độc tống tiền mã hóa hệ thống thông tin", Category: readiness.CategoryAttack, Likelihood: 4, Impact: 5,
 			Description: "Máy chủ và dữ liệu bị mã hóa, dịch vụ ngừng; kẻ tấn công đòi tiền chuộc và đe dọa công bố dữ liệu."},
@@ -142,10 +143,17 @@ func SeedReadiness(ctx context.Context, db *store.DB, rs *readiness.Service, now
 		if err != nil {
 			return added, fmt.Errorf("demo scenario: %w", err)
 		}
-		if _, err := rs.CopyScenario(ctx, sys, c.ID, hn); err != nil {
+		cp, err := rs.CopyScenario(ctx, sys, c.ID, hn)
+		if err != nil {
 			return added, fmt.Errorf("demo scenario copy: %w", err)
 		}
+		copies = append(copies, cp)
 		added++
+	}
+	n, err := seedPlans(ctx, rs, hn, team.ID, pids, copies, now)
+	added += n
+	if err != nil {
+		return added, err
 	}
 	last := time.Date(now.Year()-1, 10, 15, 0, 0, 0, 0, time.UTC)
 	if _, err := rs.SaveDrill(ctx, sys, 0, readiness.DrillInput{OrgID: ids["DPQG"], Title: "Diễn tập thực chiến quốc gia về ứng cứu sự cố mã độc tống tiền",
@@ -165,4 +173,67 @@ func SeedReadiness(ctx context.Context, db *store.DB, rs *readiness.Service, now
 		return added, fmt.Errorf("demo drill: %w", err)
 	}
 	return added + 2, nil
+}
+
+// seedPlans adds Hà Nội's response plan, approved 11 months and 10 days
+// before now (so its yearly review is due soon), and a draft for the DDoS
+// scenario of the public-service portal. scenarios are Hà Nội's copies of
+// the catalogue, in the catalogue's order (ransomware first, DDoS second).
+func seedPlans(ctx context.Context, rs *readiness.Service, hn, teamID int64, people []int64, scenarios []readiness.Scenario,
+	now time.Time) (int, error) {
+	sys := policy.SystemActor("demo")
+	choices, err := rs.PlanChoices(ctx, sys, hn)
+	if err != nil {
+		return 0, fmt.Errorf("demo plan choices: %w", err)
+	}
+	var contacts []int64
+	for _, c := range choices.Contacts {
+		contacts = append(contacts, c.ID)
+	}
+	approvedAt := now.AddDate(0, -11, -10)
+	past := *rs
+	past.Now = func() time.Time { return approvedAt }
+	in := readiness.PlanInput{Title: "Phương án ứng cứu sự cố an toàn thông tin mạng thành phố Hà Nội",
+		Scope: "Các hệ thống thông tin của các sở, ban, ngành và Ủy ban nhân dân các quận, huyện thuộc thành phố; " +
+			"trung tâm dữ liệu và Trung tâm điều hành thông minh (IOC) của thành phố.",
+		Options: []readiness.OptionInput{
+			{ScenarioID: scenarios[0].ID, PersonIDs: people[:4], BudgetVND: 850_000_000,
+				Steps: "1. Tiếp nhận, xác minh cảnh báo; cô lập ngay máy chủ và phân vùng mạng bị mã hóa.\n" +
+					"2. Thông báo Cơ quan điều phối quốc gia và chủ quản hệ thống trong ngày.\n" +
+					"3. Thu thập chứng cứ số (bộ nhớ, nhật ký) trước khi khôi phục.\n" +
+					"4. Khôi phục từ bản sao lưu ngoại tuyến, ưu tiên hệ thống một cửa điện tử.\n" +
+					"5. Rà quét toàn bộ hệ thống, đổi mật khẩu quản trị, báo cáo kết thúc ứng phó.",
+				Equipment: "Máy chủ dự phòng tại trung tâm dữ liệu thứ hai; bộ công cụ điều tra số; kho sao lưu ngoại tuyến."},
+			{ScenarioID: scenarios[1].ID, PersonIDs: people[3:5], BudgetVND: 300_000_000,
+				Steps: "1. Kích hoạt dịch vụ chống DDoS của nhà cung cấp kết nối.\n2. Chuyển cổng dịch vụ công sang chế độ tĩnh.\n" +
+					"3. Phối hợp doanh nghiệp viễn thông lọc lưu lượng theo lệnh điều phối.",
+				Equipment: "Thiết bị cân bằng tải; hợp đồng dịch vụ chống DDoS."},
+		},
+		Priorities: "1. Hệ thống một cửa điện tử và cổng dịch vụ công.\n2. Hệ thống thư điện tử công vụ.\n" +
+			"3. Trung tâm điều hành thông minh (IOC).\nDuy trì tối thiểu: tiếp nhận hồ sơ trực tuyến, trả kết quả trong ngày.",
+		ContactIDs: contacts, TeamIDs: []int64{teamID},
+		Escalation: "Sự cố vượt khả năng xử lý: báo cáo ngay Cơ quan điều phối quốc gia và đề nghị hỗ trợ; " +
+			"sự cố nghiêm trọng: báo cáo Ban Chỉ đạo thành phố trong 2 giờ.",
+	}
+	p, err := past.CreatePlan(ctx, sys, hn, in)
+	if err == nil {
+		_, err = past.SubmitPlan(ctx, sys, p.ID)
+	}
+	if err == nil {
+		// The city's leadership, as the provincial unit's administrator
+		// records it.
+		approver := policy.Actor{Username: "admin.hanoi", OrgID: hn, Roles: []policy.Role{policy.RoleAdmin},
+			Scope: policy.Scope{Orgs: map[int64]bool{hn: true}}}
+		_, err = past.ApprovePlan(ctx, approver, p.ID, "TM. ỦY BAN NHÂN DÂN THÀNH PHỐ\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("demo plan: %w", err)
+	}
+	if _, err := rs.CreatePlan(ctx, sys, hn, readiness.PlanInput{Title: "Phương án ứng cứu tấn công từ chối dịch vụ vào cổng dịch vụ công",
+		Scope: "Cổng dịch vụ công và hệ thống một cửa điện tử của thành phố.",
+		Options: []readiness.OptionInput{{ScenarioID: scenarios[1].ID, PersonIDs: people[3:5], BudgetVND: 120_000_000,
+			Steps: "1. Phát hiện qua giám sát của SOC thành phố.\n2. Kích hoạt lọc lưu lượng tại nhà cung cấp."}}}); err != nil {
+		return 1, fmt.Errorf("demo draft plan: %w", err)
+	}
+	return 2, nil
 }

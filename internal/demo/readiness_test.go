@@ -52,5 +52,29 @@ func TestSeedReadiness(t *testing.T) {
 		if ds, _ := rs.Drills(ctx, sys, now.Year()-1); len(ds) != 1 || ds[0].Kind != readiness.DrillNational {
 			t.Fatalf("last year's drills: %+v", ds)
 		}
+		// Hà Nội's plan: approved, its yearly review due soon; a draft
+		// that cannot be submitted yet (no contacts).
+		plans, err := rs.Plans(ctx, sys, teams[0].OrgID)
+		if err != nil || len(plans) != 2 {
+			t.Fatalf("plans: %+v %v", plans, err)
+		}
+		var approved, draft int
+		for _, p := range plans {
+			switch {
+			case p.InForce != nil && p.Latest.Status == readiness.PlanApproved:
+				approved++
+				if p.Review(now) != readiness.ReviewDueSoon || len(p.InForce.Content.Options) != 2 || len(p.InForce.Content.Contacts) == 0 {
+					t.Errorf("approved plan: %s %+v", p.Review(now), p.InForce.Content)
+				}
+			case p.Latest.Status == readiness.PlanDraft:
+				draft++
+				if _, err := rs.SubmitPlan(ctx, sys, p.ID); err == nil {
+					t.Error("the draft plan could be submitted without contacts")
+				}
+			}
+		}
+		if approved != 1 || draft != 1 {
+			t.Fatalf("plans: %d approved, %d drafts", approved, draft)
+		}
 	})
 }
