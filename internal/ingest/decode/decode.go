@@ -121,6 +121,15 @@ type lineFunc func(line []byte, dst []Event) ([]Event, *LineError)
 // as a whole: an unknown format (ErrUnknownFormat), a body that is not JSON
 // at all (ErrNotJSON) or a JSON array over MaxArray (ErrArrayTooLarge).
 func Decode(f Format, body []byte, dst []Event) ([]Event, []LineError, error) {
+	start := len(dst)
+	out, errs, err := decode(f, body, dst)
+	for i := start; i < len(out); i++ {
+		tidy(&out[i])
+	}
+	return out, errs, err
+}
+
+func decode(f Format, body []byte, dst []Event) ([]Event, []LineError, error) {
 	var fn lineFunc
 	switch f {
 	case Suricata:

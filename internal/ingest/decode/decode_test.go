@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 
@@ -449,6 +450,21 @@ func TestParseTime(t *testing.T) {
 		if _, err := parseTime(s, false); err == nil {
 			t.Errorf("parseTime(%q) accepted", s)
 		}
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	line := `{"time":"2026-11-20T08:15:02Z","signature":"bad\u0000 byte \ud800 and ` + "\xff" + ` end ` + strings.Repeat("é", 600) + `","sensor":"s\u0000"}`
+	evs := mustDecode(t, Generic, []byte(line))
+	e := evs[0]
+	if !utf8.ValidString(e.Signature) || strings.ContainsRune(e.Signature, 0) || len(e.Signature) > 1024 || !strings.HasPrefix(e.Signature, "bad byte") || e.Sensor != "s" {
+		t.Errorf("signature %q, sensor %q", e.Signature, e.Sensor)
+	}
+	if got := text("abc", 2); got != "ab" {
+		t.Errorf("text cut: %q", got)
+	}
+	if got := text("aé", 2); got != "a" {
+		t.Errorf("text cut inside a character: %q", got)
 	}
 }
 

@@ -2,6 +2,10 @@ package decode
 
 import (
 	"bytes"
+	"reflect"
+	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +51,24 @@ func checkEvents(t *testing.T, body []byte, evs []Event, lerrs []LineError) {
 			t.Fatalf("line error %+v beyond the %d lines", le, lines)
 		}
 	}
+	if len(evs) > 0 {
+		// The events travel encoded as JSON and are stored as text: they
+		// come back equal, and every string is valid UTF-8 without NUL.
+		b, err := json.Marshal(evs)
+		if err != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		var back []Event
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(normNil(back), normNil(evs)) {
+			t.Fatalf("JSON round trip: %v\n%+v\n%+v", err, evs, back)
+		}
+	}
 	for _, e := range evs {
+		for _, s := range append(append(append(append([]string{e.Kind, e.Sensor, e.Signature, e.Category, e.Proto, e.Ref}, e.Domains...), e.URLs...), e.Emails...), e.Tags...) {
+			if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+				t.Fatalf("string %q is not clean text", s)
+			}
+		}
 		if e.Time.IsZero() || e.Time.Location().String() != "UTC" || e.Count < 1 || e.Severity < 0 || e.Severity > 4 || e.Kind == "" {
 			t.Fatalf("bad event %+v", e)
 		}
@@ -152,4 +173,21 @@ func FuzzParseTime(f *testing.F) {
 			}
 		}
 	})
+}
+
+// normNil treats empty and nil lists alike (omitempty drops both).
+func normNil(evs []Event) []Event {
+	out := make([]Event, len(evs))
+	for i, e := range evs {
+		for _, l := range []*[]string{&e.Domains, &e.URLs, &e.Hashes, &e.Emails, &e.CVEs, &e.Tags} {
+			if len(*l) == 0 {
+				*l = nil
+			}
+		}
+		if len(e.IPs) == 0 {
+			e.IPs = nil
+		}
+		out[i] = e
+	}
+	return out
 }

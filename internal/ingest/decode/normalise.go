@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"certnet/internal/intel"
 )
@@ -319,4 +320,53 @@ func urlHost(u string) string {
 		return ""
 	}
 	return rest
+}
+
+// tidy makes the free-text fields of an event safe to store and show: valid
+// UTF-8 (PostgreSQL refuses anything else), no NUL bytes (which no text
+// column holds) and of bounded length.
+func tidy(e *Event) {
+	e.Kind = text(e.Kind, 32)
+	e.Proto = text(e.Proto, 16)
+	e.Sensor = text(e.Sensor, 256)
+	e.Signature = text(e.Signature, 1024)
+	e.Category = text(e.Category, 512)
+	e.Ref = text(e.Ref, 256)
+	for i, t := range e.Tags {
+		e.Tags[i] = text(t, 64)
+	}
+	for i, m := range e.Emails {
+		e.Emails[i] = text(m, 320)
+	}
+	for i, u := range e.URLs {
+		e.URLs[i] = text(u, 8192)
+	}
+}
+
+// text is s as valid UTF-8 without NUL bytes, cut to at most max bytes on a
+// character boundary. The common case (clean and short) returns s as is.
+func text(s string, max int) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		if !utf8.ValidString(s) {
+			s = strings.ToValidUTF8(s, "\uFFFD")
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			s = strings.ReplaceAll(s, "\x00", "")
+		}
+	}
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }
