@@ -150,6 +150,9 @@ func normDomain(s string) (string, bool) {
 			return "", false
 		}
 	}
+	if label == 0 {
+		return "", false // "a.." ends in an empty label
+	}
 	if upper {
 		s = strings.ToLower(s)
 	}
