@@ -88,7 +88,7 @@ type Event struct {
 
 // LineError is one refused line. Line is 1-based (for a body that is a JSON
 // array, the element's 1-based index); Code is a stable machine code: json,
-// time, missing_field, invalid_field, too_long, not_object.
+// time, missing_field, invalid_field, too_long, not_object, no_sighting.
 type LineError struct {
 	Line    int    `json:"line"`
 	Code    string `json:"code"`
@@ -117,7 +117,10 @@ type lineFunc func(line []byte, dst []Event) ([]Event, *LineError)
 // Decode appends the events of body to dst and returns one LineError per
 // refused line; the valid rest is kept. Suricata, Wazuh and generic bodies
 // are NDJSON (one object a line) or a JSON array of objects; a STIX body is
-// one bundle or NDJSON of bundles. err is only for a body that is unusable
+// one bundle or NDJSON of bundles (a refused sighting is a LineError with
+// its bundle's line, and the bundle's other sightings are kept); free-text
+// fields come out as valid UTF-8 without NUL bytes. Decode never panics and
+// is safe for concurrent use. err is only for a body that is unusable
 // as a whole: an unknown format (ErrUnknownFormat), a body that is not JSON
 // at all (ErrNotJSON) or a JSON array over MaxArray (ErrArrayTooLarge).
 func Decode(f Format, body []byte, dst []Event) ([]Event, []LineError, error) {
