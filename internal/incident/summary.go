@@ -108,6 +108,20 @@ type Summary struct {
 	ProvinceCode string       `json:"province,omitempty"`
 	Rows         []SummaryRow `json:"rows"`
 	Total        SummaryRow   `json:"total"`
+	// Helpers are the organisations that recorded effort (QĐ 1622) on the
+	// counted incidents of another organisation, most incidents first;
+	// OtherHelpers counts those the actor may not know by name.
+	Helpers      []SummaryHelper `json:"helpers"`
+	OtherHelpers int             `json:"other_helpers,omitempty"`
+}
+
+// SummaryHelper is an organisation that helped: on how many of the
+// counted incidents, at what recorded cost.
+type SummaryHelper struct {
+	OrgID     int64  `json:"org_id"`
+	OrgName   string `json:"org_name"`
+	Incidents int    `json:"incidents"`
+	CostVND   int64  `json:"cost_vnd"`
 }
 
 // SummaryPeriod is the period of a year or one of its halves, in Vietnam
@@ -222,6 +236,7 @@ func (s *Service) Summary(ctx context.Context, a policy.Actor, f SummaryFilter) 
 		where = append(where, "i.affected_org_id IN (SELECT id FROM organisations WHERE province_code = ?)")
 		args = append(args, out.ProvinceCode)
 	}
+	w := strings.Join(where, " AND ")
 	q := with + `SELECT i.type, COUNT(*),
 		SUM(CASE WHEN i.handling = 'in_house' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN i.handling = 'domestic_help' THEN 1 ELSE 0 END),
@@ -230,7 +245,7 @@ func (s *Service) Summary(ctx context.Context, a policy.Actor, f SummaryFilter) 
 			OR EXISTS (SELECT 1 FROM coord_support_requests sr WHERE sr.incident_id = i.id)
 			OR EXISTS (SELECT 1 FROM coord_orders co WHERE co.incident_id = i.id) THEN 1 ELSE 0 END),
 		CAST(COALESCE(SUM(i.damage_vnd), 0) AS BIGINT), COUNT(i.damage_vnd)
-		FROM incidents i WHERE ` + strings.Join(where, " AND ") + ` GROUP BY i.type`
+		FROM incidents i WHERE ` + w + ` GROUP BY i.type`
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
 		return out, errs.Internal(op, err)
@@ -255,6 +270,7 @@ func (s *Service) Summary(ctx context.Context, a policy.Actor, f SummaryFilter) 
 	if err := rows.Err(); err != nil {
 		return out, errs.Internal(op, err)
 	}
+	rows.Close()
 	out.Rows = make([]SummaryRow, 0, len(Types))
 	for _, t := range Types {
 		r := byType[t]
@@ -262,5 +278,51 @@ func (s *Service) Summary(ctx context.Context, a policy.Actor, f SummaryFilter) 
 		out.Rows = append(out.Rows, r)
 		out.Total.add(r)
 	}
+	if out.Helpers, out.OtherHelpers, err = s.summaryHelpers(ctx, a, with, w, args); err != nil {
+		return out, errs.Ensure(op, err)
+	}
 	return out, nil
+}
+
+// summaryHelpers reads who recorded effort on the incidents the summary
+// counts (with, where and args are its query's), other than the affected
+// organisation itself, most incidents first, then the highest cost.
+func (s *Service) summaryHelpers(ctx context.Context, a policy.Actor, with, where string, args []any) ([]SummaryHelper, int, error) {
+	rows, err := s.DB.Query(ctx, with+`SELECT e.org_id, COUNT(DISTINCT e.incident_id), CAST(COALESCE(SUM(e.cost_vnd), 0) AS BIGINT)
+		FROM coord_efforts e JOIN incidents i ON i.id = e.incident_id
+		WHERE `+where+` AND e.org_id <> i.affected_org_id GROUP BY e.org_id ORDER BY 2 DESC, 3 DESC, 1`, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	var hs []SummaryHelper
+	for rows.Next() {
+		var h SummaryHelper
+		if err := rows.Scan(&h.OrgID, &h.Incidents, &h.CostVND); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		hs = append(hs, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	out, others := []SummaryHelper{}, 0
+	for _, h := range hs {
+		if s.Orgs == nil {
+			out = append(out, h)
+			continue
+		}
+		o, err := s.Orgs.Get(ctx, a, h.OrgID)
+		switch {
+		case errs.Is(err, errs.KindNotFound) || errs.Is(err, errs.KindForbidden):
+			others++ // a name the actor may not know
+			continue
+		case err != nil:
+			return nil, 0, err
+		}
+		h.OrgName = o.Name
+		out = append(out, h)
+	}
+	return out, others, nil
 }

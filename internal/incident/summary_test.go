@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -82,6 +83,18 @@ func newSummaryNet(t *testing.T, db *store.DB) *summaryNet {
 		t.Fatal(err)
 	}
 	i9 := mk(n.hnmRep, TypeDDoS, vn(2025, 12, 31, 23, 59, 0))
+	// Effort recorded by helpers (QĐ 1622): the ISP on 2 and 7, twice on
+	// 2; the member itself on 2 (not a helper of its own incident).
+	for _, e := range []struct {
+		inc  Incident
+		org  int64
+		cost int64
+	}{{i2, n.isp.ID, 300_000}, {i2, n.isp.ID, 200_000}, {i7, n.isp.ID, 1_000}, {i2, n.hnm.ID, 9_999}, {i3, n.hn.ID, 50}} {
+		if _, err := db.Exec(ctx, `INSERT INTO coord_efforts (incident_id, org_id, work_date, people, hours_tenths, cost_vnd,
+			description, created_at) VALUES (?, ?, '2026-05-02', 2, 80, ?, 'Phân tích lưu lượng', ?)`, e.inc.ID, e.org, e.cost, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n.incs = []Incident{i1, i2, i3, i4, i5, i6, i7, i8, i9}
 	return n
 }
@@ -135,6 +148,9 @@ func TestSummaryCounts(t *testing.T) {
 			row(TypeDDoS, 3, 2, 1, 0, 1, 1_000_007, 2),
 			row(TypeMalware, 1, 0, 0, 1, 1, 2_500_000, 1),
 			row(TypePhishing, 1, 0, 0, 0, 0, 0, 0))
+		if want := []SummaryHelper{{n.isp.ID, n.isp.Name, 2, 501_000}, {n.hn.ID, n.hn.Name, 1, 50}}; !slices.Equal(h1.Helpers, want) {
+			t.Errorf("helpers %+v, want %+v", h1.Helpers, want)
+		}
 		if h1.OrgID != n.national.ID || h1.OrgName != n.national.Name {
 			t.Errorf("reporting organisation %d %q", h1.OrgID, h1.OrgName)
 		}
@@ -160,6 +176,9 @@ func TestSummaryCounts(t *testing.T) {
 			row(TypeDDoS, 2, 1, 1, 0, 1, 1_000_000, 1),
 			row(TypeMalware, 1, 0, 0, 1, 1, 2_500_000, 1),
 			row(TypePhishing, 1, 0, 0, 0, 0, 0, 0))
+		if want := []SummaryHelper{{n.isp.ID, n.isp.Name, 1, 500_000}, {n.hn.ID, n.hn.Name, 1, 50}}; !slices.Equal(hnm.Helpers, want) {
+			t.Errorf("member's helpers %+v, want %+v", hnm.Helpers, want)
+		}
 		if hnm.OrgID != n.hnm.ID || hnm.OrgCode != "HNM" {
 			t.Errorf("member's summary is about %d %q", hnm.OrgID, hnm.OrgCode)
 		}

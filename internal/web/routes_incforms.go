@@ -287,6 +287,13 @@ func (s *Server) summaryRows(r *http.Request) ([][]string, error) {
 		out = append(out, line(strconv.Itoa(i+1), row.Label, row.SummaryRow))
 	}
 	out = append(out, line("", t(l, "incforms.total"), v.Sum.Total))
+	out = append(out, []string{}, []string{t(l, "incforms.f.helpers"), t(l, "incforms.col.helped"), t(l, "incforms.col.cost")})
+	for _, h := range v.Sum.Helpers {
+		out = append(out, []string{h.OrgName, strconv.Itoa(h.Incidents), strconv.FormatInt(h.CostVND, 10)})
+	}
+	if v.Sum.OtherHelpers > 0 {
+		out = append(out, []string{t(l, "incforms.other_helpers", v.Sum.OtherHelpers)})
+	}
 	return out, nil
 }
 

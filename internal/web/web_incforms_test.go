@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"certnet/internal/coord"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
 	"certnet/internal/policy"
@@ -239,6 +240,10 @@ func TestWebSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	year := e.App.Incidents.Now().Year()
+	if _, err := e.App.Coord.AddEffort(ctx, e.Sys, n.incs[0].Ref, coord.EffortInput{OrgID: n.isp.ID,
+		Date: e.App.Incidents.Now().Format(time.DateOnly), People: 2, Hours: 6, CostVND: 750_000, Description: "Lọc lưu lượng"}); err != nil {
+		t.Fatal(err)
+	}
 	b := newOrgBrowser(t, e)
 	b.login("cty.hn")
 	if p := b.get("/incidents"); !strings.Contains(p.Body, `href="/incidents/summary"`) {
@@ -254,7 +259,8 @@ func TestWebSummary(t *testing.T) {
 		fmt.Sprintf(`href="/incidents/summary/form05?half=1&amp;year=%d"`, year), fmt.Sprintf(`href="/incidents/summary.csv?half=1&amp;year=%d"`, year))
 	p = b.get("/incidents/summary/form05" + q)
 	orgWant(t, "form 05", p.Body, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BÁO CÁO TỔNG HỢP TÌNH HÌNH SỰ CỐ",
-		"Công ty Cổng thông tin Hà Nội", "HNI-CTY", "Tự xử lý", "Đề nghị cơ quan điều phối hỗ trợ", "2.000.000")
+		"Công ty Cổng thông tin Hà Nội", "HNI-CTY", "Tự xử lý", "Đề nghị cơ quan điều phối hỗ trợ", "2.000.000",
+		"Công ty Viễn thông Sao Mai: hỗ trợ 1 sự cố · chi phí ghi nhận 750.000 đồng")
 	for _, typ := range incident.Types {
 		if !strings.Contains(p.Body, html.EscapeString(i18n.T(i18n.VI, typ.LabelKey()))) {
 			t.Errorf("form 05 lacks the row %s", typ)
@@ -265,7 +271,7 @@ func TestWebSummary(t *testing.T) {
 		t.Fatalf("csv: %d %s", p.Status, p.Header.Get("Content-Type"))
 	}
 	// Ransomware: 1, in house 1, damage 2 000 000 on one; DDoS: 1; totals 2.
-	orgWant(t, "csv", p.Body, ",1,1,0,0,0,2000000,1", ",2,1,0,0,0,2000000,1")
+	orgWant(t, "csv", p.Body, ",1,1,0,0,0,2000000,1", ",2,1,0,0,0,2000000,1", "Công ty Viễn thông Sao Mai,1,750000")
 	if p := b.get("/incidents/summary.xlsx" + q); p.Status != http.StatusOK || !strings.HasPrefix(p.Body, "PK") {
 		t.Errorf("xlsx: %d", p.Status)
 	}
