@@ -2,6 +2,7 @@ package readiness
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -375,4 +376,84 @@ func TestDiff(t *testing.T) {
 			t.Errorf("Diff(%q, %q) = %q, want %q", c.old, c.new, got.String(), c.want)
 		}
 	}
+}
+
+// TestPlanChoices: the form offers the organisation's own scenarios (not
+// the catalogue), its people and the partners' people on its teams, its
+// teams, systems and contact points — nothing of another organisation.
+func TestPlanChoices(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		k := f.planKit(f.hn)
+		f.planKit(f.dn)
+		if _, err := f.s.CreateScenario(ctx, f.sys, ScenarioInput{Title: "Bão", Category: CategoryDisaster, Likelihood: 2, Impact: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddAgreement(ctx, f.sys, AgreementInput{OrgID: f.hn.ID, PartnerOrgID: f.hnm.ID, DocRef: "07/2026/TTHT",
+			SignedOn: t0.AddDate(0, -1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		partner := f.person(f.sys, f.hnm.ID, "Đỗ Minh Châu")
+		if _, err := f.s.AddMember(ctx, f.sys, k.team.ID, partner.ID, RoleExpert); err != nil {
+			t.Fatal(err)
+		}
+		f.person(f.sys, f.hnm.ID, "Ngô Thị Hoa") // the hospital's, not on Hà Nội's team
+		c, err := f.s.PlanChoices(ctx, f.actor(f.hn, policy.RoleViewer), f.hn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Scenarios) != 1 || c.Scenarios[0].ID != k.scenario.ID || len(c.Teams) != 1 || len(c.Systems) != 1 ||
+			len(c.Contacts) != 1 || c.Contacts[0].ID != k.contact.ID {
+			t.Fatalf("choices: %+v", c)
+		}
+		var names []string
+		for _, p := range c.People {
+			names = append(names, p.Name)
+		}
+		slices.Sort(names)
+		if strings.Join(names, ", ") != "Lê Văn Cường HN, Đỗ Minh Châu" {
+			t.Fatalf("people: %v", names)
+		}
+		// The partner's person is accepted in a plan; the hospital's other person is not.
+		in := k.input("Phương án")
+		in.Options[0].PersonIDs = []int64{partner.ID}
+		if _, err := f.s.CreatePlan(ctx, f.sys, f.hn.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.PlanChoices(ctx, f.actor(f.dn, policy.RoleAdmin), f.hn.ID); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("another province's choices: %v", err)
+		}
+	})
+}
+
+// FuzzDiff: whatever the two texts, the comparison rebuilds both: the
+// lines not added are the old text in order, the lines not removed the new
+// one.
+func FuzzDiff(f *testing.F) {
+	f.Add("1. Phạm vi\n   Toàn bộ\n2. Kịch bản", "1. Phạm vi\n   Toàn bộ hệ thống\n2. Kịch bản\n2.1. Ransomware")
+	f.Add("", "a")
+	f.Add("a\na\na", "a")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		old, new := strings.Split(a, "\n"), strings.Split(b, "\n")
+		if len(old) > 200 || len(new) > 200 {
+			return
+		}
+		var gotOld, gotNew []string
+		for _, l := range Diff(old, new) {
+			switch l.Op {
+			case ' ':
+				gotOld, gotNew = append(gotOld, l.Text), append(gotNew, l.Text)
+			case '-':
+				gotOld = append(gotOld, l.Text)
+			case '+':
+				gotNew = append(gotNew, l.Text)
+			default:
+				t.Fatalf("op %q", l.Op)
+			}
+		}
+		if strings.Join(gotOld, "\n") != a || strings.Join(gotNew, "\n") != b || len(gotOld) != len(old) || len(gotNew) != len(new) {
+			t.Fatalf("Diff(%q, %q) does not rebuild both texts", a, b)
+		}
+	})
 }

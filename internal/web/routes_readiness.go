@@ -12,6 +12,14 @@ func init() {
 		mux.Handle("GET /orgs/{id}/readiness/people.csv", s.page(s.handleReadinessPeopleCSV))
 		mux.Handle("GET /orgs/{id}/readiness/people.xlsx", s.page(s.handleReadinessPeopleXLSX))
 
+		// A person: fields and certificates corrected, deleted.
+		mux.Handle("GET /orgs/{id}/readiness/people/{pid}", s.page(s.handleReadinessPerson))
+		mux.Handle("POST /orgs/{id}/readiness/people/{pid}", s.page(s.handleReadinessPersonUpdate))
+		mux.Handle("POST /orgs/{id}/readiness/people/{pid}/delete", s.page(s.handleReadinessPersonDelete))
+		mux.Handle("POST /orgs/{id}/readiness/people/{pid}/certificates", s.page(s.handleReadinessPersonCertAdd))
+		mux.Handle("POST /orgs/{id}/readiness/people/{pid}/certificates/{cid}", s.page(s.handleReadinessPersonCertUpdate))
+		mux.Handle("POST /orgs/{id}/readiness/people/{pid}/certificates/{cid}/delete", s.page(s.handleReadinessPersonCertDelete))
+
 		// A team: members, certificates, courses, rota, SIM3.
 		mux.Handle("GET /orgs/{id}/readiness/teams/{tid}", s.page(s.handleReadinessTeam))
 		mux.Handle("POST /orgs/{id}/readiness/teams/{tid}", s.page(s.handleReadinessTeamUpdate))

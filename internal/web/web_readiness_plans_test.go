@@ -6,12 +6,67 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"certnet/internal/policy"
 	"certnet/internal/readiness"
 )
 
-func init() { addWMRoutes(wmPlanRoutes) }
+func init() {
+	addWMRoutes(wmPlanRoutes)
+	addWMRoutes(wmPersonRoutes)
+}
+
+// wmPersonReq builds a request on a fresh person of the target with a
+// certificate ({cid} in rest).
+func wmPersonReq(method, rest string, form url.Values) func(*testing.T, *wmCase) wmReq {
+	return func(t *testing.T, c *wmCase) wmReq {
+		if c.anon {
+			return wmReq{method: method, path: c.orgPath("/readiness/people/1" + strings.ReplaceAll(rest, "{cid}", "1")), form: url.Values{}}
+		}
+		p := wmPerson(t, c)
+		cert, err := c.m.e.App.Readiness.AddCertificate(c.m.ctx, c.m.e.Sys, p.ID, readiness.CertificateInput{Name: "CEH",
+			ObtainedOn: time.Now().AddDate(-1, 0, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		path := c.orgPath(fmt.Sprintf("/readiness/people/%d", p.ID) + strings.ReplaceAll(rest, "{cid}", fmt.Sprint(cert.ID)))
+		return wmReq{method: method, path: path, form: f}
+	}
+}
+
+var wmCertForm = url.Values{"name": {"CISSP"}, "obtained_on": {time.Now().AddDate(0, -1, 0).Format(time.DateOnly)}}
+
+var wmPersonRoutes = map[string]wmRoute{
+	"GET /orgs/{id}/readiness/people/{pid}": {
+		req:    wmPersonReq(http.MethodGet, "", nil),
+		decide: onReadiness(),
+	},
+	"POST /orgs/{id}/readiness/people/{pid}": {
+		req:    wmPersonReq(http.MethodPost, "", url.Values{"full_name": {"Hoàng Văn Em"}, "ioc_role": {"operator"}}),
+		decide: onReadiness(policy.ReadinessWrite),
+	},
+	"POST /orgs/{id}/readiness/people/{pid}/delete": {
+		req:    wmPersonReq(http.MethodPost, "/delete", nil),
+		decide: onReadiness(policy.ReadinessWrite),
+	},
+	"POST /orgs/{id}/readiness/people/{pid}/certificates": {
+		req:    wmPersonReq(http.MethodPost, "/certificates", wmCertForm),
+		decide: onReadiness(policy.ReadinessWrite),
+	},
+	"POST /orgs/{id}/readiness/people/{pid}/certificates/{cid}": {
+		req:    wmPersonReq(http.MethodPost, "/certificates/{cid}", wmCertForm),
+		decide: onReadiness(policy.ReadinessWrite),
+	},
+	"POST /orgs/{id}/readiness/people/{pid}/certificates/{cid}/delete": {
+		req:    wmPersonReq(http.MethodPost, "/certificates/{cid}/delete", nil),
+		decide: onReadiness(policy.ReadinessWrite),
+	},
+}
 
 // wmPlan makes (as the system) a plan of the target, ready to submit, and
 // takes it to status (draft or submitted).
@@ -219,5 +274,65 @@ func TestReadinessPlanPages(t *testing.T) {
 	other.login("quantri.danang")
 	if p = other.get(planPath); p.Status != http.StatusNotFound {
 		t.Fatalf("another province: %d", p.Status)
+	}
+}
+
+// TestReadinessPersonPage: a person's details corrected (a bad address
+// refused with what was typed kept), a certificate corrected and deleted, the
+// person deleted; a viewer sees the page without the forms.
+func TestReadinessPersonPage(t *testing.T) {
+	n := newOrgNet(t)
+	e := n.e
+	ctx := t.Context()
+	s := e.App.Readiness
+	p, err := s.CreatePerson(ctx, e.Sys, readiness.PersonInput{OrgID: n.hanoi.ID, FullName: "Nguyễn Văn An"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.AddCertificate(ctx, e.Sys, p.ID, readiness.CertificateInput{Name: "CEH", ObtainedOn: time.Now().AddDate(-1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newOrgBrowser(t, e)
+	b.login(n.hanoiAdmin)
+	path := fmt.Sprintf("/orgs/%d/readiness/people/%d", n.hanoi.ID, p.ID)
+	orgWant(t, "readiness page", b.get(fmt.Sprintf("/orgs/%d/readiness", n.hanoi.ID)).Body, path)
+	pg := b.post(path, url.Values{"full_name": {"Nguyễn Văn Anh"}, "email": {"anh@"}, "ioc_role": {"security"}})
+	if pg.Status != http.StatusUnprocessableEntity && pg.Status != http.StatusBadRequest {
+		t.Fatalf("bad edit: %d", pg.Status)
+	}
+	orgWant(t, "bad edit", pg.Body, "Địa chỉ thư điện tử không hợp lệ.", `value="Nguyễn Văn Anh"`)
+	if got, _ := s.Person(ctx, e.Sys, p.ID); got.FullName != "Nguyễn Văn An" {
+		t.Fatalf("saved after bad input: %+v", got)
+	}
+	if pg = b.post(path, url.Values{"full_name": {"Nguyễn Văn Anh"}, "email": {"anh@hanoi.gov.vn"}, "ioc_role": {"security"}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", pg.Status, pg.Body)
+	}
+	cp := fmt.Sprintf("%s/certificates/%d", path, c.ID)
+	pg = b.post(cp, url.Values{"name": {"CEH v12"}, "obtained_on": {"2025-01-10"}, "expires_on": {"2024-01-10"}})
+	if pg.Status != http.StatusUnprocessableEntity && pg.Status != http.StatusBadRequest {
+		t.Fatalf("bad certificate: %d", pg.Status)
+	}
+	orgWant(t, "bad certificate", pg.Body, "Thời điểm kết thúc phải sau thời điểm bắt đầu.", `value="CEH v12"`)
+	if pg = b.post(cp, url.Values{"name": {"CEH v12"}, "obtained_on": {"2025-01-10"}, "expires_on": {"2028-01-10"}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("certificate: %d %s", pg.Status, pg.Body)
+	}
+	orgWant(t, "person page", b.get(path).Body, "Nguyễn Văn Anh", "CEH v12", "10/01/2028")
+	viewer := newOrgBrowser(t, e)
+	viewer.login(n.viewerHN)
+	vp := viewer.get(path)
+	orgWant(t, "viewer", vp.Body, "CEH v12")
+	orgWantNot(t, "viewer", vp.Body, "/delete")
+	if pg = viewer.post(cp+"/delete", url.Values{}); pg.Status != http.StatusForbidden {
+		t.Fatalf("viewer deletes: %d", pg.Status)
+	}
+	if pg = b.post(cp+"/delete", url.Values{}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("delete certificate: %d", pg.Status)
+	}
+	if pg = b.post(path+"/delete", url.Values{}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("delete person: %d", pg.Status)
+	}
+	if pg = b.get(path); pg.Status != http.StatusNotFound {
+		t.Fatalf("deleted person: %d", pg.Status)
 	}
 }
