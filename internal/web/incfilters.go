@@ -98,6 +98,28 @@ func (s *Server) handleFilterDelete(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, "/incidents", "incfilter.deleted")
 }
 
+// handleFilterRename renames one of the user's own filters and goes back
+// to the list; a refused name shows the list again with what is wrong.
+func (s *Server) handleFilterRename(w http.ResponseWriter, r *http.Request) {
+	wh := whoFrom(r)
+	id, err := intParam(r, "id")
+	if err == nil {
+		_, err = s.Incidents.RenameFilter(r.Context(), wh.Actor, id, r.PostFormValue("name"))
+	}
+	switch {
+	case err == nil:
+		s.redirect(w, r, "/incidents", "incfilter.renamed")
+	case errs.Is(err, errs.KindInvalid):
+		r2 := r.Clone(r.Context())
+		u := *r.URL
+		u.Path, u.RawQuery = "/incidents", ""
+		r2.URL = &u
+		s.incidentList(w, r2, http.StatusBadRequest, err, nil)
+	default:
+		s.renderError(w, r, err, "")
+	}
+}
+
 // closureFields reads the closure report's form 05 fields: how the
 // incident was handled, and the damage in VND (digits, with the thousands
 // grouped by dots, commas or spaces as people type them; empty when not

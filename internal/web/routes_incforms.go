@@ -106,6 +106,7 @@ func init() {
 		mux.Handle("GET /incidents/summary.xlsx", s.page(s.handleSummaryXLSX))
 		mux.Handle("POST /incident-filters", s.page(s.handleFilterSave))
 		mux.Handle("POST /incident-filters/{id}/delete", s.page(s.handleFilterDelete))
+		mux.Handle("POST /incident-filters/{id}/rename", s.page(s.handleFilterRename))
 	})
 }
 

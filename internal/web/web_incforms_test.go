@@ -53,6 +53,21 @@ func init() {
 				return c.check(policy.IncidentFilterWrite, incident.SavedFilter{UserID: u.ID, OrgID: u.OrgID}.Resource())
 			},
 		},
+		"POST /incident-filters/{id}/rename": {
+			// A filter the target's user shared with the target: only its
+			// owner may rename it.
+			req: func(t *testing.T, c *wmCase) wmReq {
+				return wmReq{method: http.MethodPost, path: fmt.Sprintf("/incident-filters/%d/rename", c.sharedFilter(t).ID),
+					form: url.Values{"name": {fmt.Sprintf("Tên mới %d", c.n)}}}
+			},
+			decide: func(c *wmCase) error {
+				res := incident.SavedFilter{UserID: c.t.user.ID, OrgID: c.t.org.ID, Shared: true}.Resource()
+				if err := c.check(policy.IncidentFilterRead, res); err != nil {
+					return err
+				}
+				return c.check(policy.IncidentFilterWrite, res)
+			},
+		},
 		"POST /incident-filters/{id}/delete": {
 			// A filter the target's user shared with the target.
 			req: func(t *testing.T, c *wmCase) wmReq {
@@ -321,20 +336,35 @@ func TestWebSavedFilters(t *testing.T) {
 	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Chuỗi lọc có giá trị không hợp lệ") {
 		t.Errorf("bad query: %d", p.Status)
 	}
+	// Rename: a taken name is refused next to the field.
+	m := savedRenameRe.FindStringSubmatch(b.get("/incidents").Body)
+	if m == nil {
+		t.Fatal("the owner has no rename form")
+	}
+	if p := b.post(m[1], url.Values{"name": {""}}); p.Status != http.StatusBadRequest {
+		t.Errorf("rename to nothing: %d", p.Status)
+	}
+	if p := b.post(m[1], url.Values{"name": {"Tống tiền"}}); p.Status != http.StatusSeeOther {
+		t.Errorf("rename: %d", p.Status)
+	}
+	orgWant(t, "renamed", b.get("/incidents").Body, `<a href="/incidents?type=ransomware">Tống tiền</a>`)
 	// A colleague sees the shared filter, without a delete button; the
 	// organisation's administrator may delete it.
 	c := newOrgBrowser(t, n.e)
 	c.login("cty.hn2")
 	p = c.get("/incidents")
-	orgWant(t, "colleague", p.Body, "Mã hoá dữ liệu")
+	orgWant(t, "colleague", p.Body, "Tống tiền")
 	orgWantNot(t, "colleague", p.Body, "/incident-filters/")
+	if p := c.post(m[1], url.Values{"name": {"Của tôi"}}); p.Status != http.StatusForbidden {
+		t.Errorf("a colleague renames a shared filter: %d", p.Status)
+	}
 	o := newOrgBrowser(t, n.e)
 	o.login("cty.dn")
-	orgWantNot(t, "other organisation", o.get("/incidents").Body, "Mã hoá dữ liệu")
+	orgWantNot(t, "other organisation", o.get("/incidents").Body, "Tống tiền")
 	a := newOrgBrowser(t, n.e)
 	a.login("cty.admin")
 	p = a.get("/incidents")
-	m := savedDeleteRe.FindStringSubmatch(p.Body)
+	m = savedDeleteRe.FindStringSubmatch(p.Body)
 	if m == nil {
 		t.Fatalf("the administrator has no delete button\n%s", p.Body)
 	}
@@ -344,10 +374,12 @@ func TestWebSavedFilters(t *testing.T) {
 	if p := a.post(m[1], nil); p.Status != http.StatusSeeOther {
 		t.Errorf("admin deletes: %d", p.Status)
 	}
-	orgWantNot(t, "after delete", b.get("/incidents").Body, "Mã hoá dữ liệu")
+	orgWantNot(t, "after delete", b.get("/incidents").Body, "Tống tiền")
 	if p := a.post(m[1], nil); p.Status != http.StatusNotFound {
 		t.Errorf("deleted twice: %d", p.Status)
 	}
 }
 
 var savedDeleteRe = regexp.MustCompile(`action="(/incident-filters/\d+/delete)"`)
+
+var savedRenameRe = regexp.MustCompile(`action="(/incident-filters/\d+/rename)"`)
