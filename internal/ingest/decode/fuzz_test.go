@@ -115,7 +115,7 @@ func fuzzFormat(f *testing.F, format Format) {
 
 func FuzzDecodeSuricata(f *testing.F) {
 	seedLines(f, "testdata/suricata.ndjson")
-	sharedSeeds(f, "suricata/suricata-verify.output-eve-fileinfo.expected-eve.json")
+	sharedSeeds(f, "suricata/suricata-verify.output-eve-fileinfo.expected-eve.json", "suricata/honeypot-2018.alerts-only.json")
 	fuzzFormat(f, Suricata)
 }
 
