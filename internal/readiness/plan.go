@@ -114,6 +114,7 @@ type PlanOption struct {
 
 // PlanContent is what a version says, in the order of the outline.
 type PlanContent struct {
+	Title      string        `json:"title"` // the plan's title when the version was saved
 	Scope      string        `json:"scope"`
 	Systems    []PlanRef     `json:"systems"`
 	Options    []PlanOption  `json:"scenarios"`
@@ -505,7 +506,7 @@ func buildContent(ctx context.Context, q store.Q, op string, orgID int64, in *Pl
 	text(v, "scope", in.Scope, maxPlanText, false)
 	text(v, "priorities", in.Priorities, maxPlanText, false)
 	text(v, "escalation", in.Escalation, maxPlanText, false)
-	c := PlanContent{Scope: in.Scope, Priorities: in.Priorities, Escalation: in.Escalation}
+	c := PlanContent{Title: in.Title, Scope: in.Scope, Priorities: in.Priorities, Escalation: in.Escalation}
 
 	sysIDs := cleanIDs(v, "systems", in.SystemIDs)
 	all := sysIDs
@@ -765,6 +766,9 @@ func (s *Service) UpdatePlan(ctx context.Context, a policy.Actor, id int64, in P
 		c, err := buildContent(ctx, tx, op, d.OrgID, &in)
 		if err != nil {
 			return err
+		}
+		if !cur.Editable() && mustJSON(c) == mustJSON(cur.Content) && in.SystemID == d.SystemID {
+			return nil // the approved plan saved unchanged: no new version
 		}
 		if _, err := tx.Exec(ctx, `UPDATE readiness_plans SET title = ?, system_id = ?, updated_at = ? WHERE id = ?`,
 			in.Title, store.NullID(in.SystemID), now, id); err != nil {

@@ -22,6 +22,9 @@ func PlanLines(c PlanContent, label func(key string) string, num func(int64) str
 			}
 		}
 	}
+	if c.Title != "" {
+		add("%s: %s", label("readiness.plan.f.title"), c.Title)
+	}
 	add("1. %s", label("readiness.plan.sec.scope"))
 	block("   ", c.Scope)
 	for _, x := range c.Systems {

@@ -142,6 +142,10 @@ func TestPlanWorkflowAndVersions(t *testing.T) {
 		wantKind(t, err, errs.KindConflict, "approve twice")
 		wantKind(t, f.s.DeletePlan(ctx, coord, d.ID), errs.KindConflict, "delete an approved plan")
 
+		// Saved unchanged, the approved plan gets no new version.
+		if d, err = f.s.UpdatePlan(ctx, coord, d.ID, in); err != nil || len(d.Versions) != 1 {
+			t.Fatalf("unchanged save: %d versions, %v", len(d.Versions), err)
+		}
 		// A change to the approved plan is a new draft version; version 1
 		// stays in force, unchanged.
 		in.Options[0].Steps += "\n3. Báo cáo sự cố."
@@ -338,7 +342,9 @@ func TestPlanReviewDue(t *testing.T) {
 			t.Fatalf("review reminders, overdue: %d", n)
 		}
 		// A new version approved: reviewed, nothing due.
-		if _, err := f.s.UpdatePlan(ctx, admin, d.ID, k.input("Phương án ứng cứu sự cố Hà Nội")); err != nil {
+		reviewed := k.input("Phương án ứng cứu sự cố Hà Nội")
+		reviewed.Priorities += " Rà soát năm 2027."
+		if _, err := f.s.UpdatePlan(ctx, admin, d.ID, reviewed); err != nil {
 			t.Fatal(err)
 		}
 		if ps, _ := f.s.PlansToReview(ctx, admin); len(ps) != 1 {
