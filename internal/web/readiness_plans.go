@@ -80,6 +80,48 @@ func (s *Server) handleReadinessPlans(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, tplReadinessPlans, v)
 }
 
+// readinessPlanRows is the list of plans as a table (an organisation's, or
+// every plan in scope), for CSV and XLSX.
+func (s *Server) readinessPlanRows(r *http.Request) ([][]string, error) {
+	a, l := whoFrom(r).Actor, whoFrom(r).Lang
+	var orgID int64
+	if r.PathValue("id") != "" {
+		o, err := s.readinessOrg(r)
+		if err != nil {
+			return nil, err
+		}
+		orgID = o.ID
+	}
+	ps, err := s.Readiness.Plans(r.Context(), a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	now, names := s.Now(), s.orgNamer(r)
+	out := [][]string{{t(l, "readiness.col.org"), t(l, "readiness.plan.f.title"), t(l, "readiness.plan.f.system_main"),
+		t(l, "readiness.plan.col.latest"), t(l, "readiness.plan.col.status"), t(l, "readiness.plan.col.in_force"),
+		t(l, "readiness.plan.col.decided"), t(l, "readiness.plan.col.review_due"), t(l, "readiness.plan.col.review"),
+		t(l, "readiness.plan.f.budget_total"), "TLP"}}
+	for _, p := range ps {
+		row := []string{names.label(p.OrgID), p.Title, p.SystemName, strconv.Itoa(p.Latest.Version),
+			t(l, "readiness.plan.status."+p.Latest.Status), "", "", "", "", "", string(policy.TLPAmber)}
+		if v := p.InForce; v != nil {
+			row[5], row[6], row[7] = strconv.Itoa(v.Version), i18n.FormatDate(v.DecidedAt), i18n.FormatDate(v.ReviewDue)
+			row[8] = t(l, "readiness.plan.review."+p.Review(now))
+			row[9] = strconv.FormatInt(v.Content.Budget(), 10)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func (s *Server) handleReadinessPlansCSV(w http.ResponseWriter, r *http.Request) {
+	s.exportTable(w, r, "csv", "certnet-plans", "readiness.sheet.plans", s.readinessPlanRows)
+}
+
+func (s *Server) handleReadinessPlansXLSX(w http.ResponseWriter, r *http.Request) {
+	s.exportTable(w, r, "xlsx", "certnet-plans", "readiness.sheet.plans", s.readinessPlanRows)
+}
+
 // ---- the form
 
 type planFormView struct {

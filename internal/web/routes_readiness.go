@@ -50,7 +50,11 @@ func init() {
 		// Response plans: every plan in scope, an organisation's, one plan
 		// with its versions, its workflow and its printable page.
 		mux.Handle("GET /readiness/plans", s.page(s.handleReadinessPlans))
+		mux.Handle("GET /readiness/plans.csv", s.page(s.handleReadinessPlansCSV))
+		mux.Handle("GET /readiness/plans.xlsx", s.page(s.handleReadinessPlansXLSX))
 		mux.Handle("GET /orgs/{id}/readiness/plans", s.page(s.handleReadinessPlans))
+		mux.Handle("GET /orgs/{id}/readiness/plans.csv", s.page(s.handleReadinessPlansCSV))
+		mux.Handle("GET /orgs/{id}/readiness/plans.xlsx", s.page(s.handleReadinessPlansXLSX))
 		mux.Handle("GET /orgs/{id}/readiness/plans/new", s.page(s.handleReadinessPlanNew))
 		mux.Handle("POST /orgs/{id}/readiness/plans", s.page(s.handleReadinessPlanCreate))
 		mux.Handle("GET /orgs/{id}/readiness/plans/{pid}", s.page(s.handleReadinessPlan))

@@ -133,6 +133,26 @@ var wmPlanRoutes = map[string]wmRoute{
 		req:    wmGet(func(c *wmCase) string { return c.orgPath("/readiness/plans") }),
 		decide: onReadiness(),
 	},
+	"GET /readiness/plans.csv": {
+		req:    wmGet(wmPath("/readiness/plans.csv")),
+		decide: func(c *wmCase) error { return nil },
+		ctype:  "text/csv",
+	},
+	"GET /readiness/plans.xlsx": {
+		req:    wmGet(wmPath("/readiness/plans.xlsx")),
+		decide: func(c *wmCase) error { return nil },
+		ctype:  xlsxType,
+	},
+	"GET /orgs/{id}/readiness/plans.csv": {
+		req:    wmGet(func(c *wmCase) string { return c.orgPath("/readiness/plans.csv") }),
+		decide: onReadiness(),
+		ctype:  "text/csv",
+	},
+	"GET /orgs/{id}/readiness/plans.xlsx": {
+		req:    wmGet(func(c *wmCase) string { return c.orgPath("/readiness/plans.xlsx") }),
+		decide: onReadiness(),
+		ctype:  xlsxType,
+	},
 	"GET /orgs/{id}/readiness/plans/new": {
 		req:    wmGet(func(c *wmCase) string { return c.orgPath("/readiness/plans/new") }),
 		decide: onReadiness(policy.ReadinessWrite),
@@ -255,6 +275,7 @@ func TestReadinessPlanPages(t *testing.T) {
 		"PHƯƠNG ÁN ỨNG CỨU SỰ CỐ AN TOÀN THÔNG TIN MẠNG", "KT. GIÁM ĐỐC", "1. Phạm vi và hệ thống được bảo vệ",
 		"5. Báo cáo và leo thang", "quantri.hanoi")
 	orgWantNot(t, "print", p.Body, "Chưa phê duyệt")
+	orgWant(t, "export", b.get(base+".csv").Body, "Phương án ứng cứu sự cố TP Hà Nội", "Đã phê duyệt", "150000000", "AMBER")
 	// A change makes version 2; the page shows what changed.
 	form.Set("steps_"+sid, "Cô lập máy chủ\nKhôi phục từ bản sao lưu")
 	if p = b.post(planPath, form); p.Status != http.StatusSeeOther {
