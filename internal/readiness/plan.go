@@ -189,6 +189,7 @@ type Plan struct {
 	ID         int64        `json:"id"`
 	OrgID      int64        `json:"org_id"`
 	OrgName    string       `json:"org_name,omitempty"`
+	ParentID   int64        `json:"-"` // the organisation's parent, whose administrators approve too
 	SystemID   int64        `json:"system_id,omitempty"`
 	SystemName string       `json:"system_name,omitempty"`
 	Title      string       `json:"title"`
@@ -249,16 +250,16 @@ type PlanInput struct {
 
 // ---- reading
 
-const planCols = `p.id, p.org_id, o.name, p.system_id, COALESCE(sy.name, ''), p.title, p.created_at, p.updated_at`
+const planCols = `p.id, p.org_id, o.name, o.parent_id, p.system_id, COALESCE(sy.name, ''), p.title, p.created_at, p.updated_at`
 
 const planFrom = ` FROM readiness_plans p JOIN organisations o ON o.id = p.org_id
 	LEFT JOIN infosys_systems sy ON sy.id = p.system_id`
 
 func scanPlan(sc interface{ Scan(...any) error }) (Plan, error) {
 	var p Plan
-	var sys sql.NullInt64
-	err := sc.Scan(&p.ID, &p.OrgID, &p.OrgName, &sys, &p.SystemName, &p.Title, &p.CreatedAt, &p.UpdatedAt)
-	p.SystemID, p.CreatedAt, p.UpdatedAt = sys.Int64, p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	var sys, parent sql.NullInt64
+	err := sc.Scan(&p.ID, &p.OrgID, &p.OrgName, &parent, &sys, &p.SystemName, &p.Title, &p.CreatedAt, &p.UpdatedAt)
+	p.ParentID, p.SystemID, p.CreatedAt, p.UpdatedAt = parent.Int64, sys.Int64, p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	return p, err
 }
 

@@ -598,8 +598,11 @@ func (s *Server) handleReadinessPlanPrint(w http.ResponseWriter, r *http.Request
 
 func init() { addNeeds(planNeeds) }
 
-// planNeeds: plans of organisations the user keeps that are due for their
-// yearly review (or past it), and submitted plans the user may approve.
+// planNeeds: plans of the user's organisation and of those directly under
+// it (the ones whose submissions reach the user) that are due for their
+// yearly review (or past it) and the user keeps, and submitted plans the
+// user may approve. A national administrator is not shown every plan of the
+// network: the plans list has them.
 func planNeeds(s *Server, r *http.Request, wh *who) []need {
 	if s.Readiness == nil || !wh.LoggedIn {
 		return nil
@@ -608,10 +611,11 @@ func planNeeds(s *Server, r *http.Request, wh *who) []need {
 	a := wh.Actor
 	var out []need
 	names := s.orgNamer(r)
+	near := func(p readiness.Plan) bool { return p.OrgID == wh.User.OrgID || p.ParentID == wh.User.OrgID }
 	if ps, err := s.Readiness.PlansToReview(ctx, a); err == nil {
 		now := s.Now()
 		for _, p := range ps {
-			if !policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(p.OrgID)) {
+			if !near(p) || !policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(p.OrgID)) {
 				continue
 			}
 			key := "readiness.needs.plan_review_due_soon"
@@ -624,6 +628,9 @@ func planNeeds(s *Server, r *http.Request, wh *who) []need {
 	}
 	if ps, err := s.Readiness.PlansAwaiting(ctx, a); err == nil {
 		for _, p := range ps {
+			if !near(p) {
+				continue
+			}
 			out = append(out, need{Text: t(wh.Lang, "readiness.needs.plan_approve", p.Title, names.label(p.OrgID)),
 				Href: fmt.Sprintf("/orgs/%d/readiness/plans/%d", p.OrgID, p.ID)})
 		}

@@ -263,7 +263,11 @@ func TestReadinessPlanPages(t *testing.T) {
 		t.Fatalf("submit: %d %s", p.Status, p.Body)
 	}
 	// The province's administrator has it waiting on the dashboard.
-	orgWant(t, "dashboard", b.get("/").Body, "chờ phê duyệt")
+	orgWant(t, "dashboard", b.get("/").Body, "Phương án ứng cứu sự cố TP Hà Nội (Sở Khoa học và Công nghệ Hà Nội) chờ phê duyệt")
+	// So has the national coordinator's (the parent's) administrator.
+	nat := newOrgBrowser(t, e)
+	nat.login(n.adminName)
+	orgWant(t, "national dashboard", nat.get("/").Body, "Phương án ứng cứu sự cố TP Hà Nội (Sở Khoa học và Công nghệ Hà Nội) chờ phê duyệt")
 	if p = b.post(planPath+"/return", url.Values{"reason": {""}}); p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest {
 		t.Fatalf("return without reason: %d", p.Status)
 	}
