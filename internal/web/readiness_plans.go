@@ -35,6 +35,38 @@ type plansView struct {
 	Plans    []readiness.Plan
 	Now      time.Time
 	CanWrite bool
+	// Filters, as in the URL.
+	Status, ReviewF string
+	Statuses        []option
+	Reviews         []option
+}
+
+// planReviews are the review filter's values ("none": nothing approved).
+var planReviews = []string{readiness.ReviewOverdue, readiness.ReviewDueSoon, readiness.ReviewOK, "none"}
+
+// filterPlans keeps the plans matching the URL's status (of the latest
+// version) and review (of the version in force); unknown values filter
+// nothing.
+func filterPlans(r *http.Request, now time.Time, ps []readiness.Plan) ([]readiness.Plan, string, string) {
+	q := r.URL.Query()
+	status, review := q.Get("status"), q.Get("review")
+	if !slices.Contains(readiness.PlanStatuses, status) {
+		status = ""
+	}
+	if !slices.Contains(planReviews, review) {
+		review = ""
+	}
+	out := ps[:0:0]
+	for _, p := range ps {
+		rv := p.Review(now)
+		if rv == readiness.ReviewNone {
+			rv = "none"
+		}
+		if (status == "" || p.Latest.Status == status) && (review == "" || rv == review) {
+			out = append(out, p)
+		}
+	}
+	return out, status, review
 }
 
 // Review is the review state of a plan now.
@@ -53,11 +85,14 @@ func (s *Server) handleReadinessPlans(w http.ResponseWriter, r *http.Request) {
 		v.Org, orgID = &o, o.ID
 		v.CanWrite = policy.Allowed(a, policy.ReadinessWrite, readiness.Resource(o.ID))
 	}
-	var err error
-	if v.Plans, err = s.Readiness.Plans(r.Context(), a, orgID); err != nil {
+	ps, err := s.Readiness.Plans(r.Context(), a, orgID)
+	if err != nil {
 		s.renderError(w, r, err, "")
 		return
 	}
+	v.Plans, v.Status, v.ReviewF = filterPlans(r, v.Now, ps)
+	v.Statuses = v.choices("readiness.plan.status.", readiness.PlanStatuses)
+	v.Reviews = v.choices("readiness.plan.filter.", planReviews)
 	if v.Org == nil {
 		names := s.orgNamer(r)
 		for i := range v.Plans {
@@ -97,6 +132,7 @@ func (s *Server) readinessPlanRows(r *http.Request) ([][]string, error) {
 		return nil, err
 	}
 	now, names := s.Now(), s.orgNamer(r)
+	ps, _, _ = filterPlans(r, now, ps)
 	out := [][]string{{t(l, "readiness.col.org"), t(l, "readiness.plan.f.title"), t(l, "readiness.plan.f.system_main"),
 		t(l, "readiness.plan.col.latest"), t(l, "readiness.plan.col.status"), t(l, "readiness.plan.col.in_force"),
 		t(l, "readiness.plan.col.decided"), t(l, "readiness.plan.col.review_due"), t(l, "readiness.plan.col.review"),

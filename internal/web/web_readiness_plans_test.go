@@ -280,6 +280,11 @@ func TestReadinessPlanPages(t *testing.T) {
 		"5. Báo cáo và leo thang", "quantri.hanoi")
 	orgWantNot(t, "print", p.Body, "Chưa phê duyệt")
 	orgWant(t, "export", b.get(base+".csv").Body, "Phương án ứng cứu sự cố TP Hà Nội", "Đã phê duyệt", "150000000", "AMBER")
+	// The list filters by status and review, in the URL; the export follows.
+	orgWant(t, "approved filter", b.get(base+"?status=approved&review=ok").Body, "Phương án ứng cứu sự cố TP Hà Nội",
+		`href="/orgs/`+fmt.Sprint(n.hanoi.ID)+`/readiness/plans.csv?status=approved&amp;review=ok"`)
+	orgWantNot(t, "draft filter", b.get(base+"?status=draft").Body, "Phương án ứng cứu sự cố TP Hà Nội</a>")
+	orgWantNot(t, "overdue export", b.get(base+".csv?review=overdue").Body, "Phương án ứng cứu sự cố TP Hà Nội")
 	// A change makes version 2; the page shows what changed.
 	form.Set("steps_"+sid, "Cô lập máy chủ\nKhôi phục từ bản sao lưu")
 	if p = b.post(planPath, form); p.Status != http.StatusSeeOther {
