@@ -23,6 +23,9 @@ const incidentsKey = "demo.incidents"
 // observables, the defaced ward portal in review with its closure report
 // awaiting acknowledgement, and a notice filed past its 5-day deadline. It
 // returns how many incidents it added (0 when they were there already).
+// demoDamage is the damage the demo's closed defacement reports (VND).
+var demoDamage int64 = 45_000_000
+
 func SeedIncidents(ctx context.Context, db *store.DB, orgs *org.Service, users *auth.Service, incs *incident.Service, now time.Time) (int, error) {
 	claimed, err := claimOnce(ctx, db, incidentsKey, now)
 	if err != nil || !claimed {
@@ -130,6 +133,9 @@ func SeedIncidents(ctx context.Context, db *store.DB, orgs *org.Service, users *
 			if _, err := incs.AddReport(ctx, coord, inc.Ref, incident.ReportClosure, incident.ReportInput{
 				Result:  "Đã khôi phục giao diện từ bản sao lưu, cập nhật plugin và đổi toàn bộ mật khẩu quản trị.",
 				Lessons: "Cần cập nhật bản vá định kỳ và bật xác thực hai lớp cho tài khoản quản trị cổng thông tin.",
+				// Form 05 counts how it was handled and what it cost.
+				Handling: incident.HandledDomesticHelp, DamageVND: &demoDamage,
+				DamageNote: "Chi phí khôi phục và thuê chuyên gia rà soát mã nguồn cổng thông tin trong 3 ngày.",
 			}); err != nil {
 				return n, fmt.Errorf("demo incident %s: closure report: %w", inc.Ref, err)
 			}
