@@ -15,6 +15,9 @@ import (
 // incidentsKey marks the demo incidents as seeded.
 const incidentsKey = "demo.incidents"
 
+// demoDamage is the damage the demo's closed defacement reports (VND).
+var demoDamage int64 = 45_000_000
+
 // SeedIncidents adds the incidents of the demo's story (DEMO.md) to a
 // seeded demo network, once, through the incident service acting as the
 // demo's users: the ransomware attack on the provincial hospital with the
@@ -23,9 +26,6 @@ const incidentsKey = "demo.incidents"
 // observables, the defaced ward portal in review with its closure report
 // awaiting acknowledgement, and a notice filed past its 5-day deadline. It
 // returns how many incidents it added (0 when they were there already).
-// demoDamage is the damage the demo's closed defacement reports (VND).
-var demoDamage int64 = 45_000_000
-
 func SeedIncidents(ctx context.Context, db *store.DB, orgs *org.Service, users *auth.Service, incs *incident.Service, now time.Time) (int, error) {
 	claimed, err := claimOnce(ctx, db, incidentsKey, now)
 	if err != nil || !claimed {
