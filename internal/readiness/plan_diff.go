@@ -96,6 +96,31 @@ func Diff(old, new []string) []DiffLine {
 		}
 		return out
 	}
+	// The lines both share at the start and at the end are kept as they
+	// are; the table is built for the middle only (one changed step in a
+	// plan of hundreds of lines costs a few cells, not the whole square).
+	pre := 0
+	for pre < len(old) && pre < len(new) && old[pre] == new[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(old)-pre && suf < len(new)-pre && old[len(old)-1-suf] == new[len(new)-1-suf] {
+		suf++
+	}
+	out := make([]DiffLine, 0, max(len(old), len(new))+1)
+	for _, l := range new[:pre] {
+		out = append(out, DiffLine{' ', l})
+	}
+	out = diffMiddle(out, old[pre:len(old)-suf], new[pre:len(new)-suf])
+	for _, l := range new[len(new)-suf:] {
+		out = append(out, DiffLine{' ', l})
+	}
+	return out
+}
+
+// diffMiddle appends the comparison of old and new by their longest common
+// subsequence.
+func diffMiddle(out []DiffLine, old, new []string) []DiffLine {
 	n, m := len(old), len(new)
 	// lcs[i][j]: length of the common subsequence of old[i:] and new[j:].
 	lcs := make([][]int32, n+1)
@@ -111,7 +136,6 @@ func Diff(old, new []string) []DiffLine {
 			}
 		}
 	}
-	out := make([]DiffLine, 0, max(n, m))
 	i, j := 0, 0
 	for i < n && j < m {
 		switch {
