@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -330,4 +332,320 @@ func (h *intelAPI) export(w http.ResponseWriter, r *http.Request) {
 	if _, err := svc.ExportSTIX(r.Context(), a, w, opt); err != nil {
 		s.Log.Warn("api: intel export cut short", "err", err)
 	}
+}
+
+// Advisories (cảnh báo) and the CVE table.
+func init() {
+	register([]Route{
+		{"GET", "/api/v1/advisories"},
+		{"POST", "/api/v1/advisories"},
+		{"GET", "/api/v1/advisories/{id}"},
+		{"PUT", "/api/v1/advisories/{id}"},
+		{"POST", "/api/v1/advisories/{id}/publish"},
+		{"POST", "/api/v1/advisories/{id}/close"},
+		{"POST", "/api/v1/advisories/{id}/acknowledge"},
+		{"POST", "/api/v1/advisories/{id}/report"},
+		{"GET", "/api/v1/advisories/{id}/recipients"},
+		{"GET", "/api/v1/advisories/{id}/rates"},
+		{"GET", "/api/v1/advisories/{id}/stix"},
+		{"GET", "/api/v1/cves/{id}"},
+	}, func(s *Server) map[string]http.HandlerFunc {
+		h := &intelAPI{s: s, svc: s.Intel}
+		return map[string]http.HandlerFunc{
+			"GET /api/v1/advisories":                   s.authed(h.listAdvisories),
+			"POST /api/v1/advisories":                  s.authed(h.createAdvisory),
+			"GET /api/v1/advisories/{id}":              s.authed(h.getAdvisory),
+			"PUT /api/v1/advisories/{id}":              s.authed(h.updateAdvisory),
+			"POST /api/v1/advisories/{id}/publish":     s.authed(h.publishAdvisory),
+			"POST /api/v1/advisories/{id}/close":       s.authed(h.closeAdvisory),
+			"POST /api/v1/advisories/{id}/acknowledge": s.authed(h.acknowledgeAdvisory),
+			"POST /api/v1/advisories/{id}/report":      s.authed(h.reportAdvisory),
+			"GET /api/v1/advisories/{id}/recipients":   s.authed(h.advisoryRecipients),
+			"GET /api/v1/advisories/{id}/rates":        s.authed(h.advisoryRates),
+			"GET /api/v1/advisories/{id}/stix":         s.authed(h.advisorySTIX),
+			"GET /api/v1/cves/{id}":                    s.authed(h.getCVE),
+		}
+	})
+}
+
+// AdvisoryOut is an advisory as the API shows it: with the caller's
+// organisation's recipient row when it is one, and what the CVE table
+// knows of its CVEs.
+type AdvisoryOut struct {
+	intel.Advisory
+	Mine    *intel.Recipient `json:"mine,omitempty"`
+	CVEInfo []intel.CVE      `json:"cve_info"`
+}
+
+func (h *intelAPI) listAdvisories(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	limit, offset, err := page(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := r.URL.Query()
+	f := intel.AdvisoryFilter{Status: q.Get("status"), Severity: q.Get("severity"), Mine: q.Get("mine") == "true", Own: q.Get("own") == "true",
+		Limit: limit, Offset: offset}
+	e := errs.Invalid("api: advisories")
+	if f.Status != "" && !slices.Contains(intel.AdvisoryStatuses, f.Status) {
+		e.Field("status", "field.invalid")
+	}
+	if f.Severity != "" && !slices.Contains(intel.Severities, f.Severity) {
+		e.Field("severity", "field.invalid")
+	}
+	if err := e.OrNil(); err != nil {
+		return nil, 0, err
+	}
+	list, err := svc.Advisories(r.Context(), a, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return items(list), http.StatusOK, nil
+}
+
+// advisoryBody is a draft advisory.
+type advisoryBody struct {
+	Title        string          `json:"title"`
+	TitleEN      string          `json:"title_en"`
+	Summary      string          `json:"summary"`
+	SummaryEN    string          `json:"summary_en"`
+	Body         string          `json:"body"`
+	BodyEN       string          `json:"body_en"`
+	Severity     string          `json:"severity"`
+	CVEs         []string        `json:"cves"`
+	Products     []intel.Product `json:"products"`
+	Actions      string          `json:"actions"`
+	TLP          string          `json:"tlp"`
+	DeadlineAt   string          `json:"deadline_at"`
+	Targeting    intel.Targeting `json:"targeting"`
+	IndicatorIDs []int64         `json:"indicator_ids"`
+}
+
+func (b advisoryBody) input(op string) (intel.AdvisoryInput, error) {
+	in := intel.AdvisoryInput{Title: b.Title, TitleEN: b.TitleEN, Summary: b.Summary, SummaryEN: b.SummaryEN, Body: b.Body, BodyEN: b.BodyEN,
+		Severity: b.Severity, CVEs: b.CVEs, Products: b.Products, Actions: b.Actions, TLP: policy.TLP(b.TLP), Targeting: b.Targeting,
+		IndicatorIDs: b.IndicatorIDs}
+	if b.DeadlineAt != "" {
+		t, err := time.Parse(time.RFC3339, b.DeadlineAt)
+		if err != nil {
+			return in, errs.Invalid(op).Field("deadline_at", "intel.adv.err.deadline")
+		}
+		in.DeadlineAt = t
+	}
+	return in, nil
+}
+
+func (h *intelAPI) createAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	const op = "api: create advisory"
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	// Whether the caller may write at all comes before what it sent.
+	if err := policy.Check(a, policy.AdvisoryWrite, policy.Resource{OwnerOrg: a.OrgID, TLP: policy.TLPGreen}); err != nil {
+		return nil, 0, err
+	}
+	var b advisoryBody
+	if err := decode(r, &b); err != nil {
+		return nil, 0, err
+	}
+	in, err := b.input(op)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := svc.CreateAdvisory(r.Context(), a, in)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h.advisoryOut(r, a, v), http.StatusCreated, nil
+}
+
+func (h *intelAPI) advisoryOut(r *http.Request, a policy.Actor, v intel.Advisory) AdvisoryOut {
+	out := AdvisoryOut{Advisory: v, CVEInfo: []intel.CVE{}}
+	if info, err := h.svc.CVEInfo(r.Context(), a, v.CVEs); err == nil {
+		for _, c := range v.CVEs {
+			if ci, ok := info[c]; ok {
+				out.CVEInfo = append(out.CVEInfo, ci)
+			}
+		}
+	}
+	if v.Status != intel.AdvisoryDraft && slices.Contains(v.RecipientOrgs, a.OrgID) {
+		if list, err := h.svc.Recipients(r.Context(), a, v.ID, intel.RecipientFilter{}); err == nil {
+			for i := range list {
+				if list[i].OrgID == a.OrgID {
+					out.Mine = &list[i]
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (h *intelAPI) getAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := svc.Advisory(r.Context(), a, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h.advisoryOut(r, a, v), http.StatusOK, nil
+}
+
+func (h *intelAPI) updateAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	const op = "api: update advisory"
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	cur, err := svc.Advisory(r.Context(), a, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := policy.Check(a, policy.AdvisoryWrite, policy.Resource{OwnerOrg: cur.OwnerOrgID, TLP: policy.TLPGreen}); err != nil {
+		return nil, 0, err
+	}
+	var b advisoryBody
+	if err := decode(r, &b); err != nil {
+		return nil, 0, err
+	}
+	in, err := b.input(op)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := svc.UpdateAdvisory(r.Context(), a, id, in)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h.advisoryOut(r, a, v), http.StatusOK, nil
+}
+
+// advisoryAction runs a change on the advisory of the path.
+func (h *intelAPI) advisoryAction(r *http.Request, do func(svc *intel.Service, id int64) (any, error)) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := do(svc, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, http.StatusOK, nil
+}
+
+func (h *intelAPI) publishAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	return h.advisoryAction(r, func(svc *intel.Service, id int64) (any, error) {
+		v, err := svc.Publish(r.Context(), a, id)
+		if err != nil {
+			return nil, err
+		}
+		return h.advisoryOut(r, a, v), nil
+	})
+}
+
+func (h *intelAPI) closeAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	return h.advisoryAction(r, func(svc *intel.Service, id int64) (any, error) {
+		v, err := svc.CloseAdvisory(r.Context(), a, id)
+		if err != nil {
+			return nil, err
+		}
+		return h.advisoryOut(r, a, v), nil
+	})
+}
+
+func (h *intelAPI) acknowledgeAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	return h.advisoryAction(r, func(svc *intel.Service, id int64) (any, error) {
+		return svc.Respond(r.Context(), a, id, intel.RespondInput{Acknowledge: true})
+	})
+}
+
+type advisoryReportBody struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+}
+
+func (h *intelAPI) reportAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	return h.advisoryAction(r, func(svc *intel.Service, id int64) (any, error) {
+		// The advisory and the caller's part are decided before the body.
+		if _, err := svc.Advisory(r.Context(), a, id); err != nil {
+			return nil, err
+		}
+		var b advisoryReportBody
+		if err := decode(r, &b); err != nil {
+			return nil, err
+		}
+		return svc.Respond(r.Context(), a, id, intel.RespondInput{Outcome: b.Outcome, Note: b.Note})
+	})
+}
+
+func (h *intelAPI) advisoryRecipients(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	return h.advisoryAction(r, func(svc *intel.Service, id int64) (any, error) {
+		q := r.URL.Query()
+		f := intel.RecipientFilter{Status: q.Get("status"), Outcome: q.Get("outcome"), Sector: q.Get("sector"), Province: q.Get("province"),
+			Overdue: q.Get("overdue") == "true"}
+		list, err := svc.Recipients(r.Context(), a, id, f)
+		if err != nil {
+			return nil, err
+		}
+		l := h.s.labels(r, a)
+		for i := range list {
+			var seen bool
+			if list[i].OrgName, seen = l.name(list[i].OrgID); !seen {
+				list[i].OrgCode = ""
+			}
+		}
+		return items(list), nil
+	})
+}
+
+func (h *intelAPI) advisoryRates(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	return h.advisoryAction(r, func(svc *intel.Service, id int64) (any, error) {
+		return svc.Rates(r.Context(), a, id)
+	})
+}
+
+func (h *intelAPI) advisorySTIX(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	return h.advisoryAction(r, func(svc *intel.Service, id int64) (any, error) {
+		b, err := svc.AdvisorySTIX(r.Context(), a, id)
+		if err != nil {
+			return nil, err
+		}
+		return json.RawMessage(b), nil
+	})
+}
+
+func (h *intelAPI) getCVE(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, ok := intel.NormaliseCVE(r.PathValue("id"))
+	if !ok {
+		return nil, 0, errs.NotFound("api: cve")
+	}
+	info, err := svc.CVEInfo(r.Context(), a, []string{id})
+	if err != nil {
+		return nil, 0, err
+	}
+	c, ok := info[id]
+	if !ok {
+		return nil, 0, errs.NotFound("api: cve")
+	}
+	return c, http.StatusOK, nil
 }
