@@ -41,6 +41,11 @@ func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
 	} else if n > 0 {
 		fmt.Fprintf(w, "demo coordination orders, responses and effort added: %d\n", n)
 	}
+	if n, err := demo.SeedAdvisories(ctx, a.DB, a.Auth, a.Orgs.WhoisIndex, a.Now()); err != nil {
+		return fmt.Errorf("demo advisories: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(w, "demo advisories, acknowledgements and reports added: %d\n", n)
+	}
 	// The demo's passwords are kept, readable by the operator only, in the
 	// data folder, so that a second start can print them again. Only the demo
 	// does this; real users' passwords exist nowhere but in their heads.

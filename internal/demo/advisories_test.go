@@ -1,0 +1,53 @@
+package demo
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"certnet/internal/auth"
+	"certnet/internal/intel"
+	"certnet/internal/org"
+	"certnet/internal/policy"
+	"certnet/internal/store"
+	"certnet/internal/testkit"
+)
+
+func TestSeedAdvisories(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		orgs := org.NewService(db, nil, nil)
+		users := auth.NewService(db, orgs, nil, nil)
+		users.HashParams.Memory, users.HashParams.Iterations, users.HashParams.Parallelism = 64, 1, 1
+		if n, err := SeedAdvisories(ctx, db, users, orgs.WhoisIndex, now); err != nil || n != 0 {
+			t.Fatalf("before the network: %d, %v", n, err)
+		}
+		if _, err := Seed(ctx, db, orgs, users, now); err != nil {
+			t.Fatal(err)
+		}
+		n, err := SeedAdvisories(ctx, db, users, orgs.WhoisIndex, now)
+		if err != nil || n != 10 {
+			t.Fatalf("seeded %d, %v", n, err)
+		}
+		if n, err := SeedAdvisories(ctx, db, users, orgs.WhoisIndex, now); err != nil || n != 0 {
+			t.Fatalf("second run: %d, %v", n, err)
+		}
+		s := intel.NewService(db, func() time.Time { return now }, nil)
+		sys := policy.SystemActor("test")
+		list, err := s.Advisories(ctx, sys, intel.AdvisoryFilter{Status: intel.AdvisoryPublished})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("published %v %v", list, err)
+		}
+		rates, err := s.Rates(ctx, sys, list[0].ID)
+		if err != nil || rates.Overall.Total < 8 || rates.Overall.Acknowledged != 4 || rates.Overall.Remediated != 1 || rates.Overall.NotAffected != 1 {
+			t.Fatalf("rates %+v %v", rates.Overall, err)
+		}
+		// The recipients that have not acknowledged in 30 hours are
+		// reminded on the job's first run.
+		steps, err := s.EscalateAdvisories(ctx)
+		if err != nil || steps != rates.Overall.Total-4 {
+			t.Fatalf("reminders %d %v", steps, err)
+		}
+	})
+}
