@@ -98,7 +98,7 @@ func (s *Service) EscalateAdvisories(ctx context.Context) (int, error) {
 					Orgs: []int64{r.OrgID}, Subject: errs.Msg{Key: "intel.adv.msg." + what + "_reminder", Args: []any{v.Title}}, Link: link, TLP: v.TLP}
 				if lvl == LevelEscalated {
 					m.Kind, m.Orgs = KindAdvisoryEscalated, []int64{upper}
-					m.Subject = errs.Msg{Key: "intel.adv.msg." + what + "_escalated", Args: []any{r.OrgName, v.Title}}
+					m.Subject = errs.Msg{Key: "intel.adv.msg." + what + "_escalated", Args: []any{v.Title}} // no name: see Respond
 				}
 				steps++
 				return notify.Enqueue(ctx, tx, now, m)

@@ -340,7 +340,9 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, id int64, in Resp
 		if !in.Acknowledge {
 			if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindAdvisoryAnswered,
 				Key:  fmt.Sprintf("advisory:%d:recipient:%d:%s:%d", id, r.ID, r.Outcome, now.UnixMicro()),
-				Orgs: []int64{v.OwnerOrgID}, Subject: errs.Msg{Key: "intel.adv.msg.answered_" + r.Outcome, Args: []any{r.OrgName, v.Title}},
+				// The subject names no organisation: the recipient's name may be
+				// hidden from the publisher by its label; the page masks it.
+				Orgs: []int64{v.OwnerOrgID}, Subject: errs.Msg{Key: "intel.adv.msg.answered_" + r.Outcome, Args: []any{v.Title}},
 				Body: errs.Msg{Key: "intel.adv.msg.note", Args: []any{r.Note}},
 				Link: fmt.Sprintf("/advisories/%d", id), TLP: v.TLP}); err != nil {
 				return err
