@@ -187,7 +187,37 @@ func advAPIPath(v intel.Advisory, rest string) string {
 	return fmt.Sprintf("/api/v1/advisories/%d%s", v.ID, rest)
 }
 
+// importReport imports, as certnet for the target, a bundle holding a
+// report (under the target's label) and returns the report's id.
+func (c *mCase) importReport(t *testing.T) string {
+	t.Helper()
+	rid := fmt.Sprintf("report--00000000-0000-4000-8000-%012d", c.n)
+	iid := fmt.Sprintf("indicator--00000000-0000-4000-9000-%012d", c.n)
+	bundle := fmt.Sprintf(`{"type":"bundle","id":"bundle--00000000-0000-4000-a000-%012d","objects":[
+	{"type":"indicator","spec_version":"2.1","id":%q,"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",
+	 "pattern":"[domain-name:value = 'r%d.matrix.vn']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"},
+	{"type":"report","spec_version":"2.1","id":%q,"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",
+	 "name":"Báo cáo %d","published":"2026-01-01T00:00:00.000Z","object_refs":[%q]}]}`, c.n, iid, c.n, rid, c.n, iid)
+	sys := c.m.e.Sys
+	sys.OrgID = c.t.org.ID
+	if _, err := c.m.e.App.Intel.ImportSTIX(c.m.ctx, sys, strings.NewReader(bundle), intel.ImportOptions{Name: "r.json", DefaultTLP: c.t.org.TLP}); err != nil {
+		t.Fatalf("matrix report: %v", err)
+	}
+	return rid
+}
+
 var advisoryMatrixRoutes = map[string]mRoute{
+	"POST /api/v1/advisories/from-report": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return "/api/v1/advisories/from-report", jsonBody(map[string]any{"stix_id": c.importReport(t)})
+		},
+		decide: func(c *mCase) error {
+			if err := policy.Check(c.a.actor, policy.IntelRead, policy.Resource{OwnerOrg: c.t.org.ID, TLP: c.t.org.TLP}); err != nil {
+				return errs.NotFound("matrix: report")
+			}
+			return decideAdvWrite(c)
+		},
+	},
 	"GET /api/v1/advisories": {
 		req: func(t *testing.T, c *mCase) (string, string) {
 			c.drain(t)

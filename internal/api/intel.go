@@ -349,6 +349,7 @@ func init() {
 		{"GET", "/api/v1/advisories/{id}/rates"},
 		{"GET", "/api/v1/advisories/{id}/stix"},
 		{"GET", "/api/v1/cves/{id}"},
+		{"POST", "/api/v1/advisories/from-report"},
 	}, func(s *Server) map[string]http.HandlerFunc {
 		h := &intelAPI{s: s, svc: s.Intel}
 		return map[string]http.HandlerFunc{
@@ -364,6 +365,7 @@ func init() {
 			"GET /api/v1/advisories/{id}/rates":        s.authed(h.advisoryRates),
 			"GET /api/v1/advisories/{id}/stix":         s.authed(h.advisorySTIX),
 			"GET /api/v1/cves/{id}":                    s.authed(h.getCVE),
+			"POST /api/v1/advisories/from-report":      s.authed(h.advisoryFromReport),
 		}
 	})
 }
@@ -648,4 +650,27 @@ func (h *intelAPI) getCVE(w http.ResponseWriter, r *http.Request, a policy.Actor
 		return nil, 0, errs.NotFound("api: cve")
 	}
 	return c, http.StatusOK, nil
+}
+
+type fromReportBody struct {
+	STIXID string `json:"stix_id"`
+}
+
+func (h *intelAPI) advisoryFromReport(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	var b fromReportBody
+	if err := decode(r, &b); err != nil {
+		return nil, 0, err
+	}
+	if !intel.ValidSTIXID(b.STIXID, "report") {
+		return nil, 0, errs.Invalid("api: advisory from report").Field("stix_id", "intel.error.stix_id")
+	}
+	v, err := svc.AdvisoryFromReport(r.Context(), a, b.STIXID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h.advisoryOut(r, a, v), http.StatusCreated, nil
 }

@@ -256,7 +256,7 @@ func (s *Service) validateAdvisory(ctx context.Context, q store.Q, a policy.Acto
 	checkAdvText(e, "summary_en", in.SummaryEN, maxAdvSummary, true, false)
 	checkAdvText(e, "body", in.Body, maxAdvBody, true, false)
 	checkAdvText(e, "body_en", in.BodyEN, maxAdvBody, true, false)
-	checkAdvText(e, "actions", in.Actions, maxAdvActions, true, true)
+	checkAdvText(e, "actions", in.Actions, maxAdvActions, true, false) // required to publish
 	if in.Severity == "" {
 		in.Severity = SeverityMedium
 	}

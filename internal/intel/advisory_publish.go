@@ -204,6 +204,9 @@ func (s *Service) Publish(ctx context.Context, a policy.Actor, id int64) (Adviso
 		case !v.DeadlineAt.After(now):
 			e.Field("deadline_at", "intel.adv.err.deadline_past")
 		}
+		if strings.TrimSpace(v.Actions) == "" {
+			e.Field("actions", "intel.adv.err.actions_required")
+		}
 		// The targeting and links are checked again: an organisation may
 		// have left, an indicator been relabelled since the draft.
 		in := AdvisoryInput{TLP: v.TLP, Targeting: v.Targeting, IndicatorIDs: v.IndicatorIDs}

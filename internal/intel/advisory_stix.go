@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -95,4 +96,96 @@ func (s *Service) AdvisorySTIX(ctx context.Context, a policy.Actor, id int64) ([
 		return nil, errs.Internal(op, err)
 	}
 	return b, nil
+}
+
+// AdvisoryFromReport writes a draft advisory for the actor's organisation
+// from a STIX report it imported (and may read): the report's name is the
+// title, its description the summary, its label the advisory's; the
+// indicators and vulnerabilities it refers to become the linked indicators
+// (those the actor may read) and the CVEs. The publisher then completes the
+// draft (actions, deadline, targeting) and publishes it.
+func (s *Service) AdvisoryFromReport(ctx context.Context, a policy.Actor, reportID string) (Advisory, error) {
+	const op = "advisory: from report"
+	rows, err := s.DB.Query(ctx, `SELECT owner_org_id, tlp, body FROM intel_objects WHERE stix_type = 'report' AND stix_id = ?
+		ORDER BY CASE WHEN owner_org_id = ? THEN 0 ELSE 1 END, id`, reportID, a.OrgID)
+	if err != nil {
+		return Advisory{}, errs.Internal(op, err)
+	}
+	var body string
+	var tlp policy.TLP
+	for rows.Next() {
+		var owner int64
+		var t, b string
+		if err := rows.Scan(&owner, &t, &b); err != nil {
+			rows.Close()
+			return Advisory{}, errs.Internal(op, err)
+		}
+		if body == "" && policy.Allowed(a, policy.IntelRead, policy.Resource{OwnerOrg: owner, TLP: policy.TLP(t)}) {
+			body, tlp = b, policy.TLP(t)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Advisory{}, errs.Internal(op, err)
+	}
+	if body == "" {
+		return Advisory{}, errs.NotFound(op)
+	}
+	o, err := stix.Decode([]byte(body))
+	if err != nil {
+		return Advisory{}, errs.Internal(op, err)
+	}
+	in := AdvisoryInput{Title: clip(str(o, "name"), maxAdvTitle), Summary: clip(str(o, "description"), maxAdvSummary), TLP: tlp,
+		Severity: SeverityMedium}
+	if in.Summary == "" {
+		in.Summary = in.Title
+	}
+	refs, _ := o["object_refs"].([]any)
+	for _, x := range refs {
+		ref, _ := x.(string)
+		switch {
+		case strings.HasPrefix(ref, "indicator--"):
+			ids, err := store.IDs(ctx, s.DB, "SELECT id FROM intel_indicators WHERE stix_id = ? ORDER BY id", ref)
+			if err != nil {
+				return Advisory{}, errs.Internal(op, err)
+			}
+			for _, id := range ids {
+				if ind, err := load(ctx, s.DB, id); err == nil && policy.Allowed(a, policy.IntelRead, ind.Resource()) &&
+					ind.TLP.Rank() <= tlp.Rank() {
+					in.IndicatorIDs = append(in.IndicatorIDs, id)
+					break
+				}
+			}
+		case strings.HasPrefix(ref, "vulnerability--"):
+			var vb string
+			err := s.DB.QueryRow(ctx, "SELECT body FROM intel_objects WHERE stix_id = ? ORDER BY id LIMIT 1", ref).Scan(&vb)
+			if err != nil {
+				continue
+			}
+			if c, ok := cveOf(vb); ok {
+				in.CVEs = appendUnique(in.CVEs, c)
+			}
+		}
+	}
+	return s.CreateAdvisory(ctx, a, in)
+}
+
+// cveOf reads the CVE id of a STIX vulnerability: its cve external
+// reference, or its name.
+func cveOf(body string) (string, bool) {
+	o, err := stix.Decode([]byte(body))
+	if err != nil {
+		return "", false
+	}
+	if ext, ok := o["external_references"].([]any); ok {
+		for _, e := range ext {
+			m, _ := e.(map[string]any)
+			if str(m, "source_name") == "cve" {
+				if c, ok := NormaliseCVE(str(m, "external_id")); ok {
+					return c, true
+				}
+			}
+		}
+	}
+	return NormaliseCVE(str(o, "name"))
 }

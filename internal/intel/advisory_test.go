@@ -442,3 +442,44 @@ func TestAdvisorySTIX(t *testing.T) {
 		t.Fatalf("non-recipient exports: %v", err)
 	}
 }
+
+// An advisory exported as a STIX report and imported by another
+// organisation becomes its draft, with the CVEs and the indicators.
+func TestAdvisoryFromReport(t *testing.T) {
+	ctx := context.Background()
+	f := newAdvFixture(t, testkit.NewSQLite(t))
+	nat := f.actor(f.national, policy.RoleCoordinator)
+	ind, err := f.s.Create(ctx, f.sys, Input{OwnerOrgID: f.national.ID, Value: "203.0.113.9", TLP: policy.TLPGreen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := f.draft(nat, AdvisoryInput{TLP: policy.TLPAmber, CVEs: []string{"CVE-2024-3400"}, IndicatorIDs: []int64{ind.ID},
+		Targeting: Targeting{Orgs: []int64{f.hn.ID}}})
+	if _, err := f.s.Publish(ctx, nat, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	hn := f.actor(f.hn, policy.RoleCoordinator)
+	b, err := f.s.AdvisorySTIX(ctx, hn, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.s.ImportSTIX(ctx, hn, strings.NewReader(string(b)), ImportOptions{Name: "advisory.json", DefaultTLP: policy.TLPAmber})
+	if err != nil || res.Rejected != 0 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	if _, err := f.s.AdvisoryFromReport(ctx, f.actor(f.dn, policy.RoleCoordinator), v.STIXID); !errs.Is(err, errs.KindNotFound) {
+		t.Fatalf("a province reads another's AMBER import: %v", err)
+	}
+	d, err := f.s.AdvisoryFromReport(ctx, hn, v.STIXID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != AdvisoryDraft || d.OwnerOrgID != f.hn.ID || d.Title != v.Title || len(d.CVEs) != 1 || d.CVEs[0] != "CVE-2024-3400" ||
+		len(d.IndicatorIDs) != 1 || d.TLP != policy.TLPAmber {
+		t.Fatalf("draft %+v", d)
+	}
+	// The draft needs its actions (and a deadline) before it goes out.
+	if _, err := f.s.Publish(ctx, hn, d.ID); !fieldErr(err, "actions") || !fieldErr(err, "deadline_at") {
+		t.Fatalf("publish an incomplete draft: %v", err)
+	}
+}

@@ -533,3 +533,18 @@ func (s *Server) handleAdvisorySTIX(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="advisory-%d.stix.json"`, id))
 	w.Write(b)
 }
+
+// handleAdvisoryFromReport makes a draft from an imported STIX report.
+func (s *Server) handleAdvisoryFromReport(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimSpace(r.PostFormValue("stix_id"))
+	if !intel.ValidSTIXID(id, "report") {
+		s.renderError(w, r, errs.NotFound("web: report"), "")
+		return
+	}
+	v, err := s.Intel.AdvisoryFromReport(r.Context(), whoFrom(r).Actor, id)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/advisories/%d", v.ID), "intel.adv.flash.from_report")
+}

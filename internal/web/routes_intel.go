@@ -35,6 +35,7 @@ func init() {
 		mux.Handle("GET /advisories", s.page(s.handleAdvisories))
 		mux.Handle("GET /advisories/new", s.page(s.handleAdvisoryNew))
 		mux.Handle("POST /advisories", s.page(s.handleAdvisoryCreate))
+		mux.Handle("POST /advisories/from-report", s.page(s.handleAdvisoryFromReport))
 		mux.Handle("GET /advisories/{id}", s.page(s.handleAdvisory))
 		mux.Handle("POST /advisories/{id}/publish", s.page(s.handleAdvisoryPublish))
 		mux.Handle("POST /advisories/{id}/close", s.page(s.handleAdvisoryClose))

@@ -198,7 +198,36 @@ func advPath(v intel.Advisory, rest string) string {
 	return fmt.Sprintf("/advisories/%d%s", v.ID, rest)
 }
 
+// wmReport imports, as certnet for the target, a bundle holding a report
+// under the target's label and returns the report's id.
+func (c *wmCase) wmReport(t *testing.T) string {
+	t.Helper()
+	rid := fmt.Sprintf("report--00000000-0000-4000-8000-%012d", c.n)
+	iid := fmt.Sprintf("indicator--00000000-0000-4000-9000-%012d", c.n)
+	bundle := fmt.Sprintf(`{"type":"bundle","id":"bundle--00000000-0000-4000-a000-%012d","objects":[
+	{"type":"indicator","spec_version":"2.1","id":%q,"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",
+	 "pattern":"[domain-name:value = 'r%d.matrix.vn']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"},
+	{"type":"report","spec_version":"2.1","id":%q,"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",
+	 "name":"Báo cáo %d","published":"2026-01-01T00:00:00.000Z","object_refs":[%q]}]}`, c.n, iid, c.n, rid, c.n, iid)
+	if _, err := c.m.e.App.Intel.ImportSTIX(c.m.ctx, c.intelActor(), strings.NewReader(bundle),
+		intel.ImportOptions{Name: "r.json", DefaultTLP: c.t.org.TLP}); err != nil {
+		t.Fatalf("matrix report: %v", err)
+	}
+	return rid
+}
+
 var wmAdvisoryRoutes = map[string]wmRoute{
+	"POST /advisories/from-report": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: "/advisories/from-report", form: url.Values{"stix_id": {c.wmReport(t)}}}
+		},
+		decide: func(c *wmCase) error {
+			if err := c.check(policy.IntelRead, policy.Resource{OwnerOrg: c.t.org.ID, TLP: c.t.org.TLP}); err != nil {
+				return errs.NotFound("matrix: report")
+			}
+			return wmAdvWrite(c)
+		},
+	},
 	"GET /advisories": {
 		req: func(t *testing.T, c *wmCase) wmReq {
 			c.advisory(t)
