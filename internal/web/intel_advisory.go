@@ -76,6 +76,7 @@ func (s *Server) handleAdvisories(w http.ResponseWriter, r *http.Request) {
 
 // advisoryForm is the form of a draft as typed.
 type advisoryForm struct {
+	ID                                                                                                                     int64 // 0 for a new draft
 	Title, TitleEN, Summary, SummaryEN, Body, BodyEN, Severity, TLP, DeadlineAt, CVEs, Products, Actions, Indicators, Orgs string
 	All, Ranges                                                                                                            bool
 	Sectors, Regions, Provinces, Roles                                                                                     []string
@@ -167,7 +168,9 @@ func parseProducts(s string) []intel.Product {
 	return out
 }
 
-func (s *Server) handleAdvisoryCreate(w http.ResponseWriter, r *http.Request) {
+// readAdvisoryForm reads the posted form: what was typed, the service's
+// input, and the fields the page could not read.
+func (s *Server) readAdvisoryForm(r *http.Request) (advisoryForm, intel.AdvisoryInput, *errs.Error, error) {
 	wh := whoFrom(r)
 	r.ParseForm()
 	pf := r.PostForm
@@ -176,9 +179,6 @@ func (s *Server) handleAdvisoryCreate(w http.ResponseWriter, r *http.Request) {
 		CVEs: pf.Get("cves"), Products: pf.Get("products"), Actions: pf.Get("actions"), Indicators: pf.Get("indicators"), Orgs: pf.Get("orgs"),
 		All: pf.Get("all") == "1", Ranges: pf.Get("ranges") == "1", Sectors: pf["sector"], Regions: pf["region"], Provinces: pf["province"],
 		Roles: pf["role"], Clusters: pf["cluster"]}
-	if !s.mayWriteAdvisory(w, r) {
-		return
-	}
 	in := intel.AdvisoryInput{Title: f.Title, TitleEN: f.TitleEN, Summary: f.Summary, SummaryEN: f.SummaryEN, Body: f.Body, BodyEN: f.BodyEN,
 		Severity: f.Severity, TLP: policy.TLP(f.TLP), CVEs: splitList(f.CVEs), Products: parseProducts(f.Products), Actions: f.Actions,
 		Targeting: intel.Targeting{All: f.All, Ranges: f.Ranges, Sectors: f.Sectors, Regions: f.Regions, Provinces: f.Provinces, Roles: f.Roles}}
@@ -204,18 +204,29 @@ func (s *Server) handleAdvisoryCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	ids, unknown, err := s.Intel.FindIndicators(r.Context(), wh.Actor, splitList(f.Indicators))
 	if err != nil {
-		s.renderError(w, r, err, "")
-		return
+		return f, in, bad, err
 	}
 	if len(unknown) > 0 {
 		bad.Field("indicators", "intel.adv.err.indicator_refs", strings.Join(unknown, ", "))
 	}
 	in.IndicatorIDs = ids
+	return f, in, bad, nil
+}
+
+func (s *Server) handleAdvisoryCreate(w http.ResponseWriter, r *http.Request) {
+	if !s.mayWriteAdvisory(w, r) {
+		return
+	}
+	f, in, bad, err := s.readAdvisoryForm(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
 	if len(bad.Fields) > 0 {
 		s.advisoryFormPage(w, r, http.StatusBadRequest, f, bad)
 		return
 	}
-	v, err := s.Intel.CreateAdvisory(r.Context(), wh.Actor, in)
+	v, err := s.Intel.CreateAdvisory(r.Context(), whoFrom(r).Actor, in)
 	if errs.Is(err, errs.KindInvalid) {
 		s.advisoryFormPage(w, r, http.StatusBadRequest, f, err)
 		return
@@ -225,6 +236,99 @@ func (s *Server) handleAdvisoryCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirect(w, r, fmt.Sprintf("/advisories/%d", v.ID), "intel.adv.flash.created")
+}
+
+// editable reads the draft of the path for its editor: NotFound when the
+// actor may not read it, Forbidden when it may not write it.
+func (s *Server) editable(w http.ResponseWriter, r *http.Request) (intel.Advisory, bool) {
+	a := whoFrom(r).Actor
+	id, err := intParam(r, "id")
+	if err != nil {
+		s.renderError(w, r, errs.NotFound("web: advisory"), "")
+		return intel.Advisory{}, false
+	}
+	v, err := s.Intel.Advisory(r.Context(), a, id)
+	if err == nil {
+		err = policy.Check(a, policy.AdvisoryWrite, policy.Resource{OwnerOrg: v.OwnerOrgID, TLP: policy.TLPGreen})
+	}
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return intel.Advisory{}, false
+	}
+	return v, true
+}
+
+// formOf is the form of a stored draft.
+func (s *Server) formOf(r *http.Request, v intel.Advisory) advisoryForm {
+	f := advisoryForm{ID: v.ID, Title: v.Title, TitleEN: v.TitleEN, Summary: v.Summary, SummaryEN: v.SummaryEN, Body: v.Body, BodyEN: v.BodyEN,
+		Severity: v.Severity, TLP: string(v.TLP), CVEs: strings.Join(v.CVEs, ", "), Actions: v.Actions, All: v.Targeting.All,
+		Ranges: v.Targeting.Ranges, Sectors: v.Targeting.Sectors, Regions: v.Targeting.Regions, Provinces: v.Targeting.Provinces,
+		Roles: v.Targeting.Roles}
+	if !v.DeadlineAt.IsZero() {
+		f.DeadlineAt = v.DeadlineAt.In(i18n.Zone).Format("2006-01-02T15:04")
+	}
+	var lines []string
+	for _, p := range v.Products {
+		lines = append(lines, p.Vendor+" | "+p.Product+" | "+p.Version)
+	}
+	f.Products = strings.Join(lines, "\n")
+	var refs []string
+	for _, id := range v.IndicatorIDs {
+		refs = append(refs, itoa(id))
+	}
+	f.Indicators = strings.Join(refs, "\n")
+	for _, c := range v.Targeting.Clusters {
+		f.Clusters = append(f.Clusters, itoa(c))
+	}
+	var codes []string
+	for _, id := range v.Targeting.Orgs {
+		// The codes the publisher typed, read as the code field reads them.
+		if o, err := s.Orgs.Get(r.Context(), policy.SystemActor("web"), id); err == nil {
+			codes = append(codes, o.Code)
+		}
+	}
+	f.Orgs = strings.Join(codes, ", ")
+	return f
+}
+
+func (s *Server) handleAdvisoryEdit(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.editable(w, r)
+	if !ok {
+		return
+	}
+	s.advisoryFormPage(w, r, http.StatusOK, s.formOf(r, v), nil)
+}
+
+func (s *Server) handleAdvisoryUpdate(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.editable(w, r)
+	if !ok {
+		return
+	}
+	f, in, bad, err := s.readAdvisoryForm(r)
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	f.ID = v.ID
+	if len(bad.Fields) > 0 {
+		s.advisoryFormPage(w, r, http.StatusBadRequest, f, bad)
+		return
+	}
+	in.STIXID = v.STIXID
+	_, err = s.Intel.UpdateAdvisory(r.Context(), whoFrom(r).Actor, v.ID, in)
+	switch errs.KindOf(err) {
+	case errs.KindInvalid:
+		s.advisoryFormPage(w, r, http.StatusBadRequest, f, err)
+		return
+	case errs.KindConflict:
+		s.advisoryFormPage(w, r, http.StatusConflict, f, err)
+		return
+	}
+	if err != nil {
+		s.renderError(w, r, err, "")
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/advisories/%d", v.ID), "intel.adv.flash.saved")
 }
 
 // cveRow is a CVE of an advisory with what the CVE table knows.

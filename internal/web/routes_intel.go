@@ -37,6 +37,8 @@ func init() {
 		mux.Handle("POST /advisories", s.page(s.handleAdvisoryCreate))
 		mux.Handle("POST /advisories/from-report", s.page(s.handleAdvisoryFromReport))
 		mux.Handle("GET /advisories/{id}", s.page(s.handleAdvisory))
+		mux.Handle("GET /advisories/{id}/edit", s.page(s.handleAdvisoryEdit))
+		mux.Handle("POST /advisories/{id}/edit", s.page(s.handleAdvisoryUpdate))
 		mux.Handle("POST /advisories/{id}/publish", s.page(s.handleAdvisoryPublish))
 		mux.Handle("POST /advisories/{id}/close", s.page(s.handleAdvisoryClose))
 		mux.Handle("POST /advisories/{id}/acknowledge", s.page(s.handleAdvisoryAck))

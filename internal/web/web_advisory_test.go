@@ -59,10 +59,26 @@ func TestWebAdvisory(t *testing.T) {
 		t.Fatalf("create: %d %s", p.Status, p.Body)
 	}
 	path := p.Location
+	// The draft is edited: the form shows what was saved, a change is kept.
+	p = nb.get(path + "/edit")
+	orgWant(t, "edit form", p.Body, "CVE-2023-0001, CVE-2024-3400", "Palo Alto | PAN-OS | 10.2")
+	edit := url.Values{}
+	for k, v := range form {
+		edit[k] = v
+	}
+	edit.Set("summary", "Khai thác từ xa, không cần xác thực; đã có mã khai thác công khai.")
+	if p := nb.post(path+"/edit", edit); p.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", p.Status, p.Body)
+	}
 	p = nb.get(path)
-	orgWant(t, "draft", p.Body, "CVE-2024-3400", "/publish", "1 đơn vị")
+	orgWant(t, "draft", p.Body, "CVE-2024-3400", "/publish", "1 đơn vị", "mã khai thác công khai")
 	if p := nb.post(path+"/publish", url.Values{}); p.Status != http.StatusSeeOther {
 		t.Fatalf("publish: %d %s", p.Status, p.Body)
+	}
+
+	nb.get(path + "/edit")
+	if p := nb.post(path+"/edit", edit); p.Status != http.StatusConflict {
+		t.Fatalf("edit after publish: %d", p.Status)
 	}
 
 	// The ISP, outside the sector, does not see it.
@@ -216,7 +232,31 @@ func (c *wmCase) wmReport(t *testing.T) string {
 	return rid
 }
 
+// wmAdvDraftWrite decides the editor of a draft of the actor's own
+// organisation.
+func wmAdvDraftWrite(c *wmCase) error {
+	for _, r := range policy.AdvisoryResources(c.a.user.OrgID, policy.TLPAmber, 0, []int64{c.t.org.ID}, false) {
+		if c.check(policy.AdvisoryRead, r) == nil {
+			return wmAdvWrite(c)
+		}
+	}
+	return errs.NotFound("matrix: advisory")
+}
+
 var wmAdvisoryRoutes = map[string]wmRoute{
+	"GET /advisories/{id}/edit": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodGet, path: advPath(c.ownAdvisory(t, false), "/edit")}
+		},
+		decide: wmAdvDraftWrite,
+	},
+	"POST /advisories/{id}/edit": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			return wmReq{method: http.MethodPost, path: advPath(c.ownAdvisory(t, false), "/edit"), form: url.Values{
+				"title": {fmt.Sprintf("Sửa %d", c.n)}, "summary": {"Tóm tắt"}, "actions": {"Vá"}, "tlp": {"AMBER"}, "orgs": {c.t.org.Code}}}
+		},
+		decide: wmAdvDraftWrite,
+	},
 	"POST /advisories/from-report": {
 		req: func(t *testing.T, c *wmCase) wmReq {
 			return wmReq{method: http.MethodPost, path: "/advisories/from-report", form: url.Values{"stix_id": {c.wmReport(t)}}}
