@@ -65,9 +65,13 @@ func Open(ctx context.Context, dataDir, dsn string) (*DB, error) {
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// WAL for concurrent readers; synchronous FULL so that an acknowledged
 	// commit survives power loss; immediate transactions so that two writers
-	// never deadlock on a lock upgrade; foreign keys on.
+	// never deadlock on a lock upgrade; foreign keys on; a page cache of 32
+	// MiB per connection (SQLite's default is 2 MiB: at 1 000 000 incidents
+	// one list page in twenty took over 100 ms re-reading index pages from
+	// the file; with the larger cache p95 is 8–11 ms in certnet bench
+	// incidents).
 	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(15000)" +
-		"&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_txlock=immediate&_time_format=sqlite"
 	db, err := sql.Open("sqlite", "file:"+path+q)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
