@@ -617,6 +617,27 @@ func advisoryNeeds(s *Server, r *http.Request, wh *who) []need {
 		}
 		out = append(out, n)
 	}
+	// The publisher's side: its published advisories past the deadline
+	// that some recipients have not finished.
+	if s.Intel.MayPublish(r.Context(), wh.Actor) {
+		own, err := s.Intel.Advisories(r.Context(), wh.Actor, intel.AdvisoryFilter{Own: true, Status: intel.AdvisoryPublished, Limit: 50})
+		if err != nil {
+			return out
+		}
+		for _, row := range own {
+			if !row.Overdue(now) {
+				continue
+			}
+			rates, err := s.Intel.Rates(r.Context(), wh.Actor, row.ID)
+			if err != nil {
+				continue
+			}
+			if open := rates.Overall.Total - rates.Overall.Remediated - rates.Overall.NotAffected; open > 0 {
+				out = append(out, need{Text: i18n.T(wh.Lang, "intel.adv.need.overdue", open, row.Title), Href: fmt.Sprintf("/advisories/%d?overdue=1", row.ID),
+					Due: row.DeadlineAt, Left: row.DeadlineAt.Sub(now), Late: true})
+			}
+		}
+	}
 	return out
 }
 

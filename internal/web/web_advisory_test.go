@@ -124,8 +124,27 @@ func TestWebAdvisory(t *testing.T) {
 	if p.Status != 200 || !strings.Contains(p.Body, `"type":"report"`) {
 		t.Fatalf("stix: %d", p.Status)
 	}
-	list, err := e.App.Intel.Advisories(ctx, e.Sys, intel.AdvisoryFilter{})
-	if err != nil || len(list) != 1 {
+	// Past the deadline nothing is left open: no need on the coordinator's
+	// home page; a second advisory left unanswered is one.
+	form2 := url.Values{}
+	for k, v := range form {
+		form2[k] = v
+	}
+	form2.Set("title", "Mã độc tống tiền nhắm vào ngân hàng")
+	if p := nb.post("/advisories", form2); p.Status != http.StatusSeeOther {
+		t.Fatalf("second draft: %d %s", p.Status, p.Body)
+	} else if p2 := nb.post(p.Location+"/publish", url.Values{}); p2.Status != http.StatusSeeOther {
+		t.Fatalf("second publish: %d %s", p2.Status, p2.Body)
+	}
+	e.Clock.Advance(73 * time.Hour)
+	nb = newOrgBrowser(t, e) // the session ended meanwhile
+	nb.login("canhbao")
+	p = nb.get("/")
+	if strings.Contains(p.Body, "Lỗ hổng nghiêm trọng trên cổng VPN") || !strings.Contains(p.Body, "Mã độc tống tiền nhắm vào ngân hàng") {
+		t.Fatalf("coordinator's needs: %s", p.Body)
+	}
+	list, err := e.App.Intel.Advisories(ctx, e.Sys, intel.AdvisoryFilter{Status: intel.AdvisoryPublished})
+	if err != nil || len(list) != 2 {
 		t.Fatalf("advisories saved: %v %v", list, err)
 	}
 }
