@@ -483,3 +483,27 @@ func TestAdvisoryFromReport(t *testing.T) {
 		t.Fatalf("publish an incomplete draft: %v", err)
 	}
 }
+
+// Under AMBER+STRICT the recipient's response unit may not read the
+// advisory: escalations go to the publisher instead.
+func TestAdvisoryEscalationStrict(t *testing.T) {
+	ctx := context.Background()
+	db := testkit.NewSQLite(t)
+	f := newAdvFixture(t, db)
+	nat := f.actor(f.national, policy.RoleCoordinator)
+	v := f.draft(nat, AdvisoryInput{TLP: policy.TLPAmberStrict, Targeting: Targeting{Orgs: []int64{f.hnm.ID}}})
+	if _, err := f.s.Publish(ctx, nat, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(48 * time.Hour)
+	if n, err := f.s.EscalateAdvisories(ctx); err != nil || n != 2 {
+		t.Fatalf("steps %d %v", n, err)
+	}
+	var to string
+	if err := db.QueryRow(ctx, "SELECT org_ids FROM notifications WHERE kind = ?", KindAdvisoryEscalated).Scan(&to); err != nil {
+		t.Fatal(err)
+	}
+	if to != "["+itoa(f.national.ID)+"]" {
+		t.Fatalf("escalated to %s, want the publisher %d", to, f.national.ID)
+	}
+}
