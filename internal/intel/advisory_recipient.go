@@ -339,7 +339,7 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, id int64, in Resp
 		}
 		if !in.Acknowledge {
 			if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindAdvisoryAnswered,
-				Key:  fmt.Sprintf("advisory:%d:recipient:%d:%s:%d", id, r.ID, r.Outcome, now.UnixMicro()),
+				Key: fmt.Sprintf("advisory:%d:recipient:%d:%s:%d", id, r.ID, r.Outcome, now.UnixMicro()),
 				// The subject names no organisation: the recipient's name may be
 				// hidden from the publisher by its label; the page masks it.
 				Orgs: []int64{v.OwnerOrgID}, Subject: errs.Msg{Key: "intel.adv.msg.answered_" + r.Outcome, Args: []any{v.Title}},
