@@ -1,0 +1,40 @@
+package intel
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"certnet/internal/org"
+	"certnet/internal/policy"
+	"certnet/internal/testkit"
+)
+
+// BenchmarkPublishWholeNetwork publishes an advisory to a network of 2 000
+// member organisations (resolution, 2 000 recipient rows, the outbox
+// message, the audit entry) and computes its rates.
+func BenchmarkPublishWholeNetwork(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b, testkit.NewSQLite(b))
+	for i := range 2000 {
+		sector := org.Sectors[i%len(org.Sectors)]
+		f.create(org.Input{Code: fmt.Sprintf("M%04d", i), Name: fmt.Sprintf("Thành viên %d", i), ParentID: f.hn.ID, Sector: sector,
+			Roles: []org.Role{org.RoleSystemOwner}, Active: true})
+	}
+	nat := f.actor(f.national, policy.RoleCoordinator)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		v, err := f.s.CreateAdvisory(ctx, nat, AdvisoryInput{Title: fmt.Sprintf("Cảnh báo %d", i), Summary: "x", Actions: "x",
+			TLP: policy.TLPGreen, DeadlineAt: f.clock.Now().Add(72 * time.Hour), Targeting: Targeting{All: true}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if v, err = f.s.Publish(ctx, nat, v.ID); err != nil || len(v.RecipientOrgs) != 2003 {
+			b.Fatalf("%d recipients, %v", len(v.RecipientOrgs), err)
+		}
+		if _, err := f.s.Rates(ctx, nat, v.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
