@@ -40,6 +40,8 @@ type DB struct {
 	Engine Engine
 	// Where is a human description of the database (a path or a redacted URL).
 	Where string
+
+	stmts *stmtCache // SQLite only: prepared statements by text
 }
 
 // Open opens the database. dsn is either empty (SQLite in dataDir) or a
@@ -82,7 +84,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return &DB{SQL: db, Engine: SQLite, Where: path}, nil
+	return &DB{SQL: db, Engine: SQLite, Where: path, stmts: newStmtCache(db)}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -174,16 +176,25 @@ type Q interface {
 
 // Exec runs a statement.
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := db.stmts.get(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.SQL.ExecContext(ctx, Rebind(db.Engine, q), args...)
 }
 
 // Query runs a query.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.stmts.get(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.SQL.QueryContext(ctx, Rebind(db.Engine, q), args...)
 }
 
 // QueryRow runs a query returning one row.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.stmts.get(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.SQL.QueryRowContext(ctx, Rebind(db.Engine, q), args...)
 }
 
@@ -194,20 +205,38 @@ func (db *DB) Dialect() Engine { return db.Engine }
 type Tx struct {
 	tx     *sql.Tx
 	engine Engine
+	stmts  *stmtCache
+}
+
+// stmt is the cached statement for q bound to the transaction, or nil.
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st := t.stmts.get(ctx, q); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	return nil
 }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, Rebind(t.engine, q), args...)
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, Rebind(t.engine, q), args...)
 }
 
 // QueryRow runs a one-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, Rebind(t.engine, q), args...)
 }
 
@@ -221,7 +250,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, engine: db.Engine}
+	tx := &Tx{tx: sqlTx, engine: db.Engine, stmts: db.stmts}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
