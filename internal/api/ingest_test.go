@@ -19,6 +19,10 @@ func init() { addMatrixRoutes(ingestMatrix) }
 // then managed by its administrator or the national coordinator.
 func decideIngest(manage bool) func(c *mCase) error {
 	return func(c *mCase) error {
+		// A hidden organisation's sources are hidden too.
+		if err := c.check(policy.OrgRead); err != nil {
+			return err
+		}
 		res := ingest.Resource(c.t.org.ID)
 		if err := policy.Check(c.a.actor, policy.IngestRead, res); err != nil {
 			return err

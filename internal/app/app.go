@@ -216,7 +216,7 @@ func (a *App) OpenBus(ctx context.Context) error {
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	ui, err := web.New(web.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
-		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord, Infosys: a.Infosys,
+		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord, Infosys: a.Infosys, Ingest: a.Ingest,
 		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", a.handleReady)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("/api/", rest.Handler())
-	mux.Handle("/ingest/", a.Ingest.Handler())
+	mux.Handle("/ingest/v1/", a.Ingest.Handler())
 	mux.Handle("/", ui.Handler())
 	return obs.Wrap(mux, a.Log.With("component", "http"), a.Metrics), nil
 }

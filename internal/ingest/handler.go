@@ -25,7 +25,7 @@ import (
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /ingest/v1/events", s.handleEvents)
-	mux.HandleFunc("/ingest/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/ingest/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "not_found", "error.not_found")
 	})
 	return mux

@@ -80,7 +80,15 @@ func checkManage(a policy.Actor, orgID int64) error {
 	return err
 }
 
-func checkRead(a policy.Actor, orgID int64) error {
+// checkRead lets the actor read the organisation's sources: the
+// organisation must be one they may see (an AMBER+STRICT organisation
+// stays hidden, its sources too), then its sources readable.
+func (s *Service) checkRead(ctx context.Context, a policy.Actor, orgID int64) error {
+	if s.Orgs != nil && !a.System {
+		if _, err := s.Orgs.Get(ctx, a, orgID); err != nil {
+			return err
+		}
+	}
 	return policy.Check(a, policy.IngestRead, Resource(orgID))
 }
 

@@ -146,7 +146,7 @@ func (s *Service) validate(in *SourceInput, op string) error {
 // token, shown this once (only its hash is kept).
 func (s *Service) CreateSource(ctx context.Context, a policy.Actor, in SourceInput) (Source, string, error) {
 	const op = "ingest: create source"
-	if err := checkRead(a, in.OrgID); err != nil {
+	if err := s.checkRead(ctx, a, in.OrgID); err != nil {
 		return Source{}, "", err
 	}
 	if err := checkManage(a, in.OrgID); err != nil {
@@ -205,7 +205,7 @@ func (s *Service) Source(ctx context.Context, a policy.Actor, id int64) (Source,
 	if err != nil {
 		return Source{}, err
 	}
-	if err := checkRead(a, src.OrgID); err != nil {
+	if err := s.checkRead(ctx, a, src.OrgID); err != nil {
 		return Source{}, err
 	}
 	src.health(s.now())
@@ -219,7 +219,7 @@ func (s *Service) Sources(ctx context.Context, a policy.Actor, orgID int64) ([]S
 	q := "SELECT " + sourceCols + " FROM ingest_sources"
 	var args []any
 	if orgID > 0 {
-		if err := checkRead(a, orgID); err != nil {
+		if err := s.checkRead(ctx, a, orgID); err != nil {
 			return nil, err
 		}
 		q += " WHERE org_id = ?"
@@ -240,12 +240,26 @@ func (s *Service) Sources(ctx context.Context, a policy.Actor, orgID int64) ([]S
 	defer rows.Close()
 	now := s.now()
 	out := []Source{}
+	var all []Source
 	for rows.Next() {
 		src, err := scanSource(rows)
 		if err != nil {
 			return nil, errs.Internal(op, err)
 		}
-		if checkRead(a, src.OrgID) != nil {
+		all = append(all, src)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	rows.Close()
+	readable := map[int64]bool{}
+	for _, src := range all {
+		ok, seen := readable[src.OrgID]
+		if !seen {
+			ok = orgID > 0 || s.checkRead(ctx, a, src.OrgID) == nil
+			readable[src.OrgID] = ok
+		}
+		if !ok {
 			continue
 		}
 		src.health(now)
@@ -283,7 +297,7 @@ func (s *Service) SetQuota(ctx context.Context, a policy.Actor, id int64, quota 
 		if err != nil {
 			return Source{}, err
 		}
-		if err := checkRead(a, src.OrgID); err != nil {
+		if err := s.checkRead(ctx, a, src.OrgID); err != nil {
 			return Source{}, err
 		}
 		if err := checkManage(a, src.OrgID); err != nil {
@@ -321,7 +335,7 @@ func (s *Service) change(ctx context.Context, a policy.Actor, id int64, action s
 	if err != nil {
 		return Source{}, err
 	}
-	if err := checkRead(a, src.OrgID); err != nil {
+	if err := s.checkRead(ctx, a, src.OrgID); err != nil {
 		return Source{}, err
 	}
 	if err := checkManage(a, src.OrgID); err != nil {

@@ -15,6 +15,7 @@ import (
 	"certnet/internal/coord"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
+	"certnet/internal/ingest"
 	"certnet/internal/intel"
 	"certnet/internal/jobs"
 	"certnet/internal/notify"
@@ -57,6 +58,9 @@ type Server struct {
 
 	// Coord: coordination orders, support requests, effort and costs.
 	Coord *coord.Service
+
+	// Ingest: SOC sources and their health (issue 5).
+	Ingest *ingest.Service
 
 	pages map[string]*pageTemplate
 }
