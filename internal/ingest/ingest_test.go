@@ -503,3 +503,45 @@ func TestPipelineSuricata(t *testing.T) {
 		}
 	})
 }
+
+// An indicator added while the pipeline runs is matched from the next
+// batches on, without a restart and without an SQL query per event.
+func TestPipelineReloadsIndicators(t *testing.T) {
+	e := newEnv(t, testkit.NewSQLite(t))
+	ctx := context.Background()
+	wait := e.run(t)
+	for e.App.Pipeline.Indicators() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	line := []byte(genericLine("8.42.77.50") + "\n")
+	if r := e.post(t, post{body: line, key: "before"}); r.status != 202 {
+		t.Fatalf("post: %d %s", r.status, r.raw)
+	}
+	wait(1)
+	nat := e.Org("VNCERT", "Trung tâm", 0, org.RoleNationalCoordinator)
+	ind, err := e.App.Intel.Create(ctx, e.Sys, intel.Input{OwnerOrgID: nat.ID, Value: "8.42.77.50", TLP: policy.TLPGreen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; e.App.Pipeline.Indicators() != 1; i++ {
+		if i > 500 {
+			t.Fatal("the matcher was not rebuilt after an indicator was added")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r := e.post(t, post{body: line, key: "after"}); r.status != 202 {
+		t.Fatalf("post: %d %s", r.status, r.raw)
+	}
+	wait(2)
+	got := sightings(t, e.DB, ind.ID)
+	var total int64
+	for _, byHour := range got {
+		for _, n := range byHour {
+			total += n
+		}
+	}
+	// One event after the indicator came, seen at both members.
+	if total != 2 || len(got) != 2 {
+		t.Fatalf("sightings %v: want the later batch's event once per member", got)
+	}
+}

@@ -65,6 +65,16 @@ func (p *Pipeline) Backlog(ctx context.Context) (waiting uint64, inFlight int, e
 	return c.Pending(ctx)
 }
 
+// Indicators returns how many indicators the current matcher holds (-1
+// before the first build).
+func (p *Pipeline) Indicators() int {
+	ms := p.matcher.Load()
+	if ms == nil {
+		return -1
+	}
+	return ms.m.Len()
+}
+
 // Processed returns how many batches this pipeline counted.
 func (p *Pipeline) Processed() int64 { return p.processed.Load() }
 
