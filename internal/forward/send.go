@@ -64,7 +64,7 @@ func (f *Forwarder) sendLoop(ctx context.Context) error {
 			return errCrash
 		}
 		res, wait, detail := f.send(ctx, b)
-		if ctx.Err() != nil {
+		if res != delivered && ctx.Err() != nil {
 			return nil
 		}
 		switch res {
@@ -91,12 +91,11 @@ func (f *Forwarder) sendLoop(ctx context.Context) error {
 			if wait > d {
 				d = wait
 			}
-			level := "forward: batch not delivered, will retry"
 			if res == stalled {
 				f.log.Error("forward: the server refuses this forwarder (check --url and the token); retrying",
 					"batch", b.Seq, "detail", detail, "in", d.Round(time.Millisecond))
 			} else {
-				f.log.Warn(level, "batch", b.Seq, "attempt", attempt, "detail", detail, "in", d.Round(time.Millisecond))
+				f.log.Warn("forward: batch not delivered, will retry", "batch", b.Seq, "attempt", attempt, "detail", detail, "in", d.Round(time.Millisecond))
 			}
 			if err := f.cfg.sleep(ctx, d); err != nil {
 				return nil

@@ -247,7 +247,7 @@ func (t *tailer) switchTo() error {
 	if len(t.partial) > 0 && !t.skipping {
 		line := bytes.TrimSpace(t.partial)
 		if len(line) > 0 {
-			if err := t.add(line, t.linePos, t.pos); err != nil {
+			if _, err := t.add(line, t.linePos, t.pos); err != nil {
 				return err
 			}
 		}
@@ -295,13 +295,21 @@ func (t *tailer) take(b []byte) error {
 			continue
 		}
 		line = bytes.TrimSpace(line)
+		cut := false
 		if len(line) > 0 {
-			if err := t.add(line, t.linePos, base); err != nil {
+			var err error
+			if cut, err = t.add(line, t.linePos, base); err != nil {
 				return err
 			}
 		}
 		t.linePos = base
 		t.partial = t.partial[:0]
+		if full, _ := t.f.full(); cut && full && len(b) > 0 {
+			// The spool is full: leave the rest of what was read for
+			// later, it is read again once there is room.
+			t.pos = t.linePos
+			return nil
+		}
 	}
 	return nil
 }
@@ -327,31 +335,32 @@ func (t *tailer) skip(n int) {
 // add puts a line, which spans [start, end) of the file, into the batch:
 // the batch is cut before it if the line would not fit, and after it when
 // full. A batch's position is the offset just past its last line.
-func (t *tailer) add(line []byte, start, end int64) error {
+func (t *tailer) add(line []byte, start, end int64) (cut bool, err error) {
 	if t.lines > 0 && t.raw+int64(len(line))+1 > t.f.cfg.BatchBytes {
 		if err := t.cutAt(start); err != nil {
-			return err
+			return false, err
 		}
+		cut = true
 	}
 	if t.tmp == nil {
 		if err := t.begin(); err != nil {
-			return err
+			return cut, err
 		}
 	}
 	if _, err := t.zw.Write(line); err != nil {
-		return err
+		return cut, err
 	}
 	if _, err := t.zw.Write(nl); err != nil {
-		return err
+		return cut, err
 	}
 	t.lines++
 	t.raw += int64(len(line)) + 1
 	t.linePos = end
 	t.f.lines.Add(1)
 	if t.lines >= t.f.cfg.BatchLines || t.raw >= t.f.cfg.BatchBytes {
-		return t.cut()
+		return true, t.cut()
 	}
-	return nil
+	return cut, nil
 }
 
 var nl = []byte{'\n'}
