@@ -94,10 +94,13 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 				return nil // another node took this step
 			}
 			upper := nonZero(o.IssuerOrgID, target.ParentID)
+			if o.ExerciseID != 0 {
+				upper = nonZero(o.IssuerOrgID) // a drill's escalation stays inside the exercise
+			}
 			for lvl := t.Escalation + 1; lvl <= want; lvl++ {
 				m := notify.Message{Kind: KindOrderEscalated, Key: fmt.Sprintf("order:%d:target:%d:escalate:%d", o.ID, t.ID, lvl),
 					Subject: errs.Msg{Key: fmt.Sprintf("coord.msg.escalate_%d", lvl), Args: []any{o.Title}},
-					Link:    link, TLP: o.TLP}
+					Link:    link, TLP: o.TLP, Exercise: o.ExerciseID != 0}
 				if lvl == EscalationReminder {
 					m.Orgs = []int64{t.OrgID}
 				} else {
@@ -115,7 +118,8 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			if overdue {
 				if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindOrderOverdue,
 					Key: fmt.Sprintf("order:%d:target:%d:overdue", o.ID, t.ID), Orgs: upper,
-					Subject: errs.Msg{Key: "coord.msg.overdue", Args: []any{o.Title}}, Link: link, TLP: o.TLP}); err != nil {
+					Subject: errs.Msg{Key: "coord.msg.overdue", Args: []any{o.Title}}, Link: link, TLP: o.TLP,
+					Exercise: o.ExerciseID != 0}); err != nil {
 					return err
 				}
 				if _, err := s.Inc.RecordEvent(ctx, tx, now, sys, o.IncidentID, "order.overdue",

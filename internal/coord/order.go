@@ -95,6 +95,10 @@ type Order struct {
 	SupportID     int64        `json:"support_id,omitempty"`
 	CreatedAt     time.Time    `json:"created_at"`
 	Targets       []Target     `json:"targets"`
+	// ExerciseID: the order is on an exercise incident (a drill's order):
+	// its messages are marked exercise and its escalation stays inside the
+	// exercise.
+	ExerciseID int64 `json:"exercise_id,omitempty"`
 }
 
 // Observable is an address, name or hash the issuer included in the order.
@@ -268,7 +272,7 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 			return err
 		}
 		obsJSON, _ := json.Marshal(obs)
-		out = Order{IncidentID: inc.ID, IncidentRef: inc.Ref, IncidentTitle: inc.Title, IncidentType: string(inc.Type),
+		out = Order{IncidentID: inc.ID, ExerciseID: inc.ExerciseID, IncidentRef: inc.Ref, IncidentTitle: inc.Title, IncidentType: string(inc.Type),
 			IssuerOrgID: issuer.ID, IssuerName: issuer.Name, IssuedBy: a.UserID, IssuedName: a.Label(), Title: in.Title,
 			Actions: in.Actions, Priority: in.Priority, TLP: in.TLP, DeadlineAt: in.DeadlineAt.UTC().Truncate(time.Microsecond),
 			Observables: obs, SupportID: in.SupportID, CreatedAt: now}
@@ -298,7 +302,7 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 		if err := notify.Enqueue(ctx, tx, now, notify.Message{Kind: KindOrderIssued, Key: fmt.Sprintf("order:%d:issued", out.ID),
 			Orgs: orgIDs, Subject: errs.Msg{Key: "coord.msg.order_issued", Args: []any{out.Title}},
 			Body: errs.Msg{Key: "coord.msg.order_issued_body", Args: []any{out.DeadlineAt.Format(time.RFC3339)}},
-			Link: fmt.Sprintf("/orders/%d", out.ID), TLP: out.TLP}); err != nil {
+			Link: fmt.Sprintf("/orders/%d", out.ID), TLP: out.TLP, Exercise: out.ExerciseID != 0}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: issuer.ID, Action: "order.issue", Entity: "order",
@@ -348,7 +352,7 @@ func pickObservables(ctx context.Context, q store.Q, incID int64, ids []int64) (
 }
 
 const orderCols = `o.id, o.incident_id, i.ref, i.title, i.type, o.issuer_org_id, g.name, o.issued_by, o.issued_name, o.title,
-	o.actions, o.priority, o.tlp, o.deadline_at, o.observables, o.support_id, o.created_at`
+	o.actions, o.priority, o.tlp, o.deadline_at, o.observables, o.support_id, o.created_at, COALESCE(i.exercise_id, 0)`
 
 const orderFrom = ` FROM coord_orders o JOIN incidents i ON i.id = o.incident_id JOIN organisations g ON g.id = o.issuer_org_id`
 
@@ -357,7 +361,7 @@ func scanOrder(sc interface{ Scan(...any) error }) (Order, error) {
 	var by, support sql.NullInt64
 	var tlp, obs string
 	if err := sc.Scan(&o.ID, &o.IncidentID, &o.IncidentRef, &o.IncidentTitle, &o.IncidentType, &o.IssuerOrgID, &o.IssuerName,
-		&by, &o.IssuedName, &o.Title, &o.Actions, &o.Priority, &tlp, &o.DeadlineAt, &obs, &support, &o.CreatedAt); err != nil {
+		&by, &o.IssuedName, &o.Title, &o.Actions, &o.Priority, &tlp, &o.DeadlineAt, &obs, &support, &o.CreatedAt, &o.ExerciseID); err != nil {
 		return Order{}, err
 	}
 	o.IssuedBy, o.SupportID, o.TLP = by.Int64, support.Int64, policy.TLP(tlp)
@@ -612,7 +616,7 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, orderID int64, in
 			Key:  fmt.Sprintf("order:%d:target:%d:%s:%d:%x", o.ID, t.ID, t.Status, now.UnixMicro(), sha256.Sum256([]byte(in.Result))),
 			Orgs: []int64{o.IssuerOrgID}, Subject: errs.Msg{Key: "coord.msg.order_" + t.Status, Args: []any{o.Title}},
 			Body: errs.Msg{Key: "coord.msg.result", Args: []any{t.Result}},
-			Link: fmt.Sprintf("/orders/%d", o.ID), TLP: o.TLP}); err != nil {
+			Link: fmt.Sprintf("/orders/%d", o.ID), TLP: o.TLP, Exercise: o.ExerciseID != 0}); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, now, a, audit.Change{OrgID: t.OrgID, Action: "order.respond", Entity: "order_target",

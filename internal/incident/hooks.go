@@ -61,3 +61,10 @@ func (s *Service) Stamp() time.Time { return s.stamp() }
 func CheckIncident(a policy.Actor, act policy.Action, inc Incident) error {
 	return checkVisible(a, act, inc)
 }
+
+// CreateThen is Create, with then run in the creating transaction with the
+// new incident (an error from it undoes the whole creation): the exercise
+// service marks its inject delivered in the same transaction.
+func (s *Service) CreateThen(ctx context.Context, a policy.Actor, in Input, then func(context.Context, *store.Tx, Incident) error) (Incident, error) {
+	return s.create(ctx, a, in, then)
+}

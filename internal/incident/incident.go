@@ -300,6 +300,10 @@ type Incident struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// Reports are filled by Get (not by lists); Clocks reads them.
 	Reports []Report `json:"reports,omitempty"`
+	// ExerciseID marks an incident injected by an exercise (a drill run on
+	// certnet): shown as exercise, left out of real lists and counts; 0
+	// for a real incident.
+	ExerciseID int64 `json:"exercise_id,omitempty"`
 }
 
 // Resource is the incident as a policy resource: owned by the affected
@@ -343,6 +347,9 @@ type Input struct {
 	AlreadyNotified []string
 	Confidential    bool
 	Proposals       string
+	// ExerciseID: the exercise injecting this incident (set only by the
+	// exercise service, never from a form).
+	ExerciseID int64
 }
 
 // ReportKind is the kind of a report on an incident.

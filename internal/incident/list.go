@@ -45,6 +45,9 @@ type Filter struct {
 	// Sort: "reported_desc" (default), "reported_asc", "detected_desc",
 	// "updated_desc", "due_asc".
 	Sort string
+	// ExerciseID: 0 lists real incidents only (exercise ones are left
+	// out); an exercise's id lists that exercise's incidents only.
+	ExerciseID int64
 }
 
 var sorts = map[string]string{
@@ -188,6 +191,11 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Inciden
 	cond, args := visibleWhere(a)
 	where := []string{cond}
 	add := func(c string, v ...any) { where = append(where, c); args = append(args, v...) }
+	if f.ExerciseID != 0 {
+		add("i.exercise_id = ?", f.ExerciseID)
+	} else {
+		add("i.exercise_id IS NULL")
+	}
 	if f.Status != "" {
 		add("i.status = ?", string(f.Status))
 	}

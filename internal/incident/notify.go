@@ -59,6 +59,8 @@ func (w *write) tell(ctx context.Context, inc *Incident, m notify.Message) error
 		return nil
 	}
 	m.Link, m.TLP = "/incidents/"+url.PathEscape(inc.Ref), inc.TLP
+	// An exercise incident's messages stay inside certnet, marked.
+	m.Exercise = m.Exercise || inc.ExerciseID != 0
 	return notify.Enqueue(ctx, w.tx, w.now, m)
 }
 

@@ -286,7 +286,7 @@ func (s *Service) create(ctx context.Context, a policy.Actor, in Input, then fun
 		Class: ClassOrdinary, Status: StatusReceived, TLP: in.TLP, ReporterOrgID: in.ReporterOrgID,
 		AffectedOrgID: in.AffectedOrgID, ReportedBy: a.UserID, ReportedByName: a.Label(),
 		DetectedAt: in.DetectedAt.UTC().Truncate(time.Microsecond), ReportedAt: now,
-		ExceedsCapacity: in.ExceedsCapacity, CreatedAt: now, UpdatedAt: now, Version: 1,
+		ExceedsCapacity: in.ExceedsCapacity, CreatedAt: now, UpdatedAt: now, Version: 1, ExerciseID: in.ExerciseID,
 		Details: Details{Contact: in.Contact, System: in.System, Handled: in.Handled, DetectedBy: in.DetectedBy,
 			DetectedByText: in.DetectedByText, AlreadyNotified: in.AlreadyNotified, Confidential: in.Confidential,
 			Proposals: in.Proposals},

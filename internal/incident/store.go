@@ -18,7 +18,7 @@ import (
 const incCols = `i.id, i.ref, i.title, i.description, i.type, i.severity, i.class, i.status, i.tlp,
 	i.reporter_org_id, i.affected_org_id, COALESCE(i.reported_by, 0), i.reported_by_name, i.detected_at,
 	i.reported_at, i.exceeds_capacity, i.details, i.serious_json, COALESCE(i.duplicate_of, 0),
-	i.response_ended_at, i.closed_at, i.next_due_at, i.version, i.created_at, i.updated_at`
+	i.response_ended_at, i.closed_at, i.next_due_at, i.version, i.created_at, i.updated_at, COALESCE(i.exercise_id, 0)`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -29,7 +29,7 @@ func scanIncident(sc scanner) (Incident, error) {
 	err := sc.Scan(&inc.ID, &inc.Ref, &inc.Title, &inc.Description, &typ, &sev, &class, &status, &tlp,
 		&inc.ReporterOrgID, &inc.AffectedOrgID, &inc.ReportedBy, &inc.ReportedByName, &inc.DetectedAt,
 		&inc.ReportedAt, &inc.ExceedsCapacity, &details, &serious, &inc.DuplicateOf,
-		&ended, &closed, &due, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt)
+		&ended, &closed, &due, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt, &inc.ExerciseID)
 	if err != nil {
 		return inc, err
 	}
@@ -102,12 +102,13 @@ func insertIncident(ctx context.Context, tx *store.Tx, inc *Incident, year int, 
 	}
 	return tx.QueryRow(ctx, `INSERT INTO incidents (ref, year, seq, title, description, type, severity, class,
 		status, tlp, reporter_org_id, affected_org_id, reported_by, reported_by_name, detected_at, reported_at,
-		exceeds_capacity, details, serious_state, serious_json, search_text, version, next_due_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, 1, ?, ?, ?) RETURNING id`,
+		exceeds_capacity, details, serious_state, serious_json, search_text, version, next_due_at, created_at, updated_at, exercise_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, 1, ?, ?, ?, ?) RETURNING id`,
 		inc.Ref, year, seq, inc.Title, inc.Description, string(inc.Type), string(inc.Severity), string(inc.Class),
 		string(inc.Status), string(inc.TLP), inc.ReporterOrgID, inc.AffectedOrgID, store.NullID(inc.ReportedBy),
 		inc.ReportedByName, inc.DetectedAt, inc.ReportedAt, inc.ExceedsCapacity, string(details),
-		searchText(*inc, orgNames...), store.NullTime(inc.NextDueAt), inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
+		searchText(*inc, orgNames...), store.NullTime(inc.NextDueAt), inc.CreatedAt, inc.UpdatedAt,
+		store.NullID(inc.ExerciseID)).Scan(&inc.ID)
 }
 
 // saveIncident writes the fields a change may touch.

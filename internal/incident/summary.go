@@ -214,7 +214,8 @@ func (s *Service) Summary(ctx context.Context, a policy.Actor, f SummaryFilter) 
 	}
 
 	cond, args := visibleWhere(a)
-	where := []string{cond, "i.detected_at >= ?", "i.detected_at < ?", "i.status NOT IN ('rejected', 'duplicate')"}
+	where := []string{cond, "i.detected_at >= ?", "i.detected_at < ?", "i.status NOT IN ('rejected', 'duplicate')",
+		"i.exercise_id IS NULL"}
 	args = append(args, out.From, out.To)
 	with := ""
 	if f.OrgID != 0 {
