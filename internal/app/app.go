@@ -20,6 +20,7 @@ import (
 	"certnet/internal/bus"
 	"certnet/internal/config"
 	"certnet/internal/coord"
+	"certnet/internal/exercise"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
 	"certnet/internal/ingest"
@@ -97,6 +98,8 @@ type App struct {
 	Intel *intel.Service
 	// Coord: coordination orders, support requests, effort and costs.
 	Coord *coord.Service
+	// Exercise: drills run on certnet, measured (issue 7).
+	Exercise *exercise.Service
 	// Ingest: SOC sources and event batches (issue 5); Bus is JetStream,
 	// opened by Serve (or OpenBus), and Pipeline its consumers.
 	Ingest   *ingest.Service
@@ -182,6 +185,12 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Coord = coord.NewService(db, a.Incidents, now, log.With("component", "coord"))
 	a.Jobs.Every(coord.JobEscalate, time.Minute, func(ctx context.Context) error {
 		_, err := a.Coord.Escalate(ctx)
+		return err
+	})
+	// Exercises: injects of running drills fall due by the minute.
+	a.Exercise = exercise.NewService(db, a.Incidents, a.Readiness, now, log.With("component", "exercise"))
+	a.Jobs.Every(exercise.JobDeliver, time.Minute, func(ctx context.Context) error {
+		_, err := a.Exercise.Deliver(ctx)
 		return err
 	})
 	return a
