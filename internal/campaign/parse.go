@@ -100,18 +100,18 @@ func ParseCSV(r io.Reader) ([]Row, []LineError, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				bad = append(bad, LineError{Line: pe.Line, Message: pe.Err.Error()})
-				if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
-					continue
-				}
-				continue
+			if !errors.As(err, &pe) {
+				return nil, nil, fmt.Errorf("campaign: read: %w", err)
 			}
-			return nil, nil, fmt.Errorf("campaign: read: %w", err)
+			if len(rows)+len(bad) >= MaxRows {
+				return nil, nil, ErrTooLarge
+			}
+			bad = append(bad, LineError{Line: pe.StartLine, Message: pe.Err.Error()})
+			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}
