@@ -159,4 +159,3 @@ func (s *Service) Report(ctx context.Context, a policy.Actor, id int64) (Report,
 	sort.Slice(rep.Provinces, func(i, j int) bool { return rep.Provinces[i].Province < rep.Provinces[j].Province })
 	return rep, nil
 }
-
