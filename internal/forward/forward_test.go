@@ -183,7 +183,9 @@ func TestCrashRestartExactlyOnce(t *testing.T) {
 	}
 	write(len(lines))
 	r := start(t, h.config(t, state, forward.Input{Format: "suricata", Path: path}))
-	waitFor(t, "every line after the crashes", func() bool { return h.count() >= written })
+	// Every line at the server and every batch acknowledged (a batch the
+	// server recorded just as a run stopped is sent again, and replayed).
+	waitFor(t, "every line after the crashes", func() bool { return h.count() >= written && r.fw.Stats().Queued == 0 })
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}
