@@ -19,6 +19,7 @@ import (
 	"certnet/internal/auth"
 	"certnet/internal/bus"
 	"certnet/internal/config"
+	"certnet/internal/campaign"
 	"certnet/internal/coord"
 	"certnet/internal/exercise"
 	"certnet/internal/incident"
@@ -98,6 +99,8 @@ type App struct {
 	Intel *intel.Service
 	// Coord: coordination orders, support requests, effort and costs.
 	Coord *coord.Service
+	// Campaign: malware-cleanup campaigns (issue 5, item 5).
+	Campaign *campaign.Service
 	// Exercise: drills run on certnet, measured (issue 7).
 	Exercise *exercise.Service
 	// Ingest: SOC sources and event batches (issue 5); Bus is JetStream,
@@ -185,6 +188,13 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	a.Coord = coord.NewService(db, a.Incidents, now, log.With("component", "coord"))
 	a.Jobs.Every(coord.JobEscalate, time.Minute, func(ctx context.Context) error {
 		_, err := a.Coord.Escalate(ctx)
+		return err
+	})
+	// Malware-cleanup campaigns: one reminder to members that have not
+	// acknowledged their part in time.
+	a.Campaign = campaign.NewService(db, now, a.Orgs.WhoisIndex, log.With("component", "campaign"))
+	a.Jobs.Every(campaign.JobRemind, time.Hour, func(ctx context.Context) error {
+		_, err := a.Campaign.Remind(ctx)
 		return err
 	})
 	// Exercises: injects of running drills fall due by the minute.
