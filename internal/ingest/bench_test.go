@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +21,7 @@ import (
 	"certnet/internal/intel"
 	"certnet/internal/org"
 	"certnet/internal/policy"
+	"certnet/internal/store"
 	"certnet/internal/testkit"
 )
 
@@ -68,6 +74,11 @@ func benchIngestHTTP(b *testing.B, e *apptest.Env) {
 			b.Fatal(err)
 		}
 	}
+	// CERTNET_BENCH_INDICATORS=N adds N IPv4, N domain and N SHA-256
+	// indicators no alert has, so the matcher is measured at size.
+	if n, _ := strconv.Atoi(os.Getenv("CERTNET_BENCH_INDICATORS")); n > 0 {
+		bulkIndicators(b, e, nat.ID, n)
+	}
 	src, tok, err := e.App.Ingest.CreateSource(ctx, e.Sys, ingest.SourceInput{OrgID: soc.ID, Name: "bench", Quota: 100_000_000})
 	if err != nil {
 		b.Fatal(err)
@@ -86,6 +97,10 @@ func benchIngestHTTP(b *testing.B, e *apptest.Env) {
 	p := e.App.Pipeline
 	go func() { defer close(done); p.Run(pctx) }()
 	defer func() { cancel(); <-done }()
+	// The matcher is built before the clock starts.
+	for p.Indicators() < 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	b.ResetTimer()
 	start := time.Now()
@@ -141,5 +156,43 @@ func benchIngestHTTP(b *testing.B, e *apptest.Env) {
 	}
 	if got.Health.ProcessedEvents != int64(alerts) || got.Health.Matches != int64(alerts)/50 {
 		b.Fatalf("processed %d events with %d matches, want %d and %d", got.Health.ProcessedEvents, got.Health.Matches, int64(alerts), int64(alerts)/50)
+	}
+}
+
+// bulkIndicators inserts n indicators of three kinds straight into the
+// store (the service's validation is not what is measured here).
+func bulkIndicators(b *testing.B, e *apptest.Env, owner int64, n int) {
+	ctx := context.Background()
+	now := e.Clock.Now().Add(-time.Hour)
+	err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+		const per = 100
+		q := "INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, confidence, valid_from, tlp, stix_id, created_at, updated_at) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, '', 50, ?, 'GREEN', '', ?, ?), ", per), ", ")
+		args := make([]any, 0, per*6)
+		for k, kind := range []string{"ipv4", "domain", "sha256"} {
+			for i := 0; i < n; i += per {
+				args = args[:0]
+				for j := i; j < i+per; j++ {
+					var v string
+					switch kind {
+					case "ipv4":
+						v = fmt.Sprintf("100.%d.%d.%d", 64+(j>>16)%64, (j>>8)&255, j&255)
+					case "domain":
+						v = fmt.Sprintf("bad%d.example.org", j)
+					default:
+						sum := sha256.Sum256([]byte{byte(k), byte(j), byte(j >> 8), byte(j >> 16), byte(j >> 24)})
+						v = hex.EncodeToString(sum[:])
+					}
+					args = append(args, owner, kind, v, now, now, now)
+				}
+				if _, err := tx.Exec(ctx, q, args...); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 }
