@@ -207,6 +207,25 @@ func (s *Service) Addresses(ctx context.Context, a policy.Actor, id int64, f Fil
 	return out, store.Wrap(op, rows.Err())
 }
 
+// CheckAddress decides whether the actor may answer for an address: for
+// its member or for its ISP.
+func CheckAddress(a policy.Actor, ad Address) error {
+	var allowed error = errs.NotFound("campaign: clean")
+	for _, o := range []int64{ad.MemberOrgID, ad.ISPOrgID} {
+		if o == 0 {
+			continue
+		}
+		err := policy.Check(a, policy.CampaignRespond, policy.Resource{OwnerOrg: o, TLP: policy.TLPAmber})
+		if err == nil {
+			return nil
+		}
+		if errs.Is(allowed, errs.KindNotFound) {
+			allowed = err
+		}
+	}
+	return allowed
+}
+
 // MarkCleaned marks an address cleaned, for its member or its ISP.
 func (s *Service) MarkCleaned(ctx context.Context, a policy.Actor, id int64, ip string) (Address, error) {
 	const op = "campaign: clean"
@@ -225,20 +244,8 @@ func (s *Service) MarkCleaned(ctx context.Context, a policy.Actor, id int64, ip 
 		if err != nil {
 			return err
 		}
-		var allowed error = errs.NotFound(op)
-		for _, o := range []int64{ad.MemberOrgID, ad.ISPOrgID} {
-			if o == 0 {
-				continue
-			}
-			if err := policy.Check(a, policy.CampaignRespond, policy.Resource{OwnerOrg: o, TLP: policy.TLPAmber}); err == nil {
-				allowed = nil
-				break
-			} else if errs.Is(allowed, errs.KindNotFound) {
-				allowed = err
-			}
-		}
-		if allowed != nil {
-			return allowed
+		if err := CheckAddress(a, ad); err != nil {
+			return err
 		}
 		if ad.Status == AddrCleaned {
 			return errs.Conflict(op, "campaign.error.already_cleaned")

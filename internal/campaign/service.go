@@ -110,6 +110,12 @@ func (c Campaign) Resources() []policy.Resource {
 	return out
 }
 
+// Check is policy.Check of act on the campaign's resources: nil when one
+// allows, else the most telling refusal (Forbidden before NotFound).
+func (c Campaign) Check(a policy.Actor, act policy.Action) error {
+	return checkAny(a, act, c.Resources())
+}
+
 // checkAny is policy.Check over several resources: nil when one allows.
 func checkAny(a policy.Actor, act policy.Action, rs []policy.Resource) error {
 	var first error
@@ -270,6 +276,10 @@ func (s *Service) List(ctx context.Context, a policy.Actor) ([]Campaign, error) 
 	}
 	return out, nil
 }
+
+// Manages reports whether the actor is on the side running the campaign
+// (every address, the unrouted list, the report).
+func (c Campaign) Manages(a policy.Actor) bool { return manages(a, c) }
 
 // manages reports whether the actor may manage the campaign (the runner's
 // side), which also decides who sees every address.
