@@ -278,12 +278,15 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	for _, name := range removed {
 		f.log.Info("forward: removed a batch never committed; its lines are read again", "file", name)
 	}
-	f.st, f.queue = st, q
+	var size int64
 	for _, b := range q {
-		f.spoolBytes += b.Size
+		size += b.Size
 	}
+	f.mu.Lock()
+	f.st, f.queue, f.spoolBytes = st, q, size
+	f.mu.Unlock()
 	f.log.Info("forward: started", "url", f.endpoint, "state", dir, "inputs", len(f.cfg.Inputs),
-		"queued_batches", len(q), "spool_bytes", f.spoolBytes, "instance", st.Instance)
+		"queued_batches", len(q), "spool_bytes", size, "instance", st.Instance)
 
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
