@@ -79,7 +79,7 @@ func (p *Pipeline) Indicators() int {
 func (p *Pipeline) Processed() int64 { return p.processed.Load() }
 
 // Run consumes until ctx ends. It returns an error only when it cannot
-// start (no bus, no consumer, no matcher).
+// start (no bus, no consumer); the first matcher build is retried.
 func (p *Pipeline) Run(ctx context.Context) error {
 	s := p.Svc
 	if s.Bus == nil {
@@ -108,8 +108,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return err
 	}
 	p.consumer.Store(c)
-	if err := p.reload(ctx, true); err != nil {
-		return err
+	// The first matcher: retried (the store may be briefly unreachable at
+	// start) rather than leaving the node without a pipeline.
+	for delay := time.Second; ; delay = min(2*delay, time.Minute) {
+		err := p.reload(ctx, true)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.Log.Warn("ingest: indicator matcher not built; retrying", "err", err, "in", delay)
+		sleep(ctx, delay)
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
