@@ -22,6 +22,7 @@ import (
 
 	"certnet/internal/audit"
 	"certnet/internal/auth"
+	"certnet/internal/campaign"
 	"certnet/internal/coord"
 	"certnet/internal/errs"
 	"certnet/internal/i18n"
@@ -60,6 +61,8 @@ type Server struct {
 	Intel *intel.Service
 	// Infosys: information systems and their security levels (issue 6).
 	Infosys *infosys.Service
+	// Campaign: malware-cleanup campaigns (issue 5, item 5).
+	Campaign *campaign.Service
 
 	// Evidence (files of incidents) and Public (the public report queue);
 	// nil in tests of other routes.

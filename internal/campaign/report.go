@@ -37,13 +37,13 @@ func (l Line) CleanedPercent() int {
 // Report is the campaign's progress: per member, per ISP and per province,
 // with the totals and the unrouted addresses.
 type Report struct {
-	Campaign  Campaign `json:"campaign"`
-	At        time.Time
-	Members   []Line `json:"members"`
-	ISPs      []Line `json:"isps"`
-	Provinces []Line `json:"provinces"`
-	Total     Line   `json:"total"`
-	Unrouted  int    `json:"unrouted"`
+	Campaign  Campaign  `json:"campaign"`
+	At        time.Time `json:"at"`
+	Members   []Line    `json:"members"`
+	ISPs      []Line    `json:"isps"`
+	Provinces []Line    `json:"provinces"`
+	Total     Line      `json:"total"`
+	Unrouted  int       `json:"unrouted"`
 }
 
 // Report returns the campaign's progress for the organisation running it.
