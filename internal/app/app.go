@@ -32,6 +32,7 @@ import (
 	"certnet/internal/org"
 	"certnet/internal/readiness"
 	"certnet/internal/store"
+	"certnet/internal/taxii"
 	"certnet/internal/web"
 )
 
@@ -252,6 +253,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("/api/", rest.Handler())
 	mux.Handle("/ingest/v1/", a.Ingest.Handler())
+	mux.Handle("/taxii2/", (&taxii.Server{Auth: a.Auth, Intel: a.Intel, DB: a.DB, MaxBody: a.Cfg.MaxBody, Now: a.Now, Log: a.Log.With("component", "taxii")}).Handler())
 	mux.Handle("/", ui.Handler())
 	return obs.Wrap(mux, a.Log.With("component", "http"), a.Metrics), nil
 }
