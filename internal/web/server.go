@@ -13,6 +13,7 @@ import (
 	"certnet/internal/auth"
 	"certnet/internal/config"
 	"certnet/internal/coord"
+	"certnet/internal/exercise"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
 	"certnet/internal/ingest"
@@ -58,6 +59,9 @@ type Server struct {
 
 	// Coord: coordination orders, support requests, effort and costs.
 	Coord *coord.Service
+
+	// Exercise: drills run on certnet, measured (issue 7).
+	Exercise *exercise.Service
 
 	// Ingest: SOC sources and their health (issue 5).
 	Ingest *ingest.Service
