@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -314,7 +315,11 @@ func (s *Server) page(r *http.Request, a policy.Actor, c Collection, id string) 
 	if !canRead(a, c) {
 		return nil, false, fail(http.StatusForbidden, "forbidden", "the caller may not read this collection")
 	}
-	q, err := ParseQuery(r.URL.Query(), MaxLimit)
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, false, fail(http.StatusBadRequest, "bad_query", "the query string is malformed")
+	}
+	q, err := ParseQuery(vals, MaxLimit)
 	if err != nil {
 		return nil, false, fail(http.StatusBadRequest, "bad_query", err.Error())
 	}
