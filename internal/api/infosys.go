@@ -1,6 +1,7 @@
 package api
 
 import (
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,23 +30,29 @@ func init() {
 		{"GET", "/api/v1/infosys/schedule"},
 		{"GET", "/api/v1/infosys/calendar.ics"},
 		{"GET", "/api/v1/infosys/kpis"},
+		{"GET", "/api/v1/infosys/systems/{sid}/findings"},
+		{"POST", "/api/v1/infosys/systems/{sid}/findings/import"},
+		{"POST", "/api/v1/infosys/findings/{fid}/status"},
 	}, func(s *Server) map[string]http.HandlerFunc {
 		h := &infosysAPI{s: s}
 		h.svc = s.Infosys
 		return map[string]http.HandlerFunc{
-			"GET /api/v1/infosys/systems":                   s.authed(h.list),
-			"POST /api/v1/infosys/systems":                  s.authed(h.create),
-			"GET /api/v1/infosys/systems/{sid}":             s.authed(h.get),
-			"PUT /api/v1/infosys/systems/{sid}":             s.authed(h.update),
-			"POST /api/v1/infosys/systems/{sid}/activities": s.authed(h.activity),
-			"POST /api/v1/infosys/systems/{sid}/dossiers":   s.authed(h.createDossier),
-			"GET /api/v1/infosys/dossiers/{did}":            s.authed(h.getDossier),
-			"PUT /api/v1/infosys/dossiers/{did}":            s.authed(h.updateDossier),
-			"POST /api/v1/infosys/dossiers/{did}/move":      s.authed(h.move),
-			"POST /api/v1/infosys/propose":                  s.authed(h.propose),
-			"GET /api/v1/infosys/schedule":                  s.authed(h.schedule),
-			"GET /api/v1/infosys/calendar.ics":              h.calendar,
-			"GET /api/v1/infosys/kpis":                      s.authed(h.kpis),
+			"GET /api/v1/infosys/systems":                        s.authed(h.list),
+			"POST /api/v1/infosys/systems":                       s.authed(h.create),
+			"GET /api/v1/infosys/systems/{sid}":                  s.authed(h.get),
+			"PUT /api/v1/infosys/systems/{sid}":                  s.authed(h.update),
+			"POST /api/v1/infosys/systems/{sid}/activities":      s.authed(h.activity),
+			"POST /api/v1/infosys/systems/{sid}/dossiers":        s.authed(h.createDossier),
+			"GET /api/v1/infosys/dossiers/{did}":                 s.authed(h.getDossier),
+			"PUT /api/v1/infosys/dossiers/{did}":                 s.authed(h.updateDossier),
+			"POST /api/v1/infosys/dossiers/{did}/move":           s.authed(h.move),
+			"POST /api/v1/infosys/propose":                       s.authed(h.propose),
+			"GET /api/v1/infosys/schedule":                       s.authed(h.schedule),
+			"GET /api/v1/infosys/calendar.ics":                   h.calendar,
+			"GET /api/v1/infosys/kpis":                           s.authed(h.kpis),
+			"GET /api/v1/infosys/systems/{sid}/findings":         s.authed(h.findings),
+			"POST /api/v1/infosys/systems/{sid}/findings/import": s.authed(h.importFindings),
+			"POST /api/v1/infosys/findings/{fid}/status":         s.authed(h.findingStatus),
 		}
 	})
 }
@@ -385,4 +392,78 @@ func (h *infosysAPI) kpis(w http.ResponseWriter, r *http.Request, a policy.Actor
 		ks = []infosys.KPI{}
 	}
 	return map[string]any{"by": by, "items": ks}, http.StatusOK, nil
+}
+
+func (h *infosysAPI) findings(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "sid")
+	if err != nil {
+		return nil, 0, err
+	}
+	xs, err := svc.Findings(r.Context(), a, id, r.URL.Query().Get("status"))
+	if err != nil {
+		return nil, 0, err
+	}
+	open, err := svc.OpenFindings(r.Context(), a, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if xs == nil {
+		xs = []infosys.Finding{}
+	}
+	return map[string]any{"items": xs, "open": open}, http.StatusOK, nil
+}
+
+// importFindings takes the scan report as the request body: format=csv or
+// json in the query, else JSON when the body is sent as application/json
+// and CSV otherwise.
+func (h *infosysAPI) importFindings(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "sid")
+	if err != nil {
+		return nil, 0, err
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = infosys.FormatCSV
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+			format = infosys.FormatJSON
+		}
+	}
+	res, err := svc.ImportFindings(r.Context(), a, id, format, r.Body)
+	if err != nil {
+		return nil, 0, err
+	}
+	return res, http.StatusOK, nil
+}
+
+type findingStatusBody struct {
+	Status string `json:"status"`
+	Note   string `json:"note"`
+}
+
+func (h *infosysAPI) findingStatus(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "fid")
+	if err != nil {
+		return nil, 0, err
+	}
+	var b findingStatusBody
+	if err := decode(r, &b); err != nil {
+		return nil, 0, err
+	}
+	f, err := svc.SetFindingStatus(r.Context(), a, id, b.Status, b.Note)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, http.StatusOK, nil
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"certnet/internal/infosys"
@@ -53,7 +54,40 @@ func systemBody(c *mCase) string {
 	return jsonBody(map[string]any{"owner_org_id": c.t.org.ID, "name": fmt.Sprintf("Cổng thông tin %d", c.n), "data_kind": "public"})
 }
 
+const mxScan = `[{"host":"203.0.113.10","port":443,"name":"OpenSSL","cve":"CVE-2022-3602","severity":"high"}]`
+
+func mxFinding(t *testing.T, c *mCase) int64 {
+	t.Helper()
+	sys := mxSystem(t, c)
+	if _, err := c.m.e.App.Infosys.ImportFindings(c.m.ctx, c.m.e.Sys, sys.ID, infosys.FormatJSON, strings.NewReader(mxScan)); err != nil {
+		t.Fatal(err)
+	}
+	xs, err := c.m.e.App.Infosys.Findings(c.m.ctx, c.m.e.Sys, sys.ID, "")
+	if err != nil || len(xs) != 1 {
+		t.Fatalf("findings %v %v", xs, err)
+	}
+	return xs[0].ID
+}
+
 var infosysMatrix = map[string]mRoute{
+	"GET /api/v1/infosys/systems/{sid}/findings": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return fmt.Sprintf("/api/v1/infosys/systems/%d/findings", mxSystem(t, c).ID), ""
+		},
+		decide: decideInfosys(),
+	},
+	"POST /api/v1/infosys/systems/{sid}/findings/import": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return fmt.Sprintf("/api/v1/infosys/systems/%d/findings/import?format=json", mxSystem(t, c).ID), mxScan
+		},
+		decide: decideInfosys(policy.InfosysWrite),
+	},
+	"POST /api/v1/infosys/findings/{fid}/status": {
+		req: func(t *testing.T, c *mCase) (string, string) {
+			return fmt.Sprintf("/api/v1/infosys/findings/%d/status", mxFinding(t, c)), jsonBody(map[string]any{"status": "in_progress"})
+		},
+		decide: decideInfosys(policy.InfosysWrite),
+	},
 	"GET /api/v1/infosys/systems": {
 		req:    static("/api/v1/infosys/systems", ""),
 		decide: func(*mCase) error { return nil },
