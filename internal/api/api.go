@@ -25,6 +25,7 @@ import (
 	"certnet/internal/campaign"
 	"certnet/internal/coord"
 	"certnet/internal/errs"
+	"certnet/internal/exercise"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
@@ -75,6 +76,8 @@ type Server struct {
 	// Coord: coordination orders, support requests, effort; nil in tests
 	// of other routes.
 	Coord *coord.Service
+	// Exercise: drills run on certnet, measured (issue 7).
+	Exercise *exercise.Service
 
 	// Ingest: SOC sources (issue 5); nil in tests of other routes.
 	Ingest *ingest.Service
