@@ -236,7 +236,7 @@ func (a *App) OpenBus(ctx context.Context) error {
 // the web UI, wrapped with request ids, access logs, recovery and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	ui, err := web.New(web.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
-		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord, Infosys: a.Infosys, Ingest: a.Ingest, Exercise: a.Exercise,
+		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord, Infosys: a.Infosys, Ingest: a.Ingest, Campaign: a.Campaign, Exercise: a.Exercise,
 		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err

@@ -24,6 +24,8 @@ type Line struct {
 	Reinfected   int       `json:"reinfected"` // addresses seen again after cleaning
 	LastActivity time.Time `json:"last_activity,omitzero"`
 	Overdue      bool      `json:"overdue,omitempty"`
+	// Hidden: the organisation's label hides its name from the reader.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // CleanedPercent is the share of the addresses cleaned, 0–100.
@@ -121,9 +123,15 @@ func (s *Service) Report(ctx context.Context, a policy.Actor, id int64) (Report,
 		out := make([]Line, 0, len(m))
 		for _, l := range m {
 			var prov *string
-			_ = s.DB.QueryRow(ctx, `SELECT code, name, province_code FROM organisations WHERE id = ?`, l.OrgID).Scan(&l.Code, &l.Name, &prov)
+			var tlp string
+			_ = s.DB.QueryRow(ctx, `SELECT code, name, province_code, tlp FROM organisations WHERE id = ?`, l.OrgID).Scan(&l.Code, &l.Name, &prov, &tlp)
 			if prov != nil {
 				l.Province = *prov
+			}
+			// An organisation whose label hides it from the reader is
+			// counted but not named.
+			if policy.Check(a, policy.OrgRead, policy.Resource{OwnerOrg: l.OrgID, TLP: policy.TLP(tlp)}) != nil {
+				l.Code, l.Name, l.Hidden = "", "", true
 			}
 			out = append(out, *l)
 		}

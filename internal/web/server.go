@@ -11,6 +11,7 @@ import (
 
 	"certnet/internal/audit"
 	"certnet/internal/auth"
+	"certnet/internal/campaign"
 	"certnet/internal/config"
 	"certnet/internal/coord"
 	"certnet/internal/exercise"
@@ -53,6 +54,8 @@ type Server struct {
 	Readiness *readiness.Service
 	// Infosys: information systems and their security levels (issue 6).
 	Infosys *infosys.Service
+	// Campaign: malware-cleanup campaigns (issue 5, item 5).
+	Campaign *campaign.Service
 
 	// Intel: indicators, STIX and MISP imports and exports (issue 4).
 	Intel *intel.Service
