@@ -82,6 +82,9 @@ func TestImportRouting(t *testing.T) {
 		if n := f.count(`SELECT COUNT(*) FROM notifications WHERE kind = ?`, KindNotified); n != 3 {
 			t.Fatalf("%d messages, want 3", n)
 		}
+		if n := f.count(`SELECT rows_bad FROM campaign_imports WHERE id = ?`, res.ImportID); n != 3 {
+			t.Fatalf("import recorded %d refused lines, want 3", n)
+		}
 		if n := f.count(`SELECT COUNT(*) FROM campaign_parts WHERE campaign_id = ? AND status = ?`, c.ID, PartNotified); n != 3 {
 			t.Fatalf("%d parts, want 3", n)
 		}

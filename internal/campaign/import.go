@@ -45,7 +45,7 @@ func (s *Service) ImportCSV(ctx context.Context, a policy.Actor, id int64, sourc
 		e := errs.Invalid(op).Field("file", "campaign.error.no_rows")
 		return ImportResult{Errors: bad}, e
 	}
-	res, err := s.Import(ctx, a, id, source, rows)
+	res, err := s.importRows(ctx, a, id, source, rows, len(bad))
 	res.Errors = bad
 	return res, err
 }
@@ -78,6 +78,11 @@ func (s *Service) manageable(ctx context.Context, a policy.Actor, id int64) (Cam
 // each member not yet in the campaign, and one message per member (and ISP)
 // of the import.
 func (s *Service) Import(ctx context.Context, a policy.Actor, id int64, source string, rows []Row) (ImportResult, error) {
+	return s.importRows(ctx, a, id, source, rows, 0)
+}
+
+// importRows is Import recording how many lines the parser refused.
+func (s *Service) importRows(ctx context.Context, a policy.Actor, id int64, source string, rows []Row, refused int) (ImportResult, error) {
 	const op = "campaign: import"
 	c, err := s.manageable(ctx, a, id)
 	if err != nil {
@@ -109,7 +114,7 @@ func (s *Service) Import(ctx context.Context, a policy.Actor, id int64, source s
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		res = ImportResult{Rows: len(rows)}
 		if err := tx.QueryRow(ctx, `INSERT INTO campaign_imports (campaign_id, source, rows_ok, rows_bad, created_by, created_at)
-			VALUES (?, ?, ?, 0, ?, ?) RETURNING id`, c.ID, source, len(rows), store.NullID(a.UserID), now).Scan(&res.ImportID); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, source, len(rows), refused, store.NullID(a.UserID), now).Scan(&res.ImportID); err != nil {
 			return err
 		}
 		touched := map[int64]bool{} // members and ISPs with news in this import
