@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -198,6 +199,19 @@ type infosysSystemView struct {
 	Proposal  int
 	Reasons   []string
 	HasOpen   bool
+	// Scan findings: the list, the open ones by severity, the states a
+	// finding may be moved to, and the outcome of an import just made.
+	Findings []infosys.Finding
+	OpenSev  []sevCount
+	FStates  []option
+	Imported *infosys.ScanImport
+	Report   string
+}
+
+// sevCount is the number of open findings of one severity.
+type sevCount struct {
+	Severity string
+	N        int
 }
 
 func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
@@ -225,6 +239,17 @@ func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
 		}
 	}
 	v.CanWrite = infosys.Check(wh.Actor, policy.InfosysWrite, v.Sys) == nil
+	if v.Findings, err = svc.Findings(r.Context(), wh.Actor, id, ""); err != nil {
+		return v, err
+	}
+	open, err := svc.OpenFindings(r.Context(), wh.Actor, id)
+	if err != nil {
+		return v, err
+	}
+	for _, sev := range infosys.Severities {
+		v.OpenSev = append(v.OpenSev, sevCount{sev, open[sev]})
+	}
+	v.FStates = v.Base.choices("infosys.finding.status.", infosys.FindingStates)
 	v.Q = questionForm{Scope: infosys.ScopeOrganisation, DataKind: v.Sys.DataKind, PersonalCount: strconv.FormatInt(v.Sys.PersonalCount, 10),
 		PSL: strconv.Itoa(v.Sys.PublicServiceLevel), Harm: infosys.HarmMinor}
 	v.Scopes = v.Base.choices("infosys.scope.", infosys.Scopes)
@@ -523,4 +548,57 @@ func (s *Server) infosysKPIRows(r *http.Request) ([][]string, error) {
 			fmt.Sprintf("%d/%d", k.HighPlan, k.High), strconv.Itoa(k.HighPlanPct), strconv.Itoa(k.OnTime), strconv.Itoa(k.OnTimePct), strconv.Itoa(k.Target)})
 	}
 	return rows, nil
+}
+
+// handleInfosysFindingsImport imports a scan report uploaded as a file or
+// pasted, and shows the outcome with the refused rows on the system page.
+func (s *Server) handleInfosysFindingsImport(w http.ResponseWriter, r *http.Request) {
+	a := whoFrom(r).Actor
+	svc, sid, err := s.infosysTarget(r, "sid")
+	format, report := r.PostFormValue("format"), r.PostFormValue("report")
+	var body io.Reader = strings.NewReader(report)
+	if f, hdr, ferr := r.FormFile("file"); ferr == nil {
+		defer f.Close()
+		body = f
+		if format == "" && strings.HasSuffix(strings.ToLower(hdr.Filename), ".json") {
+			format = infosys.FormatJSON
+		}
+	}
+	if format == "" {
+		format = infosys.FormatCSV
+	}
+	var res infosys.ScanImport
+	if err == nil {
+		res, err = svc.ImportFindings(r.Context(), a, sid, format, body)
+	}
+	if err != nil && !showOnForm(err) {
+		s.renderError(w, r, err, "")
+		return
+	}
+	v, verr := s.infosysSystemView(r)
+	if verr != nil {
+		s.renderError(w, r, verr, "")
+		return
+	}
+	if err != nil {
+		v.Report = report
+		v.formErrors(err)
+		s.render(w, r, formStatus(err), tplInfosysSystem, v)
+		return
+	}
+	v.Imported = &res
+	s.render(w, r, http.StatusOK, tplInfosysSystem, v)
+}
+
+func (s *Server) handleInfosysFindingStatus(w http.ResponseWriter, r *http.Request) {
+	a := whoFrom(r).Actor
+	svc, fid, err := s.infosysTarget(r, "fid")
+	if err == nil {
+		var f infosys.Finding
+		if f, err = svc.SetFindingStatus(r.Context(), a, fid, r.PostFormValue("status"), r.PostFormValue("note")); err == nil {
+			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d#findings", f.SystemID), "infosys.flash.saved")
+			return
+		}
+	}
+	s.renderError(w, r, err, "")
 }

@@ -14,6 +14,8 @@ func init() {
 		mux.Handle("GET /infosys/dossiers/{did}", s.page(s.handleInfosysDossier))
 		mux.Handle("POST /infosys/dossiers/{did}", s.page(s.handleInfosysDossierSave))
 		mux.Handle("POST /infosys/dossiers/{did}/move", s.page(s.handleInfosysMove))
+		mux.Handle("POST /infosys/systems/{sid}/findings", s.page(s.handleInfosysFindingsImport))
+		mux.Handle("POST /infosys/findings/{fid}/status", s.page(s.handleInfosysFindingStatus))
 		mux.Handle("GET /infosys/kpis.csv", s.page(s.handleInfosysKPICSV))
 		mux.Handle("GET /infosys/calendar.ics", s.page(s.handleInfosysICS))
 	})

@@ -69,7 +69,32 @@ func wmInfosysReq(method, pattern string, mk func(*testing.T, *wmCase) int64, fo
 func wmSysID(t *testing.T, c *wmCase) int64     { return wmSystem(t, c).ID }
 func wmDossierID(t *testing.T, c *wmCase) int64 { return wmDossier(t, c).ID }
 
+func wmFindingID(t *testing.T, c *wmCase) int64 {
+	sys := wmSystem(t, c)
+	if _, err := c.m.e.App.Infosys.ImportFindings(c.m.ctx, c.m.e.Sys, sys.ID, infosys.FormatCSV,
+		strings.NewReader("host,name,severity\n203.0.113.10,OpenSSL,high\n")); err != nil {
+		t.Fatal(err)
+	}
+	xs, err := c.m.e.App.Infosys.Findings(c.m.ctx, c.m.e.Sys, sys.ID, "")
+	if err != nil || len(xs) != 1 {
+		t.Fatalf("findings %v %v", xs, err)
+	}
+	return xs[0].ID
+}
+
 var wmInfosysRoutes = map[string]wmRoute{
+	"POST /infosys/systems/{sid}/findings": {
+		req: wmInfosysReq(http.MethodPost, "/infosys/systems/%d/findings", wmSysID, func(c *wmCase) url.Values {
+			return url.Values{"format": {"csv"}, "report": {"host,name,severity\n203.0.113.10,OpenSSL,high\n"}}
+		}),
+		decide: onInfosys(policy.InfosysWrite),
+	},
+	"POST /infosys/findings/{fid}/status": {
+		req: wmInfosysReq(http.MethodPost, "/infosys/findings/%d/status", wmFindingID, func(c *wmCase) url.Values {
+			return url.Values{"status": {"in_progress"}}
+		}),
+		decide: onInfosys(policy.InfosysWrite),
+	},
 	"GET /infosys": {
 		req:    wmGet(wmPath("/infosys")),
 		decide: func(c *wmCase) error { return nil },
