@@ -225,3 +225,32 @@ func TestInfosysPages(t *testing.T) {
 		t.Fatal("calendar")
 	}
 }
+
+func TestInfosysFindingsPage(t *testing.T) {
+	n := newOrgNet(t)
+	b := newOrgBrowser(t, n.e)
+	b.login(n.hanoiAdmin)
+	b.get("/infosys")
+	p := b.post("/infosys/systems", url.Values{"owner_org_id": {fmt.Sprint(n.hanoi.ID)}, "name": {"Cổng thông tin tỉnh"}, "data_kind": {"public"}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", p.Status, p.Body)
+	}
+	sysPath := p.Location
+	b.get(sysPath)
+	p = b.post(sysPath+"/findings", url.Values{"format": {"csv"}, "report": {"host,name,severity\n"}})
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Đã nhập: 0 mới") {
+		t.Fatalf("a report with only its header imports nothing: %d", p.Status)
+	}
+	b.get(sysPath)
+	p = b.post(sysPath+"/findings", url.Values{"format": {"csv"}, "report": {"host,name,severity\n10.0.0.1,OpenSSL,high\n10.0.0.2,Bad,urgent\n"}})
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Đã nhập: 1 mới, 0 cập nhật, 0 mở lại; 1 dòng bị từ chối.") || !strings.Contains(p.Body, "<td>3</td>") {
+		t.Fatalf("import: %d %s", p.Status, p.Body)
+	}
+	if !strings.Contains(p.Body, "Cao: 1") {
+		t.Fatal("open findings by severity not shown")
+	}
+	p = b.post(sysPath+"/findings", url.Values{"format": {"csv"}, "report": {"host,port\n1.2.3.4,80\n"}})
+	if p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Không đọc được tệp kết quả quét") {
+		t.Fatalf("broken file: %d", p.Status)
+	}
+}
