@@ -59,7 +59,11 @@ func TestExerciseDrill(t *testing.T) {
 	login := func(username string) {
 		t.Helper()
 		if loggedIn {
+			// From a page that has finished loading: the last step may
+			// have submitted a form whose answer is still arriving.
 			b.do("log out",
+				chromedp.Navigate(e.URL+"/"),
+				chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
 				chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
 				chromedp.WaitVisible(chromedp.CSS(`#username`)),
 			)
