@@ -147,6 +147,8 @@ func TestExerciseDrill(t *testing.T) {
 			chromedp.Navigate(e.URL+"/incidents/"+refOf(o)),
 			chromedp.WaitVisible(chromedp.CSS(`#exercise-banner`)),
 			chromedp.Click(chromedp.CSS(`form[action$="/ack"] button`)),
+			// The answer has loaded when the acknowledge form is gone.
+			chromedp.WaitNotPresent(chromedp.CSS(`form[action$="/ack"] button`)),
 			chromedp.WaitVisible(chromedp.CSS(`.status-ok`)),
 		)
 	}
