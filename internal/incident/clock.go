@@ -122,7 +122,7 @@ func (s *Service) Due(ctx context.Context, a policy.Actor, f DueFilter) ([]DueIt
 	now := s.now()
 	cond, args := visibleWhere(a)
 	q := "SELECT " + incCols + " FROM incidents i WHERE " + cond +
-		" AND i.exercise_id IS NULL AND i.next_due_at IS NOT NULL AND i.next_due_at <= ? ORDER BY i.next_due_at, i.id LIMIT ?"
+		" AND +i.exercise_id IS NULL AND i.next_due_at IS NOT NULL AND i.next_due_at <= ? ORDER BY i.next_due_at, i.id LIMIT ?"
 	rows, err := s.DB.Query(ctx, q, append(args, now.Add(f.Within), f.Limit)...)
 	if err != nil {
 		return nil, errs.Internal(op, err)

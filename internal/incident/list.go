@@ -194,7 +194,10 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Inciden
 	if f.ExerciseID != 0 {
 		add("i.exercise_id = ?", f.ExerciseID)
 	} else {
-		add("i.exercise_id IS NULL")
+		// "+" keeps SQLite off the exercise_id index: IS NULL counts as
+		// an equality there, and walking the index over every real
+		// incident made a list page take 800 ms at 1 000 000 incidents.
+		add("+i.exercise_id IS NULL")
 	}
 	if f.Status != "" {
 		add("i.status = ?", string(f.Status))
