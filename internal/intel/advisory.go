@@ -143,6 +143,11 @@ type Advisory struct {
 	PublishedAt   time.Time  `json:"published_at,omitzero"`
 	ClosedAt      time.Time  `json:"closed_at,omitzero"`
 	IndicatorIDs  []int64    `json:"indicator_ids"`
+	// ExerciseID marks an advisory injected by an exercise (a drill run
+	// on certnet): delivered to the drill's participant only, its messages
+	// kept inside certnet, left out of the real lists, rates, the public
+	// page and feed; 0 for a real advisory.
+	ExerciseID int64 `json:"exercise_id,omitempty"`
 	// RecipientOrgs are the recipient organisations (for policy).
 	RecipientOrgs []int64 `json:"-"`
 }
@@ -573,7 +578,7 @@ func (s *Service) UpdateAdvisory(ctx context.Context, a policy.Actor, id int64, 
 }
 
 const advisoryCols = `id, owner_org_id, title, title_en, summary, summary_en, body, body_en, severity, cves, products, actions, tlp,
-	deadline_at, status, targeting, stix_id, created_by, created_name, published_name, created_at, updated_at, published_at, closed_at`
+	deadline_at, status, targeting, stix_id, created_by, created_name, published_name, created_at, updated_at, published_at, closed_at, COALESCE(exercise_id, 0)`
 
 func scanAdvisory(sc scanner) (Advisory, error) {
 	var v Advisory
@@ -582,7 +587,7 @@ func scanAdvisory(sc scanner) (Advisory, error) {
 	var by sql.NullInt64
 	if err := sc.Scan(&v.ID, &v.OwnerOrgID, &v.Title, &v.TitleEN, &v.Summary, &v.SummaryEN, &v.Body, &v.BodyEN, &v.Severity, &cves,
 		&products, &v.Actions, &tlp, &deadline, &v.Status, &target, &v.STIXID, &by, &v.CreatedName, &v.PublishedName, &v.CreatedAt,
-		&v.UpdatedAt, &published, &closed); err != nil {
+		&v.UpdatedAt, &published, &closed, &v.ExerciseID); err != nil {
 		return Advisory{}, err
 	}
 	v.TLP, v.CreatedBy = policy.TLP(tlp), by.Int64
@@ -671,9 +676,12 @@ type AdvisoryFilter struct {
 	// Mine: only advisories my organisation received.
 	Mine bool
 	// Own: only advisories my organisation published (or drafts).
-	Own    bool
-	Limit  int
-	Offset int
+	Own bool
+	// Exercise: only exercise advisories (a drill's injects); the real
+	// ones only otherwise.
+	Exercise bool
+	Limit    int
+	Offset   int
 }
 
 // AdvisoryRow is an advisory in a list, with the actor's organisation's
@@ -694,6 +702,11 @@ func (s *Service) Advisories(ctx context.Context, a policy.Actor, f AdvisoryFilt
 	}
 	q := "SELECT " + advisoryCols + " FROM advisories v WHERE (v.owner_org_id = ? OR v.status <> ?)"
 	args := []any{a.OrgID, AdvisoryDraft}
+	if f.Exercise {
+		q += " AND v.exercise_id IS NOT NULL"
+	} else {
+		q += " AND v.exercise_id IS NULL"
+	}
 	if f.Status != "" {
 		q += " AND v.status = ?"
 		args = append(args, f.Status)

@@ -95,7 +95,8 @@ func (s *Service) EscalateAdvisories(ctx context.Context) (int, error) {
 			link := fmt.Sprintf("/advisories/%d", v.ID)
 			send := func(what string, lvl int) error {
 				m := notify.Message{Kind: KindAdvisoryReminder, Key: fmt.Sprintf("advisory:%d:recipient:%d:%s:%d", v.ID, r.ID, what, lvl),
-					Orgs: []int64{r.OrgID}, Subject: errs.Msg{Key: "intel.adv.msg." + what + "_reminder", Args: []any{v.Title}}, Link: link, TLP: v.TLP}
+					Orgs: []int64{r.OrgID}, Subject: errs.Msg{Key: "intel.adv.msg." + what + "_reminder", Args: []any{v.Title}}, Link: link, TLP: v.TLP,
+					Exercise: v.ExerciseID != 0}
 				if lvl == LevelEscalated {
 					m.Kind, m.Orgs = KindAdvisoryEscalated, []int64{upper}
 					m.Subject = errs.Msg{Key: "intel.adv.msg." + what + "_escalated", Args: []any{v.Title}} // no name: see Respond

@@ -300,7 +300,7 @@ func (s *Service) CloseAdvisory(ctx context.Context, a policy.Actor, id int64) (
 // publisher when there is none, and always under AMBER+STRICT and RED
 // (which the recipient's response unit may not read).
 func escalationOrg(ctx context.Context, q store.Q, v Advisory, orgID int64) (int64, error) {
-	if v.TLP == policy.TLPAmberStrict || v.TLP == policy.TLPRed {
+	if v.TLP == policy.TLPAmberStrict || v.TLP == policy.TLPRed || v.ExerciseID != 0 { // a drill's stays inside the exercise
 		return v.OwnerOrgID, nil
 	}
 	cur := orgID

@@ -328,9 +328,9 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, id int64, in Resp
 			r.Status, r.Outcome, r.Note, r.ReportedAt = RecipientReported, in.Outcome, in.Note, now
 		}
 		res, err := tx.Exec(ctx, `UPDATE advisory_recipients SET status = ?, outcome = ?, note = ?, acknowledged_at = ?, reported_at = ?,
-			updated_name = ?, updated_at = ? WHERE id = ? AND status = ? AND outcome = ?`,
-			r.Status, r.Outcome, r.Note, store.NullTime(r.AcknowledgedAt), store.NullTime(r.ReportedAt), r.UpdatedName, now, r.ID,
-			before.Status, before.Outcome)
+			first_reported_at = COALESCE(first_reported_at, ?), updated_name = ?, updated_at = ? WHERE id = ? AND status = ? AND outcome = ?`,
+			r.Status, r.Outcome, r.Note, store.NullTime(r.AcknowledgedAt), store.NullTime(r.ReportedAt), store.NullTime(r.ReportedAt),
+			r.UpdatedName, now, r.ID, before.Status, before.Outcome)
 		if err != nil {
 			return err
 		}
@@ -344,7 +344,7 @@ func (s *Service) Respond(ctx context.Context, a policy.Actor, id int64, in Resp
 				// hidden from the publisher by its label; the page masks it.
 				Orgs: []int64{v.OwnerOrgID}, Subject: errs.Msg{Key: "intel.adv.msg.answered_" + r.Outcome, Args: []any{v.Title}},
 				Body: errs.Msg{Key: "intel.adv.msg.note", Args: []any{r.Note}},
-				Link: fmt.Sprintf("/advisories/%d", id), TLP: v.TLP}); err != nil {
+				Link: fmt.Sprintf("/advisories/%d", id), TLP: v.TLP, Exercise: v.ExerciseID != 0}); err != nil {
 				return err
 			}
 		}
@@ -372,7 +372,7 @@ func (s *Service) Waiting(ctx context.Context, a policy.Actor) ([]AdvisoryRow, e
 		return nil, nil
 	}
 	ids, err := store.IDs(ctx, s.DB, `SELECT v.id FROM advisories v JOIN advisory_recipients r ON r.advisory_id = v.id
-		WHERE r.org_id = ? AND v.status = ? AND (r.status <> ? OR r.outcome = ?) ORDER BY v.deadline_at, v.id LIMIT 100`,
+		WHERE r.org_id = ? AND v.status = ? AND v.exercise_id IS NULL AND (r.status <> ? OR r.outcome = ?) ORDER BY v.deadline_at, v.id LIMIT 100`,
 		a.OrgID, AdvisoryPublished, RecipientReported, OutcomeInProgress)
 	if err != nil {
 		return nil, errs.Internal(op, err)
