@@ -106,7 +106,8 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, a policy.Act
 		return nil, 0, err
 	}
 	q := r.URL.Query()
-	f := coord.Filter{Direction: q.Get("direction"), Status: q.Get("status"), Overdue: q.Get("overdue") == "true"}
+	f := coord.Filter{Direction: q.Get("direction"), Status: q.Get("status"), Overdue: q.Get("overdue") == "true",
+		Exercise: q.Get("exercise") == "true"}
 	if f.Direction != "" && f.Direction != coord.DirIn && f.Direction != coord.DirOut {
 		return nil, 0, errs.Invalid("api: orders").Field("direction", "field.invalid")
 	}

@@ -390,7 +390,7 @@ func (h *intelAPI) listAdvisories(w http.ResponseWriter, r *http.Request, a poli
 	}
 	q := r.URL.Query()
 	f := intel.AdvisoryFilter{Status: q.Get("status"), Severity: q.Get("severity"), Mine: q.Get("mine") == "true", Own: q.Get("own") == "true",
-		Limit: limit, Offset: offset}
+		Exercise: q.Get("exercise") == "true", Limit: limit, Offset: offset}
 	e := errs.Invalid("api: advisories")
 	if f.Status != "" && !slices.Contains(intel.AdvisoryStatuses, f.Status) {
 		e.Field("status", "field.invalid")

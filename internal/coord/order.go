@@ -171,6 +171,24 @@ func (s *Service) MayIssue(ctx context.Context, a policy.Actor) bool {
 // The actor must see the incident and be a coordinator of the national
 // coordinator or a response unit; every target must be inside its scope.
 func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in IssueInput) (Order, error) {
+	return s.IssueThen(ctx, a, key, in, nil)
+}
+
+// OrgCoordinates reports whether the organisation may issue orders (the
+// national coordinator or a response unit).
+func (s *Service) OrgCoordinates(ctx context.Context, orgID int64) (bool, error) {
+	o, err := loadOrg(ctx, s.DB, orgID)
+	if store.IsNoRows(err) {
+		return false, nil
+	}
+	return err == nil && o.coordinates(), err
+}
+
+// IssueThen issues the order as Issue does, then runs then in the same
+// transaction (an error from it undoes the order): the exercise service
+// marks its inject delivered with the order.
+func (s *Service) IssueThen(ctx context.Context, a policy.Actor, key string, in IssueInput,
+	then func(ctx context.Context, tx *store.Tx, o Order) error) (Order, error) {
 	const op = "order: issue"
 	in.Title, in.Actions = trim(in.Title), trim(in.Actions)
 	var out Order
@@ -305,8 +323,14 @@ func (s *Service) Issue(ctx context.Context, a policy.Actor, key string, in Issu
 			Link: fmt.Sprintf("/orders/%d", out.ID), TLP: out.TLP, Exercise: out.ExerciseID != 0}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: issuer.ID, Action: "order.issue", Entity: "order",
-			EntityID: fmt.Sprint(out.ID), After: out})
+		if err := audit.Record(ctx, tx, now, a, audit.Change{OrgID: issuer.ID, Action: "order.issue", Entity: "order",
+			EntityID: fmt.Sprint(out.ID), After: out}); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(ctx, tx, out)
+		}
+		return nil
 	})
 	if err != nil {
 		return Order{}, errs.Ensure(op, err)
@@ -457,7 +481,10 @@ type Filter struct {
 	Status    string // a target state of my organisation's part ("" any)
 	Overdue   bool
 	Incident  int64 // the orders of one incident (ignores Direction)
-	Limit     int
+	// Exercise: only exercise orders (a drill's); the real ones only
+	// otherwise. An incident's list shows its own orders either way.
+	Exercise bool
+	Limit    int
 }
 
 // Orders lists the orders issued by or to the actor's organisation (or of
@@ -482,6 +509,14 @@ func (s *Service) Orders(ctx context.Context, a policy.Actor, f Filter) ([]Order
 	default:
 		q += "(o.issuer_org_id = ? OR EXISTS (SELECT 1 FROM coord_order_targets t WHERE t.order_id = o.id AND t.org_id = ?))"
 		args = append(args, a.OrgID, a.OrgID)
+	}
+	if f.Incident == 0 {
+		// "+": not through the exercise_id index (see incident.List).
+		if f.Exercise {
+			q += " AND i.exercise_id IS NOT NULL"
+		} else {
+			q += " AND +i.exercise_id IS NULL"
+		}
 	}
 	now := s.stamp()
 	if f.Status != "" || f.Overdue {

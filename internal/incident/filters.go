@@ -60,6 +60,19 @@ func ParseQuery(v url.Values) (Filter, error) {
 	default:
 		e.Field("overdue", "field.invalid")
 	}
+	// exercise: "" real incidents only, "all" every exercise's, an id one
+	// exercise's.
+	switch x := get("exercise"); x {
+	case "":
+	case "all":
+		f.Exercises = true
+	default:
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil || n <= 0 {
+			e.Field("exercise", "field.invalid")
+		}
+		f.ExerciseID = n
+	}
 	day := func(field string, next bool) time.Time {
 		s := get(field)
 		if s == "" {

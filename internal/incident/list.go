@@ -48,6 +48,9 @@ type Filter struct {
 	// ExerciseID: 0 lists real incidents only (exercise ones are left
 	// out); an exercise's id lists that exercise's incidents only.
 	ExerciseID int64
+	// Exercises: every exercise's incidents (the drills' view), no real
+	// one; ExerciseID narrows it to one.
+	Exercises bool
 }
 
 var sorts = map[string]string{
@@ -193,6 +196,8 @@ func (s *Service) List(ctx context.Context, a policy.Actor, f Filter) ([]Inciden
 	add := func(c string, v ...any) { where = append(where, c); args = append(args, v...) }
 	if f.ExerciseID != 0 {
 		add("i.exercise_id = ?", f.ExerciseID)
+	} else if f.Exercises {
+		add("i.exercise_id IS NOT NULL")
 	} else {
 		// "+" keeps SQLite off the exercise_id index: IS NULL counts as
 		// an equality there, and walking the index over every real

@@ -226,6 +226,7 @@ type ordersView struct {
 	Direction  string
 	Status     string
 	Overdue    bool
+	Exercise   bool // the drills' orders instead of the real ones
 	Directions []option
 	Statuses   []option
 	Now        time.Time
@@ -235,7 +236,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
 	q := r.URL.Query()
 	v := ordersView{Base: s.base(r, "coord.orders_title"), Direction: q.Get("direction"), Status: q.Get("status"),
-		Overdue: q.Get("overdue") == "1", Now: s.Now()}
+		Overdue: q.Get("overdue") == "1", Exercise: q.Get("exercise") == "1", Now: s.Now()}
 	if v.Direction != coord.DirIn && v.Direction != coord.DirOut {
 		v.Direction = ""
 	}
@@ -250,7 +251,8 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 		v.Statuses = append(v.Statuses, option{Value: st, Label: v.T("coord.status." + st), Selected: st == v.Status})
 	}
 	if s.Coord != nil {
-		list, err := s.Coord.Orders(r.Context(), wh.Actor, coord.Filter{Direction: v.Direction, Status: v.Status, Overdue: v.Overdue})
+		list, err := s.Coord.Orders(r.Context(), wh.Actor, coord.Filter{Direction: v.Direction, Status: v.Status, Overdue: v.Overdue,
+			Exercise: v.Exercise})
 		if err != nil {
 			s.renderError(w, r, err, "")
 			return

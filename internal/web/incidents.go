@@ -48,7 +48,9 @@ type incFilter struct {
 	// included); DFrom, DTo the same for the detection.
 	From, To, DFrom, DTo string
 	Overdue              bool
-	Page                 int
+	// Exercise: "" real incidents, "all" the drills', an exercise's id.
+	Exercise string
+	Page     int
 }
 
 func parseIncFilter(r *http.Request) incFilter {
@@ -57,7 +59,7 @@ func parseIncFilter(r *http.Request) incFilter {
 		Q: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") == "1", Page: intQuery(r, "page"),
 		RSIT: q.Get("rsit"), Province: q.Get("province"), Sector: q.Get("sector"),
 		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
-		DFrom: strings.TrimSpace(q.Get("dfrom")), DTo: strings.TrimSpace(q.Get("dto"))}
+		DFrom: strings.TrimSpace(q.Get("dfrom")), DTo: strings.TrimSpace(q.Get("dto")), Exercise: strings.TrimSpace(q.Get("exercise"))}
 	if f.Page < 1 {
 		f.Page = 1
 	}
@@ -76,7 +78,7 @@ func (f incFilter) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"status", f.Status}, {"type", f.Type}, {"severity", f.Severity},
 		{"class", f.Class}, {"q", f.Q}, {"rsit", f.RSIT}, {"province", f.Province}, {"sector", f.Sector},
-		{"from", f.From}, {"to", f.To}, {"dfrom", f.DFrom}, {"dto", f.DTo}} {
+		{"from", f.From}, {"to", f.To}, {"dfrom", f.DFrom}, {"dto", f.DTo}, {"exercise", f.Exercise}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}

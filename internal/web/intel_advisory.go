@@ -33,6 +33,7 @@ type advisoriesView struct {
 	Rows                 []intel.AdvisoryRow
 	Status, Severity     string
 	Mine, Own            bool
+	Exercise             bool // the drills' advisories instead of the real ones
 	Statuses, Severities []option
 	MayWrite             bool
 	Now                  time.Time
@@ -49,7 +50,7 @@ func (s *Server) handleAdvisories(w http.ResponseWriter, r *http.Request) {
 	wh := whoFrom(r)
 	q := r.URL.Query()
 	v := advisoriesView{Base: s.base(r, "intel.adv.title"), Status: q.Get("status"), Severity: q.Get("severity"),
-		Mine: q.Get("mine") == "1", Own: q.Get("own") == "1", Now: s.Now()}
+		Mine: q.Get("mine") == "1", Own: q.Get("own") == "1", Exercise: q.Get("exercise") == "1", Now: s.Now()}
 	if !slices.Contains(intel.AdvisoryStatuses, v.Status) {
 		v.Status = ""
 	}
@@ -64,7 +65,8 @@ func (s *Server) handleAdvisories(w http.ResponseWriter, r *http.Request) {
 	for i := range v.Severities {
 		v.Severities[i].Selected = v.Severities[i].Value == v.Severity
 	}
-	list, err := s.Intel.Advisories(r.Context(), wh.Actor, intel.AdvisoryFilter{Status: v.Status, Severity: v.Severity, Mine: v.Mine, Own: v.Own})
+	list, err := s.Intel.Advisories(r.Context(), wh.Actor, intel.AdvisoryFilter{Status: v.Status, Severity: v.Severity, Mine: v.Mine, Own: v.Own,
+		Exercise: v.Exercise})
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return
