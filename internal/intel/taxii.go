@@ -2,6 +2,8 @@ package intel
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -96,6 +98,11 @@ func (s *Service) SharedObjects(ctx context.Context, a policy.Actor, tlps []poli
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal(op, err)
 	}
+	reports, err := s.sharedReports(ctx, a, want, seen)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, reports...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Added.Equal(out[j].Added) {
 			return out[i].Added.Before(out[j].Added)
@@ -103,6 +110,59 @@ func (s *Service) SharedObjects(ctx context.Context, a policy.Actor, tlps []poli
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
+}
+
+// sharedReports returns the published (or closed) advisories the actor
+// may read whose label is wanted, each as the STIX report AdvisorySTIX
+// exports (object_refs naming its vulnerabilities and the indicators the
+// reader may read, which the indicator collections serve). Drafts never.
+func (s *Service) sharedReports(ctx context.Context, a policy.Actor, want map[policy.TLP]bool, seen map[string]bool) ([]SharedObject, error) {
+	const op = "intel: shared advisories"
+	ids, err := store.IDs(ctx, s.DB, `SELECT id FROM advisories WHERE status IN (?, ?) ORDER BY id`, AdvisoryPublished, AdvisoryClosed)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	var out []SharedObject
+	for _, id := range ids {
+		v, err := loadAdvisory(ctx, s.DB, id)
+		if err != nil {
+			return nil, errs.Internal(op, err)
+		}
+		if !want[v.TLP] || seen[v.STIXID] || !canReadAdvisory(a, v) {
+			continue
+		}
+		r, err := s.advisoryReport(ctx, a, id)
+		if errs.KindOf(err) == errs.KindNotFound || errs.KindOf(err) == errs.KindConflict {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		seen[v.STIXID] = true
+		ver, _ := r["modified"].(string)
+		out = append(out, SharedObject{ID: v.STIXID, Type: "report", Version: ver, Added: v.UpdatedAt.UTC(), TLP: v.TLP, Owner: v.OwnerOrgID, Body: r})
+	}
+	return out, nil
+}
+
+// advisoryReport is the report object of the advisory's STIX export.
+func (s *Service) advisoryReport(ctx context.Context, a policy.Actor, id int64) (map[string]any, error) {
+	b, err := s.AdvisorySTIX(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	var bundle struct {
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		return nil, errs.Internal("intel: advisory report", err)
+	}
+	for _, o := range bundle.Objects {
+		if o["type"] == "report" {
+			return o, nil
+		}
+	}
+	return nil, errs.Internal("intel: advisory report", fmt.Errorf("advisory %d: no report in its bundle", id))
 }
 
 // DeleteShared removes the actor's organisation's copy of a STIX object:
