@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ type importer struct {
 	def    policy.TLP
 	res    *ImportResult
 	// indicator rows per STIX id seen in this import (for sightings).
-	byStix map[string][]int64
+	byStix map[uuid.UUID][]int64
 	// indicators waiting for the next batch write.
 	pending []pendingIndicator
 }
@@ -89,7 +90,15 @@ func (im *importer) tlpOf(o map[string]any) policy.TLP {
 // ImportSTIX imports a STIX 2.1 bundle (or one object) into the actor's
 // organisation: every object is checked against the schemas and the
 // semantic rules; the faulty ones are reported and the valid rest kept, in
-// one transaction with one audit entry and an import record.
+// one transaction with one audit entry (the import's summary) and an import
+// record.
+//
+// The bundle is streamed: one goroutine reads the objects, workers (one per
+// CPU) decode, check and normalise them a chunk at a time, and this
+// goroutine writes them in their order, a batch of indicators per
+// statement. The common indicator object takes a fast path
+// (stix.ReadIndicator) that accepts only what the schemas accept; any other
+// object is decoded and checked in full.
 func (s *Service) ImportSTIX(ctx context.Context, a policy.Actor, r io.Reader, opt ImportOptions) (ImportResult, error) {
 	const op = "intel: import stix"
 	v, err := stix.DefaultValidator()
@@ -98,33 +107,7 @@ func (s *Service) ImportSTIX(ctx context.Context, a policy.Actor, r io.Reader, o
 	}
 	var res ImportResult
 	err = s.runImport(ctx, a, "stix", opt, &res, func(im *importer) error {
-		_, err := stix.ReadObjects(r, func(i int, raw json.RawMessage) error {
-			res.Total++
-			if opt.Progress != nil && res.Total%1000 == 0 {
-				opt.Progress(res.Total)
-			}
-			o, err := stix.Decode(raw)
-			if err != nil {
-				im.fail(i, "", "", err)
-				return nil
-			}
-			id, _ := o["id"].(string)
-			typ, _ := o["type"].(string)
-			if err := v.Validate(o); err != nil {
-				im.fail(i, id, typ, err)
-				return nil
-			}
-			if err := im.object(ctx, o, raw); err != nil {
-				if errs.KindOf(err) == errs.KindInternal || !isObjectFault(err) {
-					return err
-				}
-				im.fail(i, id, typ, err)
-				return nil
-			}
-			res.Accepted++
-			return nil
-		})
-		if err != nil {
+		if err := im.stream(ctx, r, v, opt.Progress); err != nil {
 			if isObjectFault(err) || !isStoreErr(err) {
 				return errs.Invalid(op).Field("file", "intel.error.file", err.Error())
 			}
@@ -133,6 +116,171 @@ func (s *Service) ImportSTIX(ctx context.Context, a policy.Actor, r io.Reader, o
 		return im.flush(ctx)
 	})
 	return res, err
+}
+
+// chunkSize is how many objects a worker prepares at a time.
+const chunkSize = 256
+
+// chunk is a run of a bundle's objects on their way through the workers.
+type chunk struct {
+	start int
+	raws  []json.RawMessage
+	out   []prepared
+	done  chan struct{}
+}
+
+// prepared is one object made ready for the writer.
+type prepared struct {
+	index   int
+	id, typ string
+	err     error          // the object's fault
+	skip    bool           // valid, not stored (marking definitions…)
+	obj     map[string]any // another object to keep
+	inds    []pendingIndicator
+}
+
+// stream reads the objects of r, prepares them on the workers and writes
+// them in order. A JSON syntax error comes back as a plain error (the file
+// is refused), a database error as a storeErr.
+func (im *importer) stream(ctx context.Context, r io.Reader, v *stix.Validator, progress func(int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan *chunk, 4)
+	order := make(chan *chunk, 8)
+	var readErr error
+	go func() {
+		defer close(order)
+		defer close(work)
+		cur := &chunk{}
+		send := func() error {
+			cur.done = make(chan struct{})
+			select {
+			case order <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case work <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			cur = &chunk{}
+			return nil
+		}
+		_, err := stix.ReadObjects(r, func(i int, raw json.RawMessage) error {
+			if len(cur.raws) == 0 {
+				cur.start = i
+				cur.raws = make([]json.RawMessage, 0, chunkSize)
+			}
+			cur.raws = append(cur.raws, raw)
+			if len(cur.raws) == chunkSize {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(cur.raws) > 0 {
+			err = send()
+		}
+		readErr = err // seen by the writer once order is closed
+	}()
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		go func() {
+			for c := range work {
+				im.prepareChunk(c, v)
+				close(c.done)
+			}
+		}()
+	}
+	for c := range order {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return storeErr{ctx.Err()}
+		}
+		for i := range c.out {
+			if err := im.take(ctx, &c.out[i], progress); err != nil {
+				return err
+			}
+		}
+	}
+	if readErr != nil && ctx.Err() == nil {
+		return readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return storeErr{err}
+	}
+	return nil
+}
+
+// prepareChunk decodes, checks and normalises a chunk's objects (on a
+// worker: nothing here writes to the importer).
+func (im *importer) prepareChunk(c *chunk, v *stix.Validator) {
+	c.out = make([]prepared, len(c.raws))
+	var tc stix.TimeCache
+	for j, raw := range c.raws {
+		p := &c.out[j]
+		p.index = c.start + j
+		if fi, ok := stix.ReadIndicator(raw, &tc); ok {
+			p.id, p.typ = fi.ID, "indicator"
+			p.inds, p.err = im.prepareIndicator(fastFields(fi))
+			continue
+		}
+		o, err := stix.Decode(raw)
+		if err != nil {
+			p.err = err
+			continue
+		}
+		p.id, _ = o["id"].(string)
+		p.typ, _ = o["type"].(string)
+		if err := v.Validate(o); err != nil {
+			p.err = err
+			continue
+		}
+		switch p.typ {
+		case "marking-definition", "extension-definition", "language-content":
+			p.skip = true // TLP markings are read from the objects; others are not modelled
+		case "indicator":
+			f, err := im.mapFields(o)
+			if err == nil {
+				p.inds, err = im.prepareIndicator(f)
+			}
+			p.err = err
+		default:
+			p.obj = o
+		}
+	}
+	c.raws = nil
+}
+
+// take writes one prepared object (on the writer).
+func (im *importer) take(ctx context.Context, p *prepared, progress func(int)) error {
+	im.res.Total++
+	if progress != nil && im.res.Total%1000 == 0 {
+		progress(im.res.Total)
+	}
+	switch {
+	case p.err != nil:
+		im.fail(p.index, p.id, p.typ, p.err)
+		return nil
+	case p.skip:
+	case p.obj != nil:
+		if err := im.object(ctx, p.obj); err != nil {
+			if !isObjectFault(err) {
+				return err
+			}
+			im.fail(p.index, p.id, p.typ, err)
+			return nil
+		}
+	default:
+		im.pending = append(im.pending, p.inds...)
+		if len(im.pending) >= importBatch {
+			if err := im.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	im.res.Accepted++
+	return nil
 }
 
 // objectFault is a per-object problem found after the schema check.
@@ -175,7 +323,7 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 	now := s.stamp()
 	*res = ImportResult{Format: format, Name: name, CreatedAt: now, Errors: []stix.ObjectError{}}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		im := &importer{s: s, tx: tx, a: a, owner: a.OrgID, now: now, def: def, res: res, byStix: map[string][]int64{},
+		im := &importer{s: s, tx: tx, a: a, owner: a.OrgID, now: now, def: def, res: res, byStix: map[uuid.UUID][]int64{},
 			source: format + ":" + name}
 		if err := body(im); err != nil {
 			return err
@@ -196,16 +344,12 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 	return errs.Ensure(op, err)
 }
 
-// object stores one valid STIX object.
-func (im *importer) object(ctx context.Context, o map[string]any, raw json.RawMessage) error {
+// object stores one valid STIX object other than an indicator or a
+// marking definition.
+func (im *importer) object(ctx context.Context, o map[string]any) error {
 	typ, _ := o["type"].(string)
 	id, _ := o["id"].(string)
-	switch typ {
-	case "marking-definition", "extension-definition", "language-content":
-		return nil // TLP markings are read from the objects; others are not modelled
-	case "indicator":
-		return im.indicator(ctx, o)
-	case "sighting":
+	if typ == "sighting" {
 		if err := im.sighting(ctx, o); err != nil {
 			return err
 		}
@@ -247,87 +391,141 @@ func (im *importer) object(ctx context.Context, o map[string]any, raw json.RawMe
 
 func str(o map[string]any, k string) string { s, _ := o[k].(string); return s }
 
-func (im *importer) indicator(ctx context.Context, o map[string]any) error {
-	id := str(o, "id")
-	if pt := str(o, "pattern_type"); pt != "stix" {
-		return objectFault{fmt.Sprintf("pattern_type %q: certnet matches STIX patterns only", pt)}
+// indicatorFields is an indicator object as the importer reads it, from
+// either path.
+type indicatorFields struct {
+	id, name, description, pattern, patternType string
+	confidence                                  int64
+	hasConfidence                               bool
+	validFrom, validUntil                       time.Time
+	labels                                      []string
+	killChain                                   []string
+	tlp                                         policy.TLP
+	revoked                                     bool
+	// terms of a simple pattern when simple is set by the fast path.
+	terms  []stix.Term
+	simple bool
+}
+
+// fastFields takes what stix.ReadIndicator read.
+func fastFields(fi stix.Indicator) indicatorFields {
+	f := indicatorFields{id: fi.ID, name: fi.Name, description: fi.Description, pattern: fi.Pattern, patternType: fi.PatternType,
+		confidence: fi.Confidence, hasConfidence: fi.HasConfidence, validFrom: fi.ValidFrom, validUntil: fi.ValidUntil,
+		labels: fi.Labels, revoked: fi.Revoked, tlp: "", simple: fi.Simple}
+	for _, k := range fi.KillChain {
+		f.killChain = append(f.killChain, k.Chain+":"+k.Phase)
 	}
-	p, err := stix.ParsePattern(str(o, "pattern"))
-	if err != nil {
-		return objectFault{"pattern: " + err.Error()}
+	for _, r := range fi.MarkingRefs {
+		f.tlp = stricter(f.tlp, policy.TLP(stix.TLPOfMarking(r)))
 	}
-	base := Input{OwnerOrgID: im.owner, Name: str(o, "name"), Description: str(o, "description"), TLP: im.tlpOf(o),
-		Source: im.source, Ref: id}
+	if fi.Simple {
+		f.terms = []stix.Term{fi.Term}
+	}
+	return f
+}
+
+// mapFields reads an indicator decoded in full.
+func (im *importer) mapFields(o map[string]any) (indicatorFields, error) {
+	f := indicatorFields{id: str(o, "id"), name: str(o, "name"), description: str(o, "description"), pattern: str(o, "pattern"),
+		patternType: str(o, "pattern_type"), tlp: im.tlpOf(o)}
 	if c, ok := o["confidence"].(json.Number); ok {
-		n, _ := c.Int64()
-		base.Confidence = int(n)
-		if n == 0 {
-			base.Confidence = 1 // 0 would mean "default"; keep it lowest
-		}
+		f.confidence, _ = c.Int64()
+		f.hasConfidence = true
 	}
-	base.ValidFrom, _ = stix.ParseTime(str(o, "valid_from"))
+	f.validFrom, _ = stix.ParseTime(str(o, "valid_from"))
 	if u := str(o, "valid_until"); u != "" {
-		base.ValidUntil, _ = stix.ParseTime(u)
+		f.validUntil, _ = stix.ParseTime(u)
 	}
 	if labels, ok := o["labels"].([]any); ok {
 		for _, l := range labels {
-			if s, _ := l.(string); strings.HasPrefix(strings.ToLower(s), "rsit:") {
-				if _, err := NormaliseRSIT(s); err == nil {
-					base.Tags = append(base.Tags, s)
-				}
+			if s, ok := l.(string); ok {
+				f.labels = append(f.labels, s)
 			}
 		}
 	}
 	if kc, ok := o["kill_chain_phases"].([]any); ok {
 		for _, k := range kc {
 			if m, ok := k.(map[string]any); ok {
-				base.KillChain = append(base.KillChain, str(m, "kill_chain_name")+":"+str(m, "phase_name"))
+				f.killChain = append(f.killChain, str(m, "kill_chain_name")+":"+str(m, "phase_name"))
 			}
 		}
 	}
-	var values []Input
-	if terms, ok := p.SimpleTerms(); ok {
+	f.revoked, _ = o["revoked"].(bool)
+	return f, nil
+}
+
+// prepareIndicator turns an indicator object into the rows it makes (one
+// per value of a simple pattern, or the pattern itself), normalised and
+// checked; a fault is an objectFault. It only reads the importer.
+func (im *importer) prepareIndicator(f indicatorFields) ([]pendingIndicator, error) {
+	if f.patternType != "stix" {
+		return nil, objectFault{fmt.Sprintf("pattern_type %q: certnet matches STIX patterns only", f.patternType)}
+	}
+	terms, simple := f.terms, f.simple
+	if !simple {
+		p, err := stix.ParsePattern(f.pattern)
+		if err != nil {
+			return nil, objectFault{"pattern: " + err.Error()}
+		}
+		terms, simple = p.SimpleTerms()
+	}
+	tlp := f.tlp
+	if tlp == "" {
+		tlp = im.def
+	}
+	base := Input{OwnerOrgID: im.owner, Name: f.name, Description: f.description, TLP: tlp, Source: im.source, Ref: f.id,
+		ValidFrom: f.validFrom, ValidUntil: f.validUntil, KillChain: f.killChain}
+	if f.hasConfidence {
+		base.Confidence = int(f.confidence)
+		if f.confidence == 0 {
+			base.Confidence = 1 // 0 would mean "default"; keep it lowest
+		}
+	}
+	for _, s := range f.labels {
+		if strings.HasPrefix(strings.ToLower(s), "rsit:") {
+			if _, err := NormaliseRSIT(s); err == nil {
+				base.Tags = append(base.Tags, s)
+			}
+		}
+	}
+	values := make([]Input, 0, max(1, len(terms)))
+	if simple {
 		for i, t := range terms {
 			k, v, err := FromTerm(t)
 			if err != nil {
-				return objectFault{fmt.Sprintf("pattern term %s:%s: %v", t.Type, t.Property, err)}
+				return nil, objectFault{fmt.Sprintf("pattern term %s:%s: %v", t.Type, t.Property, err)}
 			}
 			in := base
 			in.Kind, in.Value = k, v
-			in.STIXID = id
+			in.STIXID = f.id
 			if i > 0 {
-				in.STIXID = "indicator--" + uuidFrom(id, string(k), v)
+				in.STIXID = "indicator--" + uuidFrom(f.id, string(k), v)
 			}
 			values = append(values, in)
 		}
 	} else {
 		in := base
-		in.Kind, in.Value, in.STIXID = KindSTIX, str(o, "pattern"), id
+		in.Kind, in.Value, in.STIXID = KindSTIX, f.pattern, f.id
 		values = append(values, in)
 	}
-	revoked, _ := o["revoked"].(bool)
 	// Every term must be valid before any is kept: the object is one.
-	var inds []Indicator
+	out := make([]pendingIndicator, 0, len(values))
 	for _, in := range values {
 		e := errs.Invalid("intel: import indicator")
 		ind := validate(in, im.now, e)
 		ind.OwnerOrgID = im.owner
 		if e.OrNil() != nil {
-			return objectFault{fieldMessage(e)}
+			return nil, objectFault{fieldMessage(e)}
 		}
-		inds = append(inds, ind)
+		p := pendingIndicator{ind: ind, source: im.source, ref: f.id, revoked: f.revoked}
+		p.prep()
+		out = append(out, p)
 	}
-	for _, ind := range inds {
-		im.pending = append(im.pending, pendingIndicator{ind: ind, source: im.source, ref: id, revoked: revoked})
-	}
-	if len(im.pending) >= importBatch {
-		return im.flush(ctx)
-	}
-	return nil
+	return out, nil
 }
 
 // importBatch is how many indicators an import writes per statement.
-const importBatch = 400
+const importBatch = 1000
 
 type pendingIndicator struct {
 	ind     Indicator
@@ -336,12 +534,25 @@ type pendingIndicator struct {
 	revoked bool
 	// sightings to record on the indicator's row once it is written.
 	sightings []SightingInput
+	// the derived columns, made by prep (on a worker when streaming).
+	search, tags, killChain string
+	prepped                 bool
 }
 
-// flush writes the pending indicators: the values the owner does not hold
-// yet in one INSERT (and their sources in another), the others (and
-// repeats inside the batch) one by one through upsert, which merges; then
-// the sightings that came with them.
+// prep computes the derived columns of the row.
+func (p *pendingIndicator) prep() {
+	if p.prepped {
+		return
+	}
+	p.search = searchKey(p.ind.Value, p.ind.Name, p.ind.Description)
+	p.tags, p.killChain = strings.Join(p.ind.Tags, "\n"), strings.Join(p.ind.KillChain, "\n")
+	p.prepped = true
+}
+
+// flush writes the pending indicators: the values new to the owner in one
+// INSERT … ON CONFLICT DO NOTHING (and their sources in another), the ones
+// it already held (and repeats inside the batch) one by one through upsert,
+// which merges; then the sightings that came with them.
 func (im *importer) flush(ctx context.Context) error {
 	batch := im.pending
 	im.pending = im.pending[:0]
@@ -349,80 +560,66 @@ func (im *importer) flush(ctx context.Context) error {
 		return nil
 	}
 	key := func(i Indicator) string { return string(i.Kind) + "\x00" + i.Value }
-	// The values the owner already holds, one query per kind so that the
-	// unique index (owner, kind, value) answers it.
-	held := map[string]bool{}
-	byKind := map[Kind][]any{}
-	for _, p := range batch {
-		byKind[p.ind.Kind] = append(byKind[p.ind.Kind], p.ind.Value)
-	}
-	for k, values := range byKind {
-		args := append([]any{im.owner, string(k)}, values...)
-		ph := strings.Repeat(",?", len(values))[1:]
-		rows, err := im.tx.Query(ctx, `SELECT value FROM intel_indicators WHERE owner_org_id = ? AND kind = ? AND value IN (`+ph+`)`, args...)
-		if err != nil {
-			return storeErr{err}
-		}
-		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return storeErr{err}
-			}
-			held[string(k)+"\x00"+v] = true
-		}
-		rows.Close()
-	}
-	var args []any
 	var fresh, slow []pendingIndicator
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(batch))
 	for _, p := range batch {
 		k := key(p.ind)
-		if held[k] || seen[k] {
+		if seen[k] {
 			slow = append(slow, p)
 			continue
 		}
 		seen[k] = true
 		fresh = append(fresh, p)
 	}
-	ids := map[string]int64{}
-	if len(fresh) > 0 {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, name, description, search, confidence,
+	ids := make(map[string]int64, len(fresh))
+	var b strings.Builder
+	b.WriteString(`INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, name, description, search, confidence,
 			valid_from, valid_until, tlp, tags, kill_chain, stix_id, revoked, created_by, created_at, updated_at) VALUES `)
-		args = args[:0]
-		for i, p := range fresh {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-			ind := p.ind
-			args = append(args, im.owner, string(ind.Kind), ind.Value, ind.Pattern, ind.Name, ind.Description,
-				searchKey(ind.Value, ind.Name, ind.Description), ind.Confidence, ind.ValidFrom, store.NullTime(ind.ValidUntil), string(ind.TLP),
-				strings.Join(ind.Tags, "\n"), strings.Join(ind.KillChain, "\n"), ind.STIXID, p.revoked, store.NullID(im.a.UserID), im.now, im.now)
+	args := make([]any, 0, 18*len(fresh))
+	createdBy := store.NullID(im.a.UserID)
+	for i, p := range fresh {
+		if i > 0 {
+			b.WriteByte(',')
 		}
-		b.WriteString(" RETURNING id, kind, value")
-		rows, err := im.tx.Query(ctx, b.String(), args...)
-		if err != nil {
-			return storeErr{fmt.Errorf("insert indicators: %w", err)}
-		}
-		for rows.Next() {
-			var id int64
-			var k, v string
-			if err := rows.Scan(&id, &k, &v); err != nil {
-				rows.Close()
-				return storeErr{err}
-			}
-			ids[k+"\x00"+v] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		p.prep()
+		ind := p.ind
+		args = append(args, im.owner, string(ind.Kind), ind.Value, ind.Pattern, ind.Name, ind.Description,
+			p.search, ind.Confidence, ind.ValidFrom, store.NullTime(ind.ValidUntil), string(ind.TLP),
+			p.tags, p.killChain, ind.STIXID, p.revoked, createdBy, im.now, im.now)
+	}
+	b.WriteString(" ON CONFLICT (owner_org_id, kind, value) DO NOTHING RETURNING id, kind, value")
+	rows, err := im.tx.Query(ctx, b.String(), args...)
+	if err != nil {
+		return storeErr{fmt.Errorf("insert indicators: %w", err)}
+	}
+	for rows.Next() {
+		var id int64
+		var k, v string
+		if err := rows.Scan(&id, &k, &v); err != nil {
+			rows.Close()
 			return storeErr{err}
 		}
+		ids[k+"\x00"+v] = id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return storeErr{err}
+	}
+	// The values the owner held already merge through upsert.
+	created := fresh[:0:0]
+	for _, p := range fresh {
+		if _, ok := ids[key(p.ind)]; ok {
+			created = append(created, p)
+		} else {
+			slow = append(slow, p)
+		}
+	}
+	if len(created) > 0 {
 		b.Reset()
 		b.WriteString(`INSERT INTO intel_indicator_sources (indicator_id, source, ref, first_seen, last_seen) VALUES `)
 		args = args[:0]
-		for i, p := range fresh {
+		for i, p := range created {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -432,7 +629,7 @@ func (im *importer) flush(ctx context.Context) error {
 		if _, err := im.tx.Exec(ctx, b.String(), args...); err != nil {
 			return storeErr{fmt.Errorf("indicator sources: %w", err)}
 		}
-		for _, p := range fresh {
+		for _, p := range created {
 			if err := im.written(ctx, p, ids[key(p.ind)]); err != nil {
 				return err
 			}
@@ -455,9 +652,22 @@ func (im *importer) flush(ctx context.Context) error {
 	return nil
 }
 
+// stixKey is the key of an indicator's STIX id in byStix (its UUID), ok
+// false for a reference that is not one (a MISP attribute's).
+func stixKey(ref string) (uuid.UUID, bool) {
+	u, ok := strings.CutPrefix(ref, "indicator--")
+	if !ok {
+		return uuid.UUID{}, false
+	}
+	id, err := uuid.Parse(u)
+	return id, err == nil
+}
+
 // written notes that p is stored in row id and records its sightings.
 func (im *importer) written(ctx context.Context, p pendingIndicator, id int64) error {
-	im.byStix[p.ref] = append(im.byStix[p.ref], id)
+	if k, ok := stixKey(p.ref); ok {
+		im.byStix[k] = append(im.byStix[k], id)
+	}
 	im.res.Indicators++
 	for _, sg := range p.sightings {
 		if err := addSighting(ctx, im.tx, im.now, id, im.owner, sg); err != nil {
@@ -488,7 +698,10 @@ func (im *importer) sighting(ctx context.Context, o map[string]any) error {
 	if err := im.flush(ctx); err != nil {
 		return err
 	}
-	rows := im.byStix[ref]
+	var rows []int64
+	if k, ok := stixKey(ref); ok {
+		rows = im.byStix[k]
+	}
 	if len(rows) == 0 {
 		var err error
 		if rows, err = store.IDs(ctx, im.tx, `SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_id = ?`, im.owner, ref); err != nil {

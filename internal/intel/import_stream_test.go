@@ -1,0 +1,146 @@
+package intel
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"certnet/internal/policy"
+	"certnet/internal/store"
+	"certnet/internal/testkit"
+)
+
+// streamBundle writes a bundle of n objects crossing several chunks and
+// batches: mostly fast-path IPv4 indicators, every 7th one a repeat of an
+// earlier value (another source of it), every 50th one decoded in full
+// (a custom property), faults at known places, and a sighting near the end
+// of an indicator from the first chunk.
+func streamBundle(n int) (string, map[int]bool) {
+	bad := map[int]bool{}
+	var b strings.Builder
+	b.WriteString(`{"type":"bundle","id":"bundle--6ba7b810-9dad-11d1-80b4-00c04fd430c8","objects":[`)
+	id := func(i int) string { return fmt.Sprintf("indicator--%08x-9dad-41d1-80b4-00c04fd430c8", i) }
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		value := fmt.Sprintf("10.1.%d.%d", i>>8&255, i&255)
+		if i%7 == 6 {
+			value = fmt.Sprintf("10.1.%d.%d", (i-3)>>8&255, (i-3)&255)
+		}
+		extra := ""
+		if i%50 == 49 {
+			extra = `,"x_feed":"slow path"`
+		}
+		pattern := fmt.Sprintf("[ipv4-addr:value = '%s']", value)
+		switch {
+		case i == 3 || i == 300:
+			pattern = "[ipv4-addr:value = '300.1.1.1']" // not an address: refused by normalisation
+			bad[i] = true
+		case i == 511:
+			pattern = "[ipv4-addr:value = '10.0.0.1'" // unterminated: refused by the pattern parser
+			bad[i] = true
+		case i == n-2:
+			fmt.Fprintf(&b, `{"type":"sighting","spec_version":"2.1","id":"sighting--6ba7b813-9dad-41d1-80b4-00c04fd430c8","created":"2026-01-02T00:00:00.000Z","modified":"2026-01-02T00:00:00.000Z","sighting_of_ref":"%s","count":9}`, id(1))
+			continue
+		}
+		fmt.Fprintf(&b, `{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"%s","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","confidence":%d,"object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]%s}`,
+			id(i), pattern, i%100, extra)
+	}
+	b.WriteString(`]}`)
+	return b.String(), bad
+}
+
+// TestImportStreamOrder: a bundle over several chunks and batches keeps its
+// order — each fault reported at its index, a repeated value one row with
+// its sources, the sighting on the row of an indicator written chunks
+// before, the slow-path objects stored like the fast ones — and one audit
+// entry summarises the import.
+func TestImportStreamOrder(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		nat := f.actor(f.national, policy.RoleAnalyst)
+		const n = 2600
+		bundle, bad := streamBundle(n)
+		var progress []int
+		res, err := f.s.ImportSTIX(ctx, nat, strings.NewReader(bundle), ImportOptions{Name: "stream.json",
+			Progress: func(k int) { progress = append(progress, k) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != n || res.Rejected != len(bad) || res.Accepted != n-len(bad) || res.Sightings != 1 {
+			t.Fatalf("result total %d accepted %d rejected %d sightings %d", res.Total, res.Accepted, res.Rejected, res.Sightings)
+		}
+		for k, e := range res.Errors {
+			if !bad[e.Index] || k > 0 && e.Index <= res.Errors[k-1].Index {
+				t.Errorf("error %d at index %d: %+v", k, e.Index, e)
+			}
+		}
+		if len(progress) == 0 || progress[len(progress)-1] != n {
+			t.Errorf("progress %v", progress[max(0, len(progress)-3):])
+		}
+		// Rows: one per distinct value.
+		distinct := map[string]bool{}
+		for i := range n {
+			if bad[i] || i == n-2 {
+				continue
+			}
+			j := i
+			if i%7 == 6 {
+				j = i - 3
+			}
+			distinct[fmt.Sprintf("10.1.%d.%d", j>>8&255, j&255)] = true
+		}
+		if got := f.count("intel_indicators"); got != len(distinct) {
+			t.Fatalf("%d indicator rows, want %d", got, len(distinct))
+		}
+		// A repeated value keeps the higher confidence of its reports and
+		// the source of each.
+		var id int64
+		var conf int
+		if err := db.QueryRow(ctx, `SELECT id, confidence FROM intel_indicators WHERE value = ?`, fmt.Sprintf("10.1.%d.%d", 1998>>8&255, 1998&255)).Scan(&id, &conf); err != nil {
+			t.Fatal(err)
+		}
+		if conf != 98 { // objects 1998 (confidence 98) and its repeat 2001 (confidence 1)
+			t.Errorf("confidence %d, want 98", conf)
+		}
+		d, err := f.s.Get(ctx, nat, id)
+		if err != nil || len(d.Sources) != 1 || d.TLP != policy.TLPGreen {
+			t.Errorf("detail %+v %v", d, err)
+		}
+		if err := db.QueryRow(ctx, `SELECT id FROM intel_indicators WHERE value = ?`, "10.1.0.1").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if g, _ := f.s.Get(ctx, nat, id); len(g.Sightings) != 1 || g.Sightings[0].Count != 9 {
+			t.Errorf("sighting of object 1: %+v", g.Sightings)
+		}
+		var audits int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'intel.import.stix'`).Scan(&audits); err != nil {
+			t.Fatal(err)
+		}
+		if audits != 1 {
+			t.Errorf("%d audit entries, want one summary", audits)
+		}
+		f.verifyAudit()
+	})
+}
+
+// TestImportStreamBrokenJSON: a syntax error after thousands of good
+// objects refuses the file and keeps nothing of it.
+func TestImportStreamBrokenJSON(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		nat := f.actor(f.national, policy.RoleAnalyst)
+		bundle, _ := streamBundle(1500)
+		broken := bundle[:len(bundle)-2] + `,{"type":}]}`
+		if _, err := f.s.ImportSTIX(ctx, nat, strings.NewReader(broken), ImportOptions{Name: "broken.json"}); err == nil {
+			t.Fatal("broken JSON accepted")
+		}
+		if n := f.count("intel_indicators") + f.count("intel_imports"); n != 0 {
+			t.Fatalf("%d rows kept from a refused file", n)
+		}
+	})
+}
