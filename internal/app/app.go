@@ -171,6 +171,11 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 		_, err := a.Infosys.Remind(ctx)
 		return err
 	})
+	// Information systems: the day's KPI snapshot behind the trend charts.
+	a.Jobs.Every(infosys.JobSnapshot, time.Hour, func(ctx context.Context) error {
+		_, err := a.Infosys.Snapshot(ctx)
+		return err
+	})
 	// Advisories: reminders and escalations of recipients that have not
 	// acknowledged or reported in time.
 	a.Jobs.Every(intel.JobAdvisoryEscalate, time.Minute, func(ctx context.Context) error {

@@ -73,6 +73,9 @@ var scanColumns = []string{"host", "port", "name", "cve", "severity", "cvss", "d
 // or JSON, no header, a missing required column, too large) is an error
 // wrapping ErrBrokenReport.
 func ParseScanReport(format string, r io.Reader) ([]ScanRow, []RowError, error) {
+	if format == FormatOpenVAS {
+		return parseOpenVAS(r) // streamed (openvas.go)
+	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxScanReport+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBrokenReport, err)

@@ -7,6 +7,7 @@ import (
 
 	"certnet/internal/errs"
 	"certnet/internal/policy"
+	"certnet/internal/store"
 )
 
 // Target returns the yearly target share (percent) of level 3–5 systems
@@ -37,17 +38,22 @@ var Groupings = []string{ByOrg, ByProvince, BySector, ByNation}
 
 // KPI are the figures of one group.
 type KPI struct {
-	Key         string `json:"key"` // organisation id, province code, sector or "VN"
-	Systems     int    `json:"systems"`
-	Classified  int    `json:"classified"` // with an approved level
-	High        int    `json:"high"`       // approved at level 3–5
-	HighPlan    int    `json:"high_plan"`  // of those, with the plan deployed
-	OnTime      int    `json:"on_time"`    // every obligation on schedule
-	ClassPct    int    `json:"classified_pct"`
-	HighPlanPct int    `json:"high_plan_pct"`
-	OnTimePct   int    `json:"on_time_pct"`
-	Target      int    `json:"target"`
-	MeetsTarget bool   `json:"meets_target"`
+	Key        string `json:"key"` // organisation id, province code, sector or "VN"
+	Systems    int    `json:"systems"`
+	Classified int    `json:"classified"` // with an approved level
+	High       int    `json:"high"`       // approved at level 3–5
+	HighPlan   int    `json:"high_plan"`  // of those, with the plan deployed
+	OnTime     int    `json:"on_time"`    // every obligation on schedule
+	Layers     int    `json:"layers"`     // all four layers evidenced
+	// Open (or in progress) findings of critical and high severity.
+	OpenCritical int  `json:"open_critical"`
+	OpenHigh     int  `json:"open_high"`
+	ClassPct     int  `json:"classified_pct"`
+	HighPlanPct  int  `json:"high_plan_pct"`
+	OnTimePct    int  `json:"on_time_pct"`
+	LayersPct    int  `json:"layers_pct"`
+	Target       int  `json:"target"`
+	MeetsTarget  bool `json:"meets_target"`
 }
 
 func pct(a, b int) int {
@@ -64,7 +70,10 @@ func pct(a, b int) int {
 // The systems are counted in SQL by owner, operator and sector (a few
 // thousand groups for 100 000 systems), each group is decided with
 // policy as its systems would be one by one, and the groups are summed in
-// Go. Overdue is read from the stored earliest due date (refreshDue).
+// Go. Overdue is read from the stored earliest due date (refreshDue), the
+// 4-layer completeness from the stored window in which all four layers
+// are evidenced (refreshLayers), open findings from the counts the
+// findings' triggers keep on the row.
 func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, error) {
 	const op = "infosys: kpis"
 	if !slices.Contains(Groupings, by) {
@@ -74,17 +83,33 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 	if err := refreshDue(ctx, s.DB); err != nil {
 		return nil, errs.Internal(op, err)
 	}
+	if err := refreshLayers(ctx, s.DB); err != nil {
+		return nil, errs.Internal(op, err)
+	}
 	where, args := scopeWhere(a)
+	// A stored time compared with the clock: on SQLite, +col strips the
+	// column's NUMERIC affinity, which would otherwise make SQLite try to
+	// read the clock's text as a number on every row (about a third of the
+	// query's time over 100 000 systems); both are text in the same format.
+	ts := func(col string) string {
+		if s.DB.Engine == store.SQLite {
+			return "+" + col
+		}
+		return col
+	}
 	// Grouped first by owner, operator and sector from an index that holds
 	// every column read, then named by the owner's province and sector.
 	rows, err := s.DB.Query(ctx, `SELECT g.owner, g.operator, COALESCE(o.province_code, ''),
-		CASE WHEN g.sector <> '' THEN g.sector ELSE o.sector END, g.n, g.classified, g.high, g.high_plan, g.on_time
+		CASE WHEN g.sector <> '' THEN g.sector ELSE o.sector END, g.n, g.classified, g.high, g.high_plan, g.on_time,
+		g.layers, g.open_critical, g.open_high
 		FROM (SELECT s.owner_org_id AS owner, COALESCE(s.operator_org_id, 0) AS operator, s.sector AS sector, COUNT(*) AS n,
 			SUM(CASE WHEN s.level > 0 THEN 1 ELSE 0 END) AS classified, SUM(CASE WHEN s.level >= 3 THEN 1 ELSE 0 END) AS high,
 			SUM(CASE WHEN s.level >= 3 AND s.plan_deployed THEN 1 ELSE 0 END) AS high_plan,
-			SUM(CASE WHEN s.next_due_at IS NULL OR s.next_due_at > ? THEN 1 ELSE 0 END) AS on_time
+			SUM(CASE WHEN s.next_due_at IS NULL OR `+ts("s.next_due_at")+` > ? THEN 1 ELSE 0 END) AS on_time,
+			SUM(CASE WHEN `+ts("s.layers_from")+` <= ? AND (s.layers_until IS NULL OR `+ts("s.layers_until")+` > ?) THEN 1 ELSE 0 END) AS layers,
+			SUM(s.open_critical) AS open_critical, SUM(s.open_high) AS open_high
 			FROM infosys_systems s WHERE `+where+` GROUP BY s.owner_org_id, s.operator_org_id, s.sector) g
-		JOIN organisations o ON o.id = g.owner`, append([]any{now}, args...)...)
+		JOIN organisations o ON o.id = g.owner`, append([]any{now, now, now}, args...)...)
 	if err != nil {
 		return nil, errs.Internal(op, err)
 	}
@@ -95,7 +120,8 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 		var owner, operator int64
 		var prov, sector string
 		var c KPI
-		if err := rows.Scan(&owner, &operator, &prov, &sector, &c.Systems, &c.Classified, &c.High, &c.HighPlan, &c.OnTime); err != nil {
+		if err := rows.Scan(&owner, &operator, &prov, &sector, &c.Systems, &c.Classified, &c.High, &c.HighPlan, &c.OnTime,
+			&c.Layers, &c.OpenCritical, &c.OpenHigh); err != nil {
 			return nil, errs.Internal(op, err)
 		}
 		if check(a, policy.InfosysRead, owner, operator) != nil {
@@ -121,6 +147,9 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 		g.High += c.High
 		g.HighPlan += c.HighPlan
 		g.OnTime += c.OnTime
+		g.Layers += c.Layers
+		g.OpenCritical += c.OpenCritical
+		g.OpenHigh += c.OpenHigh
 	}
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal(op, err)
@@ -131,6 +160,7 @@ func (s *Service) KPIs(ctx context.Context, a policy.Actor, by string) ([]KPI, e
 	for _, k := range keys {
 		g := groups[k]
 		g.ClassPct, g.HighPlanPct, g.OnTimePct = pct(g.Classified, g.Systems), pct(g.HighPlan, g.High), pct(g.OnTime, g.Systems)
+		g.LayersPct = pct(g.Layers, g.Systems)
 		g.Target = target
 		g.MeetsTarget = g.ClassPct >= target && (g.High == 0 || g.HighPlanPct >= target)
 		out = append(out, *g)

@@ -354,6 +354,9 @@ func (s *Service) UpdateSystem(ctx context.Context, a policy.Actor, id int64, in
 		if out, err = getSystem(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := noteChange(ctx, tx, now, a, before, out, ""); err != nil {
+			return err
+		}
 		return record(ctx, tx, now, a, out.OwnerOrgID, "infosys.system.update", "infosys_system", id, before, out)
 	})
 	return out, err
