@@ -33,6 +33,7 @@ import (
 	"certnet/internal/readiness"
 	"certnet/internal/store"
 	"certnet/internal/taxii"
+	"certnet/internal/warning"
 	"certnet/internal/web"
 )
 
@@ -109,6 +110,8 @@ type App struct {
 	Ingest   *ingest.Service
 	Bus      *bus.Bus
 	Pipeline *ingest.Pipeline
+	// Warning: the early warning and the 24/7 view (issue 5).
+	Warning *warning.Service
 }
 
 // NewLogger builds the process logger from the config.
@@ -191,6 +194,18 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 		_, err := a.Ingest.Prune(ctx, now().Add(-cfg.IngestRetention))
 		return err
 	})
+	// Early warning: thresholds evaluated every minute on the pipeline's
+	// counters; the per-minute counters kept 2 days, the hourly 9 (the
+	// baselines need the previous 7 days).
+	a.Warning = warning.NewService(db, a.Orgs, a.Intel, a.Incidents, a.Ingest, now, log.With("component", "warning"))
+	a.Jobs.Every(warning.JobEvaluate, time.Minute, func(ctx context.Context) error {
+		_, err := a.Warning.Evaluate(ctx)
+		return err
+	})
+	a.Jobs.Every(warning.JobPrune, time.Hour, func(ctx context.Context) error {
+		_, err := a.Ingest.PruneActivity(ctx, now().Add(-48*time.Hour), now().Add(-9*24*time.Hour))
+		return err
+	})
 	a.Coord = coord.NewService(db, a.Incidents, now, log.With("component", "coord"))
 	a.Jobs.Every(coord.JobEscalate, time.Minute, func(ctx context.Context) error {
 		_, err := a.Coord.Escalate(ctx)
@@ -242,7 +257,7 @@ func (a *App) OpenBus(ctx context.Context) error {
 func (a *App) Handler() (http.Handler, error) {
 	ui, err := web.New(web.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
 		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord, Infosys: a.Infosys, Ingest: a.Ingest, Campaign: a.Campaign, Exercise: a.Exercise,
-		Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
+		Warning: a.Warning, Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err
 	}

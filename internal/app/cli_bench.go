@@ -25,8 +25,11 @@ const (
 
 // runBench: certnet bench incidents [--n N] [--seconds S] [--check] --data DIR.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "intel" {
+		return runBenchIntel(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "incidents" {
-		return usagef("usage: certnet bench incidents [--n 1000000] [--seconds 10] [--check] [--data DIR]")
+		return usagef("usage: certnet bench incidents [--n 1000000] [--seconds 10] [--check] [--data DIR] | certnet bench intel [--n 1000000] [--reuse] [--postgres URL] [--data DIR]")
 	}
 	fs, cfg, finish := newFlags("bench incidents", 0, stderr)
 	n := fs.Int("n", 1000000, "incidents to generate")

@@ -253,6 +253,7 @@ type worker struct {
 	ids    []int64
 	orgs   []int64
 	agg    map[aggKey]*aggVal
+	act    activity
 }
 
 type aggKey struct {
@@ -355,6 +356,7 @@ func (p *Pipeline) process(ctx context.Context, w *worker, m *bus.Msg) error {
 		w.agg = map[aggKey]*aggVal{}
 	}
 	clear(w.agg)
+	w.act.reset()
 	arrived := m.Time.UTC()
 	if arrived.IsZero() {
 		arrived = s.now()
@@ -362,6 +364,9 @@ func (p *Pipeline) process(ctx context.Context, w *worker, m *bus.Msg) error {
 	var matches int64
 	for i := range w.events {
 		e := &w.events[i]
+		if e.SignatureID != 0 || len(e.CVEs) > 0 {
+			w.act.signal(e, eventTime(e, arrived), max(int64(e.Count), 1), srcOrg)
+		}
 		w.hits = ms.m.Match(e, w.hits[:0])
 		if len(w.hits) == 0 {
 			continue
@@ -385,6 +390,7 @@ func (p *Pipeline) process(ctx context.Context, w *worker, m *bus.Msg) error {
 		t := eventTime(e, arrived)
 		hour := t.Truncate(time.Hour).Unix()
 		w.orgs = route(x, e, srcOrg, w.orgs[:0])
+		w.act.matched(n, w.orgs)
 		for _, ind := range w.ids {
 			for _, o := range w.orgs {
 				k := aggKey{indicator: ind, org: o, hour: hour}
@@ -422,6 +428,9 @@ func (p *Pipeline) process(ctx context.Context, w *worker, m *bus.Msg) error {
 			if err := p.storeSightings(ctx, tx, w.agg, now); err != nil {
 				return err
 			}
+		}
+		if err := w.act.store(ctx, tx, sourceID, arrived, int64(len(w.events)), matches); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE ingest_sources SET processed_batches = processed_batches + 1, processed_events = processed_events + ?,
 			matches = matches + ?, last_processed_at = ? WHERE id = ?`, len(w.events), matches, now, sourceID)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"certnet/internal/i18n"
 	"certnet/internal/policy"
 	"certnet/internal/store"
 	"certnet/internal/testkit"
@@ -143,4 +144,23 @@ func TestImportStreamBrokenJSON(t *testing.T) {
 			t.Fatalf("%d rows kept from a refused file", n)
 		}
 	})
+}
+
+// TestSearchKeyASCII: the ASCII shortcut of searchKey folds as i18n.Fold.
+func TestSearchKeyASCII(t *testing.T) {
+	for _, s := range []string{"", "  ", "198.51.100.7", "HTTP://Bad.Example.VN/a?B=1", "a\tb\n\nc  d\v", "x\x00y", "Máy Chủ Đà Nẵng", "ĐỨC\u00a0x"} {
+		want := i18n.Fold(s + " " + s)
+		if got := searchKey(s, s); got != want {
+			t.Errorf("searchKey(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for i := range 2000 {
+		b := make([]byte, i%40)
+		for j := range b {
+			b[j] = byte((i*31 + j*7) % 128)
+		}
+		if got, want := searchKey(string(b)), i18n.Fold(string(b)); got != want {
+			t.Fatalf("searchKey(%q) = %q, want %q", b, got, want)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -281,7 +282,18 @@ func stricter(cur, t policy.TLP) policy.TLP {
 	return t
 }
 
-func searchKey(parts ...string) string { return i18n.Fold(strings.Join(parts, " ")) }
+// searchKey is i18n.Fold of the parts; for plain ASCII (most indicator
+// values) that is lower case with runs of space made one, done without the
+// Unicode normalisation (a twelfth of the CPU of a large import).
+func searchKey(parts ...string) string {
+	s := strings.Join(parts, " ")
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return i18n.Fold(s)
+		}
+	}
+	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
 
 const indicatorCols = `id, owner_org_id, kind, value, pattern, name, description, confidence, valid_from, valid_until, tlp,
 	tags, kill_chain, stix_id, revoked, created_by, created_at, updated_at`

@@ -23,6 +23,7 @@ import (
 	"certnet/internal/notify"
 	"certnet/internal/org"
 	"certnet/internal/readiness"
+	"certnet/internal/warning"
 )
 
 //go:embed all:templates static
@@ -68,6 +69,9 @@ type Server struct {
 
 	// Ingest: SOC sources and their health (issue 5).
 	Ingest *ingest.Service
+
+	// Warning: early warning and the 24/7 view (issue 5).
+	Warning *warning.Service
 
 	pages map[string]*pageTemplate
 }
