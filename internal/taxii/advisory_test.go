@@ -17,7 +17,8 @@ import (
 // TestAdvisories: a published advisory is served as a STIX report in the
 // collection of its label to those who may read it, with object_refs
 // naming its CVE's vulnerability and the indicators the reader may read;
-// a draft never, another organisation's AMBER advisory never (404).
+// a draft or an exercise's advisory never, another organisation's AMBER
+// advisory never (404).
 func TestAdvisories(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		e := advSetup(t, db)
@@ -54,6 +55,23 @@ func TestAdvisories(t *testing.T) {
 		gAdv := publish(policy.TLPGreen, intel.Targeting{All: true}, true, greenInd.ID)
 		aAdv := publish(policy.TLPAmber, intel.Targeting{Orgs: []int64{e.dn.ID}}, true, greenInd.ID, amberInd.ID)
 		draft := publish(policy.TLPGreen, intel.Targeting{All: true}, false)
+		// An exercise of a drill (rows as the exercise service writes them).
+		var drillID, ex int64
+		now := e.e.Clock.Now()
+		if err := db.QueryRow(ctx, `INSERT INTO readiness_drills (org_id, title, kind, starts_on, ends_on, scenario, objectives, status,
+			created_at, updated_at) VALUES (?, 'Diễn tập', 'organisation', ?, ?, '', '', 'planned', ?, ?) RETURNING id`,
+			e.nat.ID, now, now, now, now).Scan(&drillID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(ctx, `INSERT INTO exercises (drill_id, org_id, title, status, started_at, created_at, updated_at)
+			VALUES (?, ?, 'Diễn tập', 'running', ?, ?, ?) RETURNING id`, drillID, e.nat.ID, now, now, now).Scan(&ex); err != nil {
+			t.Fatal(err)
+		}
+		drill, err := in.PublishExercise(ctx, intel.ExerciseAdvisoryInput{ExerciseID: ex, OwnerOrgID: e.nat.ID, TargetOrgID: e.dn.ID,
+			Title: "Diễn tập: lỗ hổng VPN", Body: "Vá ngay.", Severity: intel.SeverityHigh, DeadlineAt: e.e.Clock.Now().Add(time.Hour)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		reports := func(tok, col string) map[string]map[string]any {
 			t.Helper()
@@ -103,10 +121,14 @@ func TestAdvisories(t *testing.T) {
 		if r := do(t, e.e, "GET", root+"collections/amber/objects/"+aAdv.STIXID+"/", "Bearer "+e.hnAnalyst, "", nil); r.Status != 404 {
 			t.Fatalf("HN reads DN's AMBER advisory: %d", r.Status)
 		}
-		// The draft never, not even to its publisher.
+		// The draft never, not even to its publisher; the exercise
+		// advisory never, not even to its participant.
 		for _, tok := range []string{e.dnAnalyst, e.natTok} {
 			if r := do(t, e.e, "GET", green+"objects/"+draft.STIXID+"/", "Bearer "+tok, "", nil); r.Status != 404 {
 				t.Fatalf("draft served: %d %s", r.Status, r.Body)
+			}
+			if r := do(t, e.e, "GET", root+"collections/amber/objects/"+drill.STIXID+"/", "Bearer "+tok, "", nil); r.Status != 404 {
+				t.Fatalf("exercise advisory served: %d %s", r.Status, r.Body)
 			}
 		}
 	})

@@ -4,11 +4,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"certnet/internal/intel"
+	"certnet/internal/policy"
 )
 
 // Query is a parsed TAXII object query: the filters AND together, the
@@ -20,10 +22,9 @@ type Query struct {
 	Types       []string
 	Versions    []string // "last", "first", "all" or STIX timestamps
 	SpecVersion []string
-	// After is the cursor from next: the date added and id of the last
-	// object already returned.
-	AfterAdded time.Time
-	AfterID    string
+	// After is the cursor from next: the place of the last object
+	// already returned.
+	After intel.Cursor
 }
 
 // ParseQuery reads the query string of a list endpoint; any unknown
@@ -54,12 +55,14 @@ func ParseQuery(v url.Values, maxLimit int) (Query, error) {
 			if err != nil {
 				return q, fmt.Errorf("next: not a cursor")
 			}
-			ts, id, ok := strings.Cut(string(b), "|")
+			ts, key, ok := strings.Cut(string(b), "|")
 			t, err := time.Parse(time.RFC3339Nano, ts)
-			if !ok || err != nil || id == "" {
+			if !ok || err != nil {
 				return q, fmt.Errorf("next: not a cursor")
 			}
-			q.AfterAdded, q.AfterID = t, id
+			if q.After, ok = intel.ParseCursorKey(t, key); !ok {
+				return q, fmt.Errorf("next: not a cursor")
+			}
 		case "match[id]":
 			l, err := list(k, val, func(s string) bool { return intel.ValidSTIXID(s, "") })
 			if err != nil {
@@ -129,65 +132,30 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// cursor encodes the position after o.
-func cursor(o intel.SharedObject) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(o.Added.UTC().Format(time.RFC3339Nano) + "|" + o.ID))
+// cursor encodes a place in a collection for next.
+func cursor(c intel.Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.Added.UTC().Format(time.RFC3339Nano) + "|" + c.Key()))
 }
 
-func in(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// versionMatch reports whether an object's (only) version passes
-// match[version]: certnet keeps the current version of each object, which
-// is its first, last and all; a timestamp must equal it.
-func versionMatch(q Query, version string) bool {
-	if len(q.Versions) == 0 {
-		return true
-	}
-	vt, err := parseTime(version)
+// Shared is the query for intel over the collection's labels:
+// match[version] "first", "last" and "all" are the one version certnet
+// keeps (no filter), timestamps select that version; match[spec_version]
+// without 2.1 selects nothing.
+func (q Query) Shared(tlps []policy.TLP) intel.SharedQuery {
+	sq := intel.SharedQuery{TLPs: tlps, Limit: q.Limit, After: q.After, AddedAfter: q.AddedAfter, IDs: q.IDs, Types: q.Types}
+	all := false
 	for _, v := range q.Versions {
 		if v == "last" || v == "first" || v == "all" {
-			return true
-		}
-		if t, e := parseTime(v); e == nil && err == nil && t.Equal(vt) {
-			return true
+			all = true
+		} else if t, err := parseTime(v); err == nil {
+			sq.Versions = append(sq.Versions, t)
 		}
 	}
-	return false
-}
-
-// Select applies the filters and the cursor, and returns one page and
-// whether more follows.
-func Select(objs []intel.SharedObject, q Query) (page []intel.SharedObject, more bool) {
-	for _, o := range objs {
-		if !q.AfterAdded.IsZero() && (o.Added.Before(q.AfterAdded) || o.Added.Equal(q.AfterAdded) && o.ID <= q.AfterID) {
-			continue
-		}
-		if !q.AddedAfter.IsZero() && !o.Added.After(q.AddedAfter) {
-			continue
-		}
-		if len(q.IDs) > 0 && !in(q.IDs, o.ID) {
-			continue
-		}
-		if len(q.Types) > 0 && !in(q.Types, o.Type) {
-			continue
-		}
-		if len(q.SpecVersion) > 0 && !in(q.SpecVersion, "2.1") {
-			continue
-		}
-		if !versionMatch(q, o.Version) {
-			continue
-		}
-		if len(page) == q.Limit {
-			return page, true
-		}
-		page = append(page, o)
+	if all {
+		sq.Versions = nil
 	}
-	return page, false
+	if len(q.SpecVersion) > 0 && !slices.Contains(q.SpecVersion, "2.1") {
+		sq.None = true
+	}
+	return sq
 }

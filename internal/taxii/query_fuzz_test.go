@@ -4,17 +4,18 @@ import (
 	"net/url"
 	"testing"
 
-	"certnet/internal/intel"
+	"certnet/internal/policy"
 )
 
 // FuzzParseQuery: any query string either is refused or gives a query
-// whose limit is within bounds and whose page respects it.
+// whose limit is within bounds, which passes to intel whole, and whose
+// cursor survives its encoding.
 func FuzzParseQuery(f *testing.F) {
 	for _, s := range []string{
 		"limit=3", "limit=0", "limit=-1", "limit=99999", "added_after=2026-11-26T07:00:00Z",
 		"match[id]=indicator--0e5e7c8a-2f1d-4c9b-8a4e-3c2b1a0f9e8d,indicator--x",
 		"match[type]=indicator,malware&match[version]=all", "match[version]=2026-11-26T07:00:00.123Z,first",
-		"match[spec_version]=2.1", "next=MjAyNi0xMS0yNlQwNzowMDowMFp8aW5kaWNhdG9yLS1h", "next=%%%", "match[x]=1", "limit=1&limit=2",
+		"match[spec_version]=2.1", "next=MjAyNi0xMS0yNlQwNzowMDowMFp8aW5kaWNhdG9yLS1h", "next=MjAyNi0xMS0yNlQwNzowMDowMC4xMjM0NTZafDE6NDI", "next=%%%", "match[x]=1", "limit=1&limit=2",
 	} {
 		f.Add(s)
 	}
@@ -30,13 +31,19 @@ func FuzzParseQuery(f *testing.F) {
 		if q.Limit < 1 || q.Limit > 50 {
 			t.Fatalf("limit %d from %q", q.Limit, raw)
 		}
-		objs := make([]intel.SharedObject, 60)
-		for i := range objs {
-			objs[i] = intel.SharedObject{ID: "indicator--x", Type: "indicator", Version: "2026-11-26T07:00:00Z"}
+		sq := q.Shared([]policy.TLP{policy.TLPGreen})
+		if sq.Limit != q.Limit || len(sq.IDs) != len(q.IDs) || len(sq.Types) != len(q.Types) || sq.After != q.After {
+			t.Fatalf("shared query %+v from %+v", sq, q)
 		}
-		p, _ := Select(objs, q)
-		if len(p) > q.Limit {
-			t.Fatalf("page of %d past limit %d", len(p), q.Limit)
+		if len(sq.Versions) > len(q.Versions) {
+			t.Fatalf("versions %v from %v", sq.Versions, q.Versions)
+		}
+		// A cursor survives its own encoding.
+		if !q.After.IsZero() {
+			back, err := ParseQuery(url.Values{"next": {cursor(q.After)}}, 50)
+			if err != nil || !back.After.Added.Equal(q.After.Added) || back.After.Key() != q.After.Key() {
+				t.Fatalf("cursor %+v comes back as %+v (%v)", q.After, back.After, err)
+			}
 		}
 	})
 }

@@ -310,55 +310,50 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, a policy.Act
 	return collectionJSON(a, c), http.StatusOK, nil
 }
 
-// page reads the collection's objects and the query and returns one page.
-func (s *Server) page(r *http.Request, a policy.Actor, c Collection, id string) ([]intel.SharedObject, bool, error) {
+// page reads the query and returns one page of the collection (id: of
+// one object's versions).
+func (s *Server) page(r *http.Request, a policy.Actor, c Collection, id string) ([]intel.SharedObject, intel.Cursor, error) {
 	if !canRead(a, c) {
-		return nil, false, fail(http.StatusForbidden, "forbidden", "the caller may not read this collection")
+		return nil, intel.Cursor{}, fail(http.StatusForbidden, "forbidden", "the caller may not read this collection")
 	}
 	vals, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, false, fail(http.StatusBadRequest, "bad_query", "the query string is malformed")
+		return nil, intel.Cursor{}, fail(http.StatusBadRequest, "bad_query", "the query string is malformed")
 	}
 	q, err := ParseQuery(vals, MaxLimit)
 	if err != nil {
-		return nil, false, fail(http.StatusBadRequest, "bad_query", err.Error())
+		return nil, intel.Cursor{}, fail(http.StatusBadRequest, "bad_query", err.Error())
 	}
 	if id != "" {
 		if !intel.ValidSTIXID(id, "") {
-			return nil, false, fail(http.StatusNotFound, "not_found", "no such object")
+			return nil, intel.Cursor{}, fail(http.StatusNotFound, "not_found", "no such object")
 		}
 		if len(q.IDs) > 0 || len(q.Types) > 0 {
-			return nil, false, fail(http.StatusBadRequest, "bad_query", "match[id] and match[type] are not filters of one object")
+			return nil, intel.Cursor{}, fail(http.StatusBadRequest, "bad_query", "match[id] and match[type] are not filters of one object")
+		}
+		// 404 when the caller may not know the object, whatever the
+		// other filters say.
+		if _, err := s.Intel.SharedObject(r.Context(), a, c.TLPs, id); err != nil {
+			if errs.KindOf(err) == errs.KindNotFound {
+				return nil, intel.Cursor{}, fail(http.StatusNotFound, "not_found", "no such object")
+			}
+			return nil, intel.Cursor{}, err
 		}
 		q.IDs = []string{id}
 	}
-	objs, err := s.Intel.SharedObjects(r.Context(), a, c.TLPs)
-	if err != nil {
-		return nil, false, err
-	}
-	if id != "" {
-		found := false
-		for _, o := range objs {
-			found = found || o.ID == id
-		}
-		if !found {
-			return nil, false, fail(http.StatusNotFound, "not_found", "no such object")
-		}
-	}
-	p, more := Select(objs, q)
-	return p, more, nil
+	return s.Intel.SharedPage(r.Context(), a, q.Shared(c.TLPs))
 }
 
 // envelope writes the date-added headers and the paging fields.
-func envelope(w http.ResponseWriter, p []intel.SharedObject, more bool, key string, items any) map[string]any {
-	out := map[string]any{"more": more}
+func envelope(w http.ResponseWriter, p []intel.SharedObject, next intel.Cursor, key string, items any) map[string]any {
+	out := map[string]any{"more": !next.IsZero()}
 	if len(p) > 0 {
 		w.Header().Set("X-TAXII-Date-Added-First", p[0].Added.Format(time.RFC3339Nano))
 		w.Header().Set("X-TAXII-Date-Added-Last", p[len(p)-1].Added.Format(time.RFC3339Nano))
 		out[key] = items
-		if more {
-			out["next"] = cursor(p[len(p)-1])
-		}
+	}
+	if !next.IsZero() {
+		out["next"] = cursor(next)
 	}
 	return out
 }
@@ -368,7 +363,7 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request, a policy.Actor
 	if err != nil {
 		return nil, 0, err
 	}
-	p, more, err := s.page(r, a, c, "")
+	p, next, err := s.page(r, a, c, "")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -377,7 +372,7 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request, a policy.Actor
 		items = append(items, map[string]any{"id": o.ID, "date_added": o.Added.Format(time.RFC3339Nano),
 			"version": o.Version, "media_type": stixMediaType})
 	}
-	return envelope(w, p, more, "objects", items), http.StatusOK, nil
+	return envelope(w, p, next, "objects", items), http.StatusOK, nil
 }
 
 func bodies(p []intel.SharedObject) []map[string]any {
@@ -393,11 +388,11 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request, a policy.Actor)
 	if err != nil {
 		return nil, 0, err
 	}
-	p, more, err := s.page(r, a, c, "")
+	p, next, err := s.page(r, a, c, "")
 	if err != nil {
 		return nil, 0, err
 	}
-	return envelope(w, p, more, "objects", bodies(p)), http.StatusOK, nil
+	return envelope(w, p, next, "objects", bodies(p)), http.StatusOK, nil
 }
 
 func (s *Server) object(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
@@ -405,11 +400,11 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, a policy.Actor) 
 	if err != nil {
 		return nil, 0, err
 	}
-	p, more, err := s.page(r, a, c, r.PathValue("oid"))
+	p, next, err := s.page(r, a, c, r.PathValue("oid"))
 	if err != nil {
 		return nil, 0, err
 	}
-	return envelope(w, p, more, "objects", bodies(p)), http.StatusOK, nil
+	return envelope(w, p, next, "objects", bodies(p)), http.StatusOK, nil
 }
 
 func (s *Server) versions(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
@@ -417,7 +412,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request, a policy.Actor
 	if err != nil {
 		return nil, 0, err
 	}
-	p, more, err := s.page(r, a, c, r.PathValue("oid"))
+	p, next, err := s.page(r, a, c, r.PathValue("oid"))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -425,7 +420,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request, a policy.Actor
 	for _, o := range p {
 		vs = append(vs, o.Version)
 	}
-	return envelope(w, p, more, "versions", vs), http.StatusOK, nil
+	return envelope(w, p, next, "versions", vs), http.StatusOK, nil
 }
 
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
@@ -437,18 +432,12 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, a policy.A
 	if !canRead(a, c) || !intel.ValidSTIXID(id, "") {
 		return nil, 0, fail(http.StatusNotFound, "not_found", "no such object")
 	}
-	objs, err := s.Intel.SharedObjects(r.Context(), a, c.TLPs)
+	hit, err := s.Intel.SharedObject(r.Context(), a, c.TLPs, id)
+	if errs.KindOf(err) == errs.KindNotFound {
+		return nil, 0, fail(http.StatusNotFound, "not_found", "no such object")
+	}
 	if err != nil {
 		return nil, 0, err
-	}
-	var hit *intel.SharedObject
-	for i := range objs {
-		if objs[i].ID == id {
-			hit = &objs[i]
-		}
-	}
-	if hit == nil {
-		return nil, 0, fail(http.StatusNotFound, "not_found", "no such object")
 	}
 	if hit.Owner != a.OrgID || !canWrite(a) {
 		return nil, 0, fail(http.StatusForbidden, "forbidden", "only the owner organisation's writers may delete an object")
