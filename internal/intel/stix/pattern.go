@@ -115,8 +115,13 @@ type Literal struct {
 
 // Quote writes s as a STIX string literal.
 func Quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	if !strings.ContainsAny(s, `\'`) {
+		return "'" + s + "'"
+	}
+	return "'" + quoter.Replace(s) + "'"
 }
+
+var quoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // ---------------------------------------------------------------- lexer
 
