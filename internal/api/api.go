@@ -26,6 +26,7 @@ import (
 	"certnet/internal/coord"
 	"certnet/internal/errs"
 	"certnet/internal/exercise"
+	"certnet/internal/federation"
 	"certnet/internal/i18n"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
@@ -81,6 +82,9 @@ type Server struct {
 
 	// Ingest: SOC sources (issue 5); nil in tests of other routes.
 	Ingest *ingest.Service
+
+	// Federation: this instance's parent over TAXII 2.1 (issue 4).
+	Federation *federation.Service
 
 	// ClientIP is the request's client address as the web UI reads it
 	// (X-Forwarded-For behind a trusted proxy); nil: the connection's.

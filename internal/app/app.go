@@ -22,6 +22,7 @@ import (
 	"certnet/internal/config"
 	"certnet/internal/coord"
 	"certnet/internal/exercise"
+	"certnet/internal/federation"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
 	"certnet/internal/ingest"
@@ -110,6 +111,8 @@ type App struct {
 	Ingest   *ingest.Service
 	Bus      *bus.Bus
 	Pipeline *ingest.Pipeline
+	// Federation: this instance's parent over TAXII 2.1 (issue 4, item 5).
+	Federation *federation.Service
 	// Warning: the early warning and the 24/7 view (issue 5).
 	Warning *warning.Service
 }
@@ -224,6 +227,13 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 		_, err := a.Exercise.Deliver(ctx)
 		return err
 	})
+	// Federation: push to and pull from the parent instance, each peer on
+	// its own interval (the job looks every minute for the peers due).
+	a.Federation = federation.NewService(db, a.Intel, a.Orgs.ScopeOf, now, log.With("component", "federation"))
+	a.Jobs.Every(federation.JobSync, time.Minute, func(ctx context.Context) error {
+		_, err := a.Federation.SyncDue(ctx)
+		return err
+	})
 	return a
 }
 
@@ -257,13 +267,14 @@ func (a *App) OpenBus(ctx context.Context) error {
 func (a *App) Handler() (http.Handler, error) {
 	ui, err := web.New(web.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Jobs: a.Jobs, Log: a.Log.With("component", "web"),
 		Evidence: a.Evidence, Public: a.Public, Intel: a.Intel, Coord: a.Coord, Infosys: a.Infosys, Ingest: a.Ingest, Campaign: a.Campaign, Exercise: a.Exercise,
-		Warning: a.Warning, Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
+		Federation: a.Federation, Warning: a.Warning, Cfg: a.Cfg, Now: a.Now, Version: BuildVersion()})
 	if err != nil {
 		return nil, err
 	}
 	rest := &api.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Log: a.Log.With("component", "api"),
 		MaxBody: a.Cfg.MaxBody, Now: a.Now, Evidence: a.Evidence, Public: a.Public, Coord: a.Coord,
-		Intel: a.Intel, Infosys: a.Infosys, Campaign: a.Campaign, ClientIP: ui.ClientIP, Ingest: a.Ingest, Exercise: a.Exercise}
+		Intel: a.Intel, Infosys: a.Infosys, Campaign: a.Campaign, ClientIP: ui.ClientIP, Ingest: a.Ingest, Exercise: a.Exercise,
+		Federation: a.Federation}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

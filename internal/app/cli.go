@@ -48,6 +48,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = runBench(ctx, rest, stdout, stderr)
 	case "forward":
 		err = runForward(ctx, rest, stdout, stderr)
+	case "federation":
+		err = runFederation(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "certnet", BuildVersion())
 		return 0
@@ -97,6 +99,7 @@ Commands:
   backup           write an online, consistent copy of the SQLite database
   restore          put a backup in place of the SQLite database
   forward          follow Suricata/Wazuh files at a SOC and send them to certnet (--url, --state, --input)
+  federation       add, list, sync, remove: this instance's parent over TAXII 2.1
   bench incidents  generate N incidents in a fresh data folder and measure list, search and creation
   bench intel      import a generated STIX bundle of N indicators (rate, peak memory) and time TAXII pages
   version          print the version

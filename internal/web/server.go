@@ -15,6 +15,7 @@ import (
 	"certnet/internal/config"
 	"certnet/internal/coord"
 	"certnet/internal/exercise"
+	"certnet/internal/federation"
 	"certnet/internal/incident"
 	"certnet/internal/infosys"
 	"certnet/internal/ingest"
@@ -69,6 +70,9 @@ type Server struct {
 
 	// Ingest: SOC sources and their health (issue 5).
 	Ingest *ingest.Service
+
+	// Federation: this instance's parent over TAXII 2.1 (issue 4).
+	Federation *federation.Service
 
 	// Warning: early warning and the 24/7 view (issue 5).
 	Warning *warning.Service
