@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -234,6 +235,7 @@ func benchImport(ctx context.Context, a *App, net *benchNet, n int, stdout, stde
 	opt := intel.ImportOptions{Name: "bench-intel.json", DefaultTLP: policy.TLPAmber}
 	bar := newBar(stderr, n, "import stix")
 	opt.Progress = func(k int) { bar.Set(k) }
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as certnet import does
 	runtime.GC()
 	resetPeakRSS()
 	t1 := time.Now()

@@ -271,6 +271,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	removeStaleTemp(dir)
 	q, removed, err := scanSpool(filepath.Join(dir, spoolDir), st.NextSeq)
 	if err != nil {
 		return fmt.Errorf("forward: spool: %w", err)

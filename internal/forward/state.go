@@ -45,13 +45,19 @@ type state struct {
 	Inputs   map[string]position `json:"inputs"`
 }
 
-// position is where reading an input resumes: the file (device and inode)
-// and the offset just past the last line that is safely in the spool.
+// position is where reading an input resumes: the file (device and inode,
+// and a fingerprint of its first bytes, as an inode is reused once its file
+// is deleted), the offset just past the last line that is safely in the
+// spool, and the file's modification time then (a file rotated after it was
+// last written to is newer).
 type position struct {
 	Format string `json:"format,omitempty"`
 	Dev    uint64 `json:"dev"`
 	Ino    uint64 `json:"ino"`
 	Offset int64  `json:"offset"`
+	FP     string `json:"fp,omitempty"`     // hex SHA-256 of the first FPLen bytes
+	FPLen  int    `json:"fp_len,omitempty"` // up to fpMax; less while the file was shorter
+	MTime  int64  `json:"mtime,omitempty"`  // Unix nanoseconds
 }
 
 func (p position) same(dev, ino uint64) bool {
@@ -92,6 +98,15 @@ func loadState(dir string) (state, error) {
 		s.Inputs = map[string]position{}
 	}
 	return s, nil
+}
+
+// removeStaleTemp removes the temporary copies of forward.json a crash left
+// behind (the state is whatever forward.json says).
+func removeStaleTemp(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, stateFile+".*.tmp"))
+	for _, name := range old {
+		os.Remove(name)
+	}
 }
 
 // saveState writes forward.json durably: a temporary file, fsync, rename,

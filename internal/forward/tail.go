@@ -27,6 +27,9 @@ type tailer struct {
 
 	file     *os.File
 	dev, ino uint64
+	fp       string // fingerprint of the open file's first fpLen bytes
+	fpLen    int
+	done     map[[2]uint64]bool // rotated files finished in this run
 	pos      int64
 	linePos  int64
 	partial  []byte
@@ -45,7 +48,7 @@ type tailer struct {
 }
 
 func newTailer(f *Forwarder, in Input) *tailer {
-	return &tailer{f: f, in: in, log: f.log.With("input", in.Path), buf: make([]byte, 256<<10)}
+	return &tailer{f: f, in: in, log: f.log.With("input", in.Path), buf: make([]byte, 256<<10), done: map[[2]uint64]bool{}}
 }
 
 // run follows the input until ctx ends; then it commits the batch being
@@ -102,8 +105,9 @@ func (t *tailer) run(ctx context.Context, saved position, known bool) (err error
 }
 
 // start opens the input where the saved position says: the same file at
-// its offset; a rotated one found beside it (finished first); or, when the
-// file was replaced and the old one is gone, the new one from its start.
+// its offset; a rotated one found beside it (finished first, then every
+// file rotated after it, oldest first); or, when the old file is gone, the
+// files rotated after it and then the one at the path from its start.
 func (t *tailer) start(saved position, known bool) error {
 	fi, err := os.Stat(t.in.Path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -127,18 +131,28 @@ func (t *tailer) start(saved position, known bool) error {
 		if err := t.open(t.in.Path, saved.Offset); err != nil {
 			return err
 		}
-	case fi != nil && saved.same(fileID(fi)):
+	case fi != nil && saved.same(fileID(fi)) && fpMatches(t.in.Path, saved):
 		if err := t.open(t.in.Path, saved.Offset); err != nil {
 			return err
 		}
 	default:
-		if old := findByID(filepath.Dir(t.in.Path), saved.Dev, saved.Ino); old != "" {
+		if old := findSaved(filepath.Dir(t.in.Path), saved); old != "" {
 			t.log.Info("forward: the file was rotated while stopped; finishing the old one first", "old", old, "offset", saved.Offset)
 			if err := t.open(old, saved.Offset); err != nil {
 				return err
 			}
 			t.draining = true
 			return nil
+		}
+		if saved.MTime != 0 {
+			if next := successor(t.in.Path, fileKey{time.Unix(0, saved.MTime), saved.Ino}, t.done); next != "" {
+				t.log.Warn("forward: the file was rotated while stopped and is gone; reading the files rotated after it first", "lost_from_offset", saved.Offset, "next", next)
+				if err := t.open(next, 0); err != nil {
+					return err
+				}
+				t.draining = t.file != nil
+				return nil
+			}
 		}
 		if fi != nil {
 			t.log.Warn("forward: the file was replaced while stopped and the old one is not beside it; reading the new one from its start", "lost_from_offset", saved.Offset)
@@ -171,6 +185,7 @@ func (t *tailer) open(path string, offset int64) error {
 	}
 	t.file = fh
 	t.dev, t.ino = fileID(fi)
+	t.fp, t.fpLen = fingerprint(fh)
 	t.pos, t.linePos = offset, offset
 	t.partial, t.skipping, t.missing = t.partial[:0], false, false
 	return nil
@@ -234,14 +249,18 @@ func (t *tailer) step() (progress bool, err error) {
 		t.log.Info("forward: the file was truncated; reading it again from its start", "was", t.pos, "now", fi.Size())
 		t.pos, t.linePos, t.partial, t.skipping = 0, 0, t.partial[:0], false
 		if t.lines == 0 {
-			return true, t.f.savePosition(t.in.Path, t.in.Format, position{Dev: t.dev, Ino: t.ino, Offset: 0})
+			t.fp, t.fpLen = "", 0
+			return true, t.f.savePosition(t.in.Path, t.in.Format, t.position(0))
 		}
+		t.fp, t.fpLen = "", 0
 		return true, nil
 	}
 	return false, nil
 }
 
-// switchTo leaves the finished file for the one at the path; a last line
+// switchTo leaves the finished file for the next one: a file rotated after
+// it that was never read (when it rotated more than once while the
+// forwarder was stopped or behind), else the one at the path. A last line
 // without its newline is taken as it is (its writer has moved on).
 func (t *tailer) switchTo() error {
 	if len(t.partial) > 0 && !t.skipping {
@@ -252,16 +271,42 @@ func (t *tailer) switchTo() error {
 			}
 		}
 	}
+	after := fileKey{ino: t.ino}
+	if fi, err := t.file.Stat(); err == nil {
+		after.mtime = fi.ModTime()
+	}
+	t.done[[2]uint64{t.dev, t.ino}] = true
 	t.file.Close()
 	t.file = nil
 	t.partial, t.skipping = t.partial[:0], false
-	if err := t.open(t.in.Path, 0); err != nil {
+	path := t.in.Path
+	if next := successor(t.in.Path, after, t.done); next != "" {
+		t.log.Info("forward: a file rotated after the one finished was never read; reading it first", "file", next)
+		path = next
+	}
+	if err := t.open(path, 0); err != nil {
 		return err
 	}
+	t.draining = t.file != nil && path != t.in.Path
 	if t.file != nil && t.lines == 0 {
-		return t.f.savePosition(t.in.Path, t.in.Format, position{Dev: t.dev, Ino: t.ino, Offset: 0})
+		return t.f.savePosition(t.in.Path, t.in.Format, t.position(0))
 	}
 	return nil
+}
+
+// position is where the open file has been read to, for the state.
+func (t *tailer) position(offset int64) position {
+	p := position{Dev: t.dev, Ino: t.ino, Offset: offset}
+	if t.file != nil {
+		if t.fpLen < fpMax {
+			t.fp, t.fpLen = fingerprint(t.file)
+		}
+		if fi, err := t.file.Stat(); err == nil {
+			p.MTime = fi.ModTime().UnixNano()
+		}
+	}
+	p.FP, p.FPLen = t.fp, t.fpLen
+	return p
 }
 
 // take splits what was read into lines; each complete one goes into the
@@ -407,36 +452,11 @@ func (t *tailer) cutAt(offset int64) error {
 		os.Remove(name)
 		return err
 	}
-	if err := t.f.commit(name, t.in.Format, t.in.Path, position{Dev: t.dev, Ino: t.ino, Offset: offset}, lines); err != nil {
+	if err := t.f.commit(name, t.in.Format, t.in.Path, t.position(offset), lines); err != nil {
 		if !errors.Is(err, errCrash) {
 			os.Remove(name)
 		}
 		return err
 	}
 	return nil
-}
-
-// findByID looks in dir for the file with this device and inode: where a
-// rotated input went (eve.json.1, alerts.json-20261127…).
-func findByID(dir string, dev, ino uint64) string {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return ""
-	}
-	for i, e := range ents {
-		if i >= 10000 {
-			break
-		}
-		if !e.Type().IsRegular() {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
-			continue
-		}
-		if d, n := fileID(fi); d == dev && n == ino {
-			return filepath.Join(dir, e.Name())
-		}
-	}
-	return ""
 }

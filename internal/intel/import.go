@@ -63,6 +63,9 @@ type importer struct {
 	// indicator rows per STIX id seen in this import (for sightings).
 	byStix     map[uuid.UUID]int64   // the first row
 	byStixMore map[uuid.UUID][]int64 // the others, of a pattern of several values
+	// indicator rows written by kind and by label, for the audit entry.
+	kinds map[Kind]int
+	tlps  map[policy.TLP]int
 	// indicators waiting for the next batch write.
 	pending []pendingIndicator
 }
@@ -327,6 +330,7 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 	*res = ImportResult{Format: format, Name: name, CreatedAt: now, Errors: []stix.ObjectError{}}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		im := &importer{s: s, tx: tx, a: a, owner: a.OrgID, now: now, def: def, res: res, byStix: map[uuid.UUID]int64{}, byStixMore: map[uuid.UUID][]int64{},
+			kinds: map[Kind]int{}, tlps: map[policy.TLP]int{},
 			source: format + ":" + name}
 		if tx.Dialect() == store.SQLite {
 			// A large import touches index pages all over: a larger page
@@ -350,9 +354,12 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 			store.NullID(a.UserID), now).Scan(&res.ID); err != nil {
 			return fmt.Errorf("import record: %w", err)
 		}
+		// One entry sums the import up: what it held, what was kept by
+		// kind and label (the rows themselves carry the import's source).
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: a.OrgID, Action: "intel.import." + format, Entity: "intel_import",
 			EntityID: strconv.FormatInt(res.ID, 10), After: map[string]any{"name": name, "total": res.Total, "accepted": res.Accepted,
-				"rejected": res.Rejected, "indicators": res.Indicators, "objects": res.Objects, "sightings": res.Sightings}})
+				"rejected": res.Rejected, "indicators": res.Indicators, "objects": res.Objects, "sightings": res.Sightings,
+				"source": im.source, "kinds": im.kinds, "tlp": im.tlps}})
 	})
 	if opt.Progress != nil {
 		opt.Progress(res.Total)
@@ -740,6 +747,8 @@ func (im *importer) written(ctx context.Context, p *pendingIndicator, id int64) 
 		}
 	}
 	im.res.Indicators++
+	im.kinds[p.ind.Kind]++
+	im.tlps[p.ind.TLP]++
 	for _, sg := range p.sightings {
 		if err := addSighting(ctx, im.tx, im.now, id, im.owner, sg); err != nil {
 			return storeErr{err}

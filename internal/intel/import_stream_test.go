@@ -124,6 +124,14 @@ func TestImportStreamOrder(t *testing.T) {
 		if audits != 1 {
 			t.Errorf("%d audit entries, want one summary", audits)
 		}
+		var after string
+		if err := db.QueryRow(ctx, `SELECT after_json FROM audit_log WHERE action = 'intel.import.stix'`).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf(`"kinds":{"ipv4":%d}`, res.Indicators)
+		if !strings.Contains(after, want) || !strings.Contains(after, `"tlp":{"GREEN":`) || !strings.Contains(after, `"source":"stix:stream.json"`) {
+			t.Errorf("audit summary %s, want %s, the labels and the source", after, want)
+		}
 		f.verifyAudit()
 	})
 }

@@ -537,17 +537,8 @@ func (s *Server) handleInfosysKPICSV(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) infosysKPIRows(r *http.Request) ([][]string, error) {
-	v, err := s.infosysView(r)
-	if err != nil {
-		return nil, err
-	}
-	rows := [][]string{{v.T("infosys.kpi.group"), v.T("infosys.kpi.systems"), v.T("infosys.kpi.classified"), "%",
-		v.T("infosys.kpi.high_plan"), "%", v.T("infosys.kpi.on_time"), "%", v.T("infosys.kpi.target")}}
-	for _, k := range v.KPIs {
-		rows = append(rows, []string{k.Key, strconv.Itoa(k.Systems), strconv.Itoa(k.Classified), strconv.Itoa(k.ClassPct),
-			fmt.Sprintf("%d/%d", k.HighPlan, k.High), strconv.Itoa(k.HighPlanPct), strconv.Itoa(k.OnTime), strconv.Itoa(k.OnTimePct), strconv.Itoa(k.Target)})
-	}
-	return rows, nil
+	// The KPI page's table, with every column (infosys_kpis.go).
+	return s.kpiTableRows(r)
 }
 
 // handleInfosysFindingsImport imports a scan report uploaded as a file or
