@@ -118,6 +118,15 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, a policy.
 			v.Field("overdue", "field.invalid")
 		}
 	}
+	switch x := q.Get("exercise"); x { // "" real incidents only, "all" the drills', an exercise's id
+	case "":
+	case "all":
+		f.Exercises = true
+	default:
+		if f.ExerciseID, err = strconv.ParseInt(x, 10, 64); err != nil || f.ExerciseID <= 0 {
+			v.Field("exercise", "field.invalid")
+		}
+	}
 	f.RSITClass, f.Sector = q.Get("rsit"), q.Get("sector")
 	for name, dst := range map[string]*int64{"affected_org": &f.AffectedOrgID, "reporter_org": &f.ReporterOrgID} {
 		if o := q.Get(name); o != "" {

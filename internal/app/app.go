@@ -223,6 +223,7 @@ func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Ti
 	})
 	// Exercises: injects of running drills fall due by the minute.
 	a.Exercise = exercise.NewService(db, a.Incidents, a.Readiness, now, log.With("component", "exercise"))
+	a.Exercise.Coord, a.Exercise.Intel = a.Coord, a.Intel // order and advisory injects
 	a.Jobs.Every(exercise.JobDeliver, time.Minute, func(ctx context.Context) error {
 		_, err := a.Exercise.Deliver(ctx)
 		return err

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"certnet/internal/audit"
+	"certnet/internal/coord"
 	"certnet/internal/errs"
 	"certnet/internal/incident"
+	"certnet/internal/intel"
 	"certnet/internal/policy"
 	"certnet/internal/readiness"
 	"certnet/internal/store"
@@ -33,12 +35,22 @@ const (
 	StatusStopped = "stopped"
 )
 
-// Inject kinds (an incident report to a participant; coordination orders
-// and advisories are not injected yet).
-const KindIncident = "incident"
+// Inject kinds: an incident report affecting the participant; a
+// coordination order from the organiser to the participant (on an exercise
+// incident of the organiser's, which the order names); an advisory from
+// the organiser to the participant. All are marked with the exercise.
+const (
+	KindIncident = "incident"
+	KindOrder    = "order"
+	KindAdvisory = "advisory"
+)
 
 // Kinds lists the inject kinds, for forms.
-var Kinds = []string{KindIncident}
+var Kinds = []string{KindIncident, KindOrder, KindAdvisory}
+
+// AnswerPeriod is how long after its delivery an injected order or
+// advisory is due (its deadline).
+const AnswerPeriod = 24 * time.Hour
 
 // Note kinds of the after-action report.
 const (
@@ -58,8 +70,12 @@ type Service struct {
 	DB     *store.DB
 	Inc    *incident.Service
 	Drills *readiness.Service
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Coord and Intel deliver order and advisory injects (nil: those
+	// kinds are refused).
+	Coord *coord.Service
+	Intel *intel.Service
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // NewService returns the service.
@@ -104,6 +120,10 @@ type Inject struct {
 	DueAt       time.Time `json:"due_at,omitzero"`
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 	IncidentID  int64     `json:"incident_id,omitempty"`
+	// OrderID, AdvisoryID: what an order or advisory inject delivered
+	// (an order's IncidentID is the organiser's incident it is on).
+	OrderID    int64 `json:"order_id,omitempty"`
+	AdvisoryID int64 `json:"advisory_id,omitempty"`
 }
 
 // InjectInput is a new inject.
@@ -276,7 +296,7 @@ func (s *Service) List(ctx context.Context, a policy.Actor, drillID int64) ([]Ex
 }
 
 const injCols = `i.id, i.exercise_id, i.offset_minutes, i.kind, i.target_org_id, i.title, i.description, i.type, i.severity,
-	i.due_at, i.delivered_at, COALESCE(i.incident_id, 0)`
+	i.due_at, i.delivered_at, COALESCE(i.incident_id, 0), COALESCE(i.order_id, 0), COALESCE(i.advisory_id, 0)`
 
 func injects(ctx context.Context, q store.Q, where string, args ...any) ([]Inject, error) {
 	rows, err := q.Query(ctx, "SELECT "+injCols+" FROM exercise_injects i WHERE "+where+" ORDER BY i.offset_minutes, i.id", args...)
@@ -289,7 +309,7 @@ func injects(ctx context.Context, q store.Q, where string, args ...any) ([]Injec
 		var in Inject
 		var due, del sql.NullTime
 		if err := rows.Scan(&in.ID, &in.ExerciseID, &in.Offset, &in.Kind, &in.TargetOrgID, &in.Title, &in.Description, &in.Type,
-			&in.Severity, &due, &del, &in.IncidentID); err != nil {
+			&in.Severity, &due, &del, &in.IncidentID, &in.OrderID, &in.AdvisoryID); err != nil {
 			return nil, err
 		}
 		in.DueAt, in.DeliveredAt = store.TimeOf(due), store.TimeOf(del)
@@ -347,8 +367,13 @@ func (s *Service) AddInject(ctx context.Context, a policy.Actor, exerciseID int6
 		} else if len([]rune(in.Description)) > maxText {
 			v.Field("description", "field.too_long", maxText)
 		}
-		if !incident.Type(in.Type).Valid() {
+		if in.Kind == KindAdvisory {
+			in.Type = "" // an advisory has no incident type
+		} else if !incident.Type(in.Type).Valid() {
 			v.Field("type", "field.invalid_choice")
+		}
+		if err := s.checkKind(ctx, e.OrgID, in.Kind, v); err != nil {
+			return err
 		}
 		if !incident.Severity(in.Severity).Valid() {
 			v.Field("severity", "field.invalid_choice")
@@ -447,9 +472,9 @@ func (s *Service) move(ctx context.Context, a policy.Actor, id int64, op, from, 
 	return out, err
 }
 
-// Deliver delivers the injects of running exercises that have fallen due:
-// each becomes an exercise incident reported by the organiser and affecting
-// the target, and is marked delivered in the same transaction (a second
+// Deliver delivers the injects of running exercises that have fallen due
+// (deliver.go: an incident, an order or an advisory, each marked with the
+// exercise) and marks each delivered in the same transaction (a second
 // run, or another node, finds it delivered and does nothing). It returns
 // how many it delivered.
 func (s *Service) Deliver(ctx context.Context) (int, error) {
@@ -466,33 +491,19 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, errs.Ensure(op, err)
 		}
-		sys := policy.SystemActor("exercise")
-		var c incident.Contact
-		if err := s.DB.QueryRow(ctx, "SELECT name, intake_email, intake_phone FROM organisations WHERE id = ?", e.OrgID).
-			Scan(&c.Name, &c.Email, &c.Phone); err != nil {
-			return n, errs.Internal(op, err)
+		switch in.Kind {
+		case KindOrder:
+			err = s.deliverOrder(ctx, e, in)
+		case KindAdvisory:
+			err = s.deliverAdvisory(ctx, e, in)
+		default:
+			_, err = s.deliverIncident(ctx, e, in, in.TargetOrgID, true)
 		}
-		_, err = s.Inc.CreateThen(ctx, sys, incident.Input{Title: in.Title, Description: in.Description,
-			Type: incident.Type(in.Type), Severity: incident.Severity(in.Severity), TLP: policy.TLPAmber,
-			ReporterOrgID: e.OrgID, AffectedOrgID: in.TargetOrgID, DetectedAt: s.Inc.Stamp(), ExerciseID: e.ID,
-			DetectedBy: incident.DetectOther, DetectedByText: e.Title, System: incident.System{Name: e.Title}, Contact: c},
-			func(ctx context.Context, tx *store.Tx, inc incident.Incident) error {
-				res, err := tx.Exec(ctx, `UPDATE exercise_injects SET delivered_at = ?, incident_id = ?
-					WHERE id = ? AND delivered_at IS NULL`, inc.CreatedAt, inc.ID, in.ID)
-				if err != nil {
-					return err
-				}
-				if k, _ := res.RowsAffected(); k != 1 {
-					return errs.Conflict(op, "exercise.err.delivered") // delivered meanwhile: undo this incident
-				}
-				return record(ctx, tx, inc.CreatedAt, sys, e.OrgID, "exercise.inject.deliver", e.ID, nil,
-					map[string]any{"inject_id": in.ID, "incident_id": inc.ID, "ref": inc.Ref})
-			})
 		if errs.Is(err, errs.KindConflict) {
 			continue
 		}
 		if err != nil {
-			s.Log.Warn("exercise inject not delivered", "inject", in.ID, "err", err)
+			s.Log.Warn("exercise inject not delivered", "inject", in.ID, "kind", in.Kind, "err", err)
 			continue
 		}
 		n++

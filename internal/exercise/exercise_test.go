@@ -144,7 +144,7 @@ func TestExerciseRunMeasuredAndKeptApart(t *testing.T) {
 			t.Fatalf("another province builds injects: %v", err)
 		}
 		_, err = f.s.AddInject(ctx, hn, ex.ID, InjectInput{Offset: 3 * 24 * 60, TargetOrgID: f.dn.ID, Title: "",
-			Type: "worm", Severity: "huge", Kind: "advisory"})
+			Type: "worm", Severity: "huge", Kind: "tabletop"})
 		for _, fld := range []string{"offset_minutes", "target_org_id", "title", "type", "severity", "kind"} {
 			fieldErr(t, err, fld)
 		}

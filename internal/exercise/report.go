@@ -23,15 +23,31 @@ const (
 // Measures lists them in order.
 var Measures = []string{MeasureAck, MeasureAct, MeasureReport, MeasureClose}
 
-// Times is one inject's response, computed from the incident's own
-// timestamps (nothing is kept for the measurement); nil when not done.
+// Times is one inject's response, computed from what the participant did
+// on the incident, order or advisory the inject delivered (nothing is kept
+// for the measurement); a measure is absent when not done.
 type Times struct {
 	InjectID    int64                    `json:"inject_id"`
-	IncidentID  int64                    `json:"incident_id"`
+	Kind        string                   `json:"kind"`
+	IncidentID  int64                    `json:"incident_id,omitempty"`
+	OrderID     int64                    `json:"order_id,omitempty"`
+	AdvisoryID  int64                    `json:"advisory_id,omitempty"`
 	OrgID       int64                    `json:"org_id"`
 	DeliveredAt time.Time                `json:"delivered_at"`
 	At          map[string]time.Time     `json:"at"`
 	After       map[string]time.Duration `json:"after_ns"`
+}
+
+// MeasuresOf lists the measures that apply to an inject kind: an
+// incident's and an order's are acknowledge, act, report and close (for an
+// order: acknowledged, first in progress or finished, first answer with a
+// result, finished); an advisory's are acknowledge, report (first answer)
+// and close (a final outcome: remediated or not affected).
+func MeasuresOf(kind string) []string {
+	if kind == KindAdvisory {
+		return []string{MeasureAck, MeasureReport, MeasureClose}
+	}
+	return Measures
 }
 
 // Team is a participant's result: per measure the total time over the
@@ -66,6 +82,8 @@ type Report struct {
 	Actions  []Note   `json:"actions"`
 	// At is when the report was computed (the exercise may still run).
 	At time.Time `json:"at"`
+
+	times map[int64]*Times // by inject
 }
 
 // Report computes the after-action report of an exercise the actor may
@@ -77,105 +95,11 @@ func (s *Service) Report(ctx context.Context, a policy.Actor, id int64) (Report,
 		return Report{}, err
 	}
 	r := Report{Exercise: e, Injects: injs, Timeline: []Step{}, Lessons: []Note{}, Actions: []Note{}, At: s.now()}
-	times := map[int64]*Times{} // by incident
-	var incIDs []int64
-	for _, in := range injs {
-		if in.DeliveredAt.IsZero() || in.IncidentID == 0 {
-			continue
-		}
-		r.Timeline = append(r.Timeline, Step{At: in.DeliveredAt, Kind: "inject", OrgID: in.TargetOrgID, InjectID: in.ID,
-			IncidentID: in.IncidentID})
-		times[in.IncidentID] = &Times{InjectID: in.ID, IncidentID: in.IncidentID, OrgID: in.TargetOrgID, DeliveredAt: in.DeliveredAt,
-			At: map[string]time.Time{}, After: map[string]time.Duration{}}
-		incIDs = append(incIDs, in.IncidentID)
-	}
-	set := func(t *Times, m string, at time.Time) {
-		if at.IsZero() || at.Before(t.DeliveredAt) {
-			return
-		}
-		if old, ok := t.At[m]; !ok || at.Before(old) {
-			t.At[m], t.After[m] = at, at.Sub(t.DeliveredAt)
-		}
-	}
-	if len(incIDs) > 0 {
-		in, args := store.InList(incIDs)
-		// Every participant action on the exercise's incidents (the creation is the inject).
-		rows, err := s.DB.Query(ctx, `SELECT incident_id, kind, at, actor, COALESCE(actor_org_id, 0) FROM incident_events
-			WHERE incident_id IN `+in+` AND kind <> 'created' ORDER BY at, id`, args...)
-		if err != nil {
-			return r, errs.Internal(op, err)
-		}
-		for rows.Next() {
-			var st Step
-			if err := rows.Scan(&st.IncidentID, &st.Kind, &st.At, &st.Actor, &st.OrgID); err != nil {
-				rows.Close()
-				return r, errs.Internal(op, err)
-			}
-			st.At = st.At.UTC()
-			r.Timeline = append(r.Timeline, st)
-			t := times[st.IncidentID]
-			if t != nil && st.Kind == "status" && st.OrgID == t.OrgID {
-				set(t, MeasureAct, st.At)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return r, errs.Internal(op, err)
-		}
-		rows, err = s.DB.Query(ctx, `SELECT incident_id, kind, submitted_at, COALESCE(submitted_org_id, 0), ack_at
-			FROM incident_reports WHERE incident_id IN `+in+` ORDER BY id`, args...)
-		if err != nil {
-			return r, errs.Internal(op, err)
-		}
-		first := map[int64]bool{}
-		for rows.Next() {
-			var inc, org int64
-			var kind string
-			var at time.Time
-			var ack sql.NullTime
-			if err := rows.Scan(&inc, &kind, &at, &org, &ack); err != nil {
-				rows.Close()
-				return r, errs.Internal(op, err)
-			}
-			t := times[inc]
-			if t == nil {
-				continue
-			}
-			if !first[inc] { // the injected notice: its acknowledgement
-				first[inc] = true
-				set(t, MeasureAck, store.TimeOf(ack).UTC())
-				continue
-			}
-			if org == t.OrgID {
-				set(t, MeasureReport, at.UTC())
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return r, errs.Internal(op, err)
-		}
-		rows, err = s.DB.Query(ctx, `SELECT id, closed_at FROM incidents WHERE id IN `+in, args...)
-		if err != nil {
-			return r, errs.Internal(op, err)
-		}
-		for rows.Next() {
-			var inc int64
-			var closed sql.NullTime
-			if err := rows.Scan(&inc, &closed); err != nil {
-				rows.Close()
-				return r, errs.Internal(op, err)
-			}
-			if t := times[inc]; t != nil {
-				set(t, MeasureClose, store.TimeOf(closed).UTC())
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return r, errs.Internal(op, err)
-		}
+	if err := s.measure(ctx, injs, &r); err != nil {
+		return r, errs.Internal(op, err)
 	}
 	slices.SortStableFunc(r.Timeline, func(x, y Step) int { return x.At.Compare(y.At) })
-	r.Teams = score(e.Participants, injs, times)
+	r.Teams = score(e.Participants, injs, r.times)
 	notes, err := s.notes(ctx, id)
 	if err != nil {
 		return r, errs.Internal(op, err)
@@ -191,8 +115,9 @@ func (s *Service) Report(ctx context.Context, a policy.Actor, id int64) (Report,
 }
 
 // score ranks the participants that received injects: for each inject and
-// measure, the fastest participant on that measure earns 100 and another
-// 100 × fastest / its time; a miss earns 0. The score is the mean; the
+// measure that applies to its kind, the fastest on that measure among the
+// injects of the same kind earns 100 and another 100 × fastest / its time;
+// a miss earns 0. The score is the mean; the
 // rank orders by score, then by total acknowledgement time.
 func score(parts []int64, injs []Inject, times map[int64]*Times) []Team {
 	byOrg := map[int64]*Team{}
@@ -205,10 +130,10 @@ func score(parts []int64, injs []Inject, times map[int64]*Times) []Team {
 	best := map[string]time.Duration{}
 	var all []*Times
 	for _, in := range injs {
-		t := times[in.IncidentID]
-		if in.IncidentID == 0 || t == nil {
+		t := times[in.ID]
+		if t == nil {
 			if tm := byOrg[in.TargetOrgID]; tm != nil && !in.DeliveredAt.IsZero() {
-				for _, m := range Measures {
+				for _, m := range MeasuresOf(in.Kind) {
 					tm.Missed[m]++
 				}
 			}
@@ -216,8 +141,8 @@ func score(parts []int64, injs []Inject, times map[int64]*Times) []Team {
 		}
 		all = append(all, t)
 		for m, d := range t.After {
-			if b, ok := best[m]; !ok || d < b {
-				best[m] = d
+			if b, ok := best[t.Kind+"/"+m]; !ok || d < b {
+				best[t.Kind+"/"+m] = d
 			}
 		}
 	}
@@ -229,7 +154,7 @@ func score(parts []int64, injs []Inject, times map[int64]*Times) []Team {
 			continue
 		}
 		tm.Times = append(tm.Times, *t)
-		for _, m := range Measures {
+		for _, m := range MeasuresOf(t.Kind) {
 			counts[t.OrgID]++
 			d, ok := t.After[m]
 			if !ok {
@@ -237,10 +162,11 @@ func score(parts []int64, injs []Inject, times map[int64]*Times) []Team {
 				continue
 			}
 			tm.Total[m] += d
-			if d <= 0 || best[m] <= 0 {
+			b := best[t.Kind+"/"+m] // the fastest on this measure of this kind of inject
+			if d <= 0 || b <= 0 {
 				sums[t.OrgID] += 100
 			} else {
-				sums[t.OrgID] += 100 * float64(best[m]) / float64(d)
+				sums[t.OrgID] += 100 * float64(b) / float64(d)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -35,7 +36,7 @@ type injectRow struct {
 }
 
 type injectForm struct {
-	Offset, Target, Title, Description, Type, Severity string
+	Offset, Kind, Target, Title, Description, Type, Severity string
 }
 
 type noteForm struct{ Kind, Body, Owner, DueOn string }
@@ -52,6 +53,7 @@ type exerciseView struct {
 	Targets  []option
 	Types    []option
 	Sevs     []option
+	Kinds    []option
 	Form     injectForm
 	Note     noteForm
 }
@@ -159,7 +161,8 @@ func (s *Server) exerciseView(r *http.Request, title string) (exerciseView, erro
 		sevs = append(sevs, string(x))
 	}
 	v.Types, v.Sevs = v.choices("incident.type.", types), v.choices("incident.severity.", sevs)
-	v.Form = injectForm{Offset: "0", Title: v.Drill.Title, Description: v.Drill.Scenario, Type: scenarioType(v.Drill.Scenario + " " + v.Drill.Title),
+	v.Kinds = v.choices("exercise.kind.", exercise.Kinds)
+	v.Form = injectForm{Offset: "0", Kind: exercise.KindIncident, Title: v.Drill.Title, Description: v.Drill.Scenario, Type: scenarioType(v.Drill.Scenario + " " + v.Drill.Title),
 		Severity: string(incident.SeverityHigh)}
 	v.Note = noteForm{Kind: exercise.NoteLesson}
 	return v, nil
@@ -229,7 +232,8 @@ func (s *Server) exerciseForm(w http.ResponseWriter, r *http.Request, flash stri
 }
 
 func (s *Server) handleExerciseInject(w http.ResponseWriter, r *http.Request) {
-	f := injectForm{Offset: r.PostFormValue("offset_minutes"), Target: r.PostFormValue("target_org_id"), Title: r.PostFormValue("title"),
+	f := injectForm{Offset: r.PostFormValue("offset_minutes"), Kind: cmp.Or(r.PostFormValue("kind"), exercise.KindIncident),
+		Target: r.PostFormValue("target_org_id"), Title: r.PostFormValue("title"),
 		Description: r.PostFormValue("description"), Type: r.PostFormValue("type"), Severity: r.PostFormValue("severity")}
 	s.exerciseForm(w, r, "exercise.flash.inject", func(id int64) error {
 		bad := errs.Invalid("web: inject")
@@ -248,7 +252,7 @@ func (s *Server) handleExerciseInject(w http.ResponseWriter, r *http.Request) {
 			}
 			return err
 		}
-		_, err = s.Exercise.AddInject(r.Context(), whoFrom(r).Actor, id, exercise.InjectInput{Offset: off, Kind: exercise.KindIncident,
+		_, err = s.Exercise.AddInject(r.Context(), whoFrom(r).Actor, id, exercise.InjectInput{Offset: off, Kind: f.Kind,
 			TargetOrgID: target, Title: f.Title, Description: f.Description, Type: f.Type, Severity: f.Severity})
 		return err
 	}, func(v *exerciseView) { v.Form = f })
