@@ -238,7 +238,9 @@ func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, tlps []policy.
 			b.WriteString(" AND " + added + " > ?")
 			args = append(args, c.Added.UTC())
 		case src == c.Src:
-			b.WriteString(" AND (" + added + " > ? OR (" + added + " = ? AND x.id > ?))")
+			// The range on its own first, so that the index walk starts
+			// at the cursor (an OR alone makes SQLite scan from the start).
+			b.WriteString(" AND " + added + " >= ? AND (" + added + " > ? OR x.id > ?)")
 			args = append(args, c.Added.UTC(), c.Added.UTC(), c.Row)
 		default:
 			b.WriteString(" AND " + added + " >= ?")
