@@ -120,3 +120,7 @@ func NeedsReclass(sys System, history []HistoryEntry) bool {
 	}
 	return false
 }
+
+// SameLevelFacts reports whether two versions of a system agree on every
+// fact that decides its level.
+func SameLevelFacts(before, after System) bool { return len(changedLevelFields(before, after)) == 0 }

@@ -206,6 +206,8 @@ type infosysSystemView struct {
 	FStates  []option
 	Imported *infosys.ScanImport
 	Report   string
+	// Files, level history, a refused finding change (infosys_import.go).
+	infosysExtra
 }
 
 // sevCount is the number of open findings of one severity.
@@ -257,7 +259,7 @@ func (s *Server) infosysSystemView(r *http.Request) (infosysSystemView, error) {
 	v.Data = v.Base.choices("infosys.data.", infosys.DataKinds)
 	v.Kinds = v.Base.choices("infosys.kind.", infosys.Kinds)
 	v.ActKind, v.ActOn = infosys.KindScan, s.Now().In(infosys.Local).Format(time.DateOnly)
-	return v, nil
+	return v, s.infosysExtras(r, &v)
 }
 
 func (s *Server) handleInfosysSystem(w http.ResponseWriter, r *http.Request) {
@@ -590,6 +592,10 @@ func (s *Server) handleInfosysFindingStatus(w http.ResponseWriter, r *http.Reque
 			s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d#findings", f.SystemID), "infosys.flash.saved")
 			return
 		}
+	}
+	if showOnForm(err) {
+		s.refusedFinding(w, r, fid, err) // the system page, saying why
+		return
 	}
 	s.renderError(w, r, err, "")
 }
