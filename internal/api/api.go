@@ -37,6 +37,7 @@ import (
 	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/readiness"
+	"certnet/internal/warning"
 )
 
 //go:embed openapi/*.json
@@ -82,6 +83,8 @@ type Server struct {
 
 	// Ingest: SOC sources (issue 5); nil in tests of other routes.
 	Ingest *ingest.Service
+	// Warning: early warning and the 24/7 figures (issue 5).
+	Warning *warning.Service
 
 	// Federation: this instance's parent over TAXII 2.1 (issue 4).
 	Federation *federation.Service

@@ -12,9 +12,9 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -201,6 +201,24 @@ func peakRSS() int64 {
 	return 0
 }
 
+// cpuTime is the user and system CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAvg is the machine's 1-minute load average (Linux), or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
 // resetPeakRSS starts VmHWM again from the current resident size (Linux).
 func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
@@ -235,20 +253,32 @@ func benchImport(ctx context.Context, a *App, net *benchNet, n int, stdout, stde
 	opt := intel.ImportOptions{Name: "bench-intel.json", DefaultTLP: policy.TLPAmber}
 	bar := newBar(stderr, n, "import stix")
 	opt.Progress = func(k int) { bar.Set(k) }
-	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as certnet import does
+	restore := batchGC() // as certnet import does
+	defer restore()
 	runtime.GC()
 	resetPeakRSS()
+	load0 := loadAvg()
+	cpu0 := cpuTime()
 	t1 := time.Now()
 	res, err := a.Intel.ImportSTIX(ctx, actor, f, opt)
 	el := time.Since(t1)
+	cpu := cpuTime() - cpu0
 	bar.Finish()
 	if err != nil {
 		return false, describe(err)
 	}
 	hwm := peakRSS()
 	rate := float64(res.Indicators) / el.Seconds()
-	fmt.Fprintf(stdout, "\nimported %d objects (%d kept, %d refused; %d indicators) in %s\n", res.Total, res.Accepted, res.Rejected,
-		res.Indicators, el.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "\nimported %d objects (%d kept, %d refused; %d indicators) in %s; load average %s at the start, %s at the end\n",
+		res.Total, res.Accepted, res.Rejected, res.Indicators, el.Round(time.Millisecond), load0, loadAvg())
+	if res.Indicators > 0 {
+		// On a shared machine the wall-clock rate says more about the
+		// neighbours than about certnet: the CPU time the import used is
+		// the figure that does not move with them.
+		fmt.Fprintf(stdout, "%-55s %8.1f µs per indicator (%.1f s user+system, %.0f%% of one CPU while it ran, GOMAXPROCS %d)\n",
+			"CPU time of the import", float64(cpu.Microseconds())/float64(res.Indicators), cpu.Seconds(),
+			100*cpu.Seconds()/el.Seconds(), runtime.GOMAXPROCS(0))
+	}
 	mark := func(ok bool) string {
 		if ok {
 			return "ok"
