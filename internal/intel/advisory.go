@@ -700,6 +700,77 @@ func (s *Service) Advisories(ctx context.Context, a policy.Actor, f AdvisoryFilt
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
+	q, args := advisoryQuery(a, f)
+	// Policy decides on each candidate; the newest few thousand are
+	// enough for a page of 500.
+	q += " ORDER BY v.id DESC LIMIT ?"
+	args = append(args, 4*(f.Offset+f.Limit)+100)
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	var list []Advisory
+	for rows.Next() {
+		v, err := scanAdvisory(rows)
+		if err != nil {
+			rows.Close()
+			return nil, errs.Internal(op, err)
+		}
+		list = append(list, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	out := []AdvisoryRow{}
+	skip := f.Offset
+	for _, v := range list {
+		if len(out) >= f.Limit {
+			break
+		}
+		row, ok, err := s.listRow(ctx, a, v)
+		if err != nil {
+			return nil, errs.Internal(op, err)
+		}
+		if !ok {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// listRow decides whether the actor may read a candidate of the list and
+// gives it with the actor's organisation's recipient row.
+func (s *Service) listRow(ctx context.Context, a policy.Actor, v Advisory) (AdvisoryRow, bool, error) {
+	var err error
+	if v.Status != AdvisoryDraft && v.TLP != policy.TLPClear && v.TLP != policy.TLPGreen {
+		if v.RecipientOrgs, err = store.IDs(ctx, s.DB, "SELECT org_id FROM advisory_recipients WHERE advisory_id = ?", v.ID); err != nil {
+			return AdvisoryRow{}, false, err
+		}
+	}
+	if !canReadAdvisory(a, v) {
+		return AdvisoryRow{}, false, nil
+	}
+	row := AdvisoryRow{Advisory: v}
+	if a.OrgID != 0 && v.Status != AdvisoryDraft {
+		r, err := recipientOf(ctx, s.DB, v.ID, a.OrgID)
+		if err == nil {
+			row.Mine = &r
+		} else if !store.IsNoRows(err) {
+			return AdvisoryRow{}, false, err
+		}
+	}
+	return row, true, nil
+}
+
+// advisoryQuery is the advisory list's candidate query for the filter,
+// without its order and limit: policy decides on each row it returns.
+func advisoryQuery(a policy.Actor, f AdvisoryFilter) (string, []any) {
 	q := "SELECT " + advisoryCols + " FROM advisories v WHERE (v.owner_org_id = ? OR v.status <> ?)"
 	args := []any{a.OrgID, AdvisoryDraft}
 	if f.Exercise {
@@ -739,57 +810,7 @@ func (s *Service) Advisories(ctx context.Context, a policy.Actor, f AdvisoryFilt
 		}
 		q += " AND (" + cond + ")"
 	}
-	// Policy decides on each candidate; the newest few thousand are
-	// enough for a page of 500.
-	q += " ORDER BY v.id DESC LIMIT ?"
-	args = append(args, 4*(f.Offset+f.Limit)+100)
-	rows, err := s.DB.Query(ctx, q, args...)
-	if err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	var list []Advisory
-	for rows.Next() {
-		v, err := scanAdvisory(rows)
-		if err != nil {
-			rows.Close()
-			return nil, errs.Internal(op, err)
-		}
-		list = append(list, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, errs.Internal(op, err)
-	}
-	out := []AdvisoryRow{}
-	skip := f.Offset
-	for _, v := range list {
-		if len(out) >= f.Limit {
-			break
-		}
-		if v.Status != AdvisoryDraft && v.TLP != policy.TLPClear && v.TLP != policy.TLPGreen {
-			if v.RecipientOrgs, err = store.IDs(ctx, s.DB, "SELECT org_id FROM advisory_recipients WHERE advisory_id = ?", v.ID); err != nil {
-				return nil, errs.Internal(op, err)
-			}
-		}
-		if !canReadAdvisory(a, v) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		row := AdvisoryRow{Advisory: v}
-		if a.OrgID != 0 && v.Status != AdvisoryDraft {
-			r, err := recipientOf(ctx, s.DB, v.ID, a.OrgID)
-			if err == nil {
-				row.Mine = &r
-			} else if !store.IsNoRows(err) {
-				return nil, errs.Internal(op, err)
-			}
-		}
-		out = append(out, row)
-	}
-	return out, nil
+	return q, args
 }
 
 // FindIndicators reads a list of indicator references, as people type them

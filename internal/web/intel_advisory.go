@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +30,9 @@ const (
 
 func init() { addNeeds(advisoryNeeds) }
 
+// advisoryPageSize is how many advisories a page of the list shows.
+const advisoryPageSize = 50
+
 type advisoriesView struct {
 	Base
 	Rows                 []intel.AdvisoryRow
@@ -35,6 +40,8 @@ type advisoriesView struct {
 	Mine, Own            bool
 	Exercise             bool // the drills' advisories instead of the real ones
 	Statuses, Severities []option
+	// NewerHref, OlderHref: the neighbouring pages, with the filters.
+	NewerHref, OlderHref string
 	MayWrite             bool
 	Now                  time.Time
 }
@@ -65,13 +72,44 @@ func (s *Server) handleAdvisories(w http.ResponseWriter, r *http.Request) {
 	for i := range v.Severities {
 		v.Severities[i].Selected = v.Severities[i].Value == v.Severity
 	}
-	list, err := s.Intel.Advisories(r.Context(), wh.Actor, intel.AdvisoryFilter{Status: v.Status, Severity: v.Severity, Mine: v.Mine, Own: v.Own,
-		Exercise: v.Exercise})
+	before, err1 := strconv.ParseInt(cmp.Or(q.Get("before"), "0"), 10, 64)
+	after, err2 := strconv.ParseInt(cmp.Or(q.Get("after"), "0"), 10, 64)
+	if err1 != nil || err2 != nil {
+		s.renderError(w, r, errs.Invalid("web: advisories").Field("before", "field.invalid"), "")
+		return
+	}
+	p, err := s.Intel.AdvisoriesPage(r.Context(), wh.Actor, intel.AdvisoryFilter{Status: v.Status, Severity: v.Severity, Mine: v.Mine,
+		Own: v.Own, Exercise: v.Exercise, Limit: advisoryPageSize}, before, after)
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return
 	}
-	v.Rows = list
+	v.Rows = p.Rows
+	keep := url.Values{}
+	for k, x := range map[string]string{"status": v.Status, "severity": v.Severity} {
+		if x != "" {
+			keep.Set(k, x)
+		}
+	}
+	for k, on := range map[string]bool{"mine": v.Mine, "own": v.Own, "exercise": v.Exercise} {
+		if on {
+			keep.Set(k, "1")
+		}
+	}
+	page := func(k string, id int64) string {
+		u := url.Values{}
+		for kk, vv := range keep {
+			u[kk] = vv
+		}
+		u.Set(k, strconv.FormatInt(id, 10))
+		return "/advisories?" + u.Encode()
+	}
+	if p.Newer != 0 {
+		v.NewerHref = page("after", p.Newer)
+	}
+	if p.Older != 0 {
+		v.OlderHref = page("before", p.Older)
+	}
 	v.MayWrite = s.Intel.MayWriteAdvisory(r.Context(), wh.Actor)
 	s.render(w, r, http.StatusOK, tplAdvisories, v)
 }
