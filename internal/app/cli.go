@@ -102,6 +102,7 @@ Commands:
   federation       add, list, sync, remove: this instance's parent over TAXII 2.1
   bench incidents  generate N incidents in a fresh data folder and measure list, search and creation
   bench intel      import a generated STIX bundle of N indicators (rate, peak memory) and time TAXII pages
+  bench ingest     load indicators and member ranges, drive POST /ingest/v1/events (alerts/s, ack latency, peak memory)
   version          print the version
 
 Every command that touches the store takes --data (default ./certnet-data) or

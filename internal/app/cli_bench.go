@@ -28,6 +28,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "intel" {
 		return runBenchIntel(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "ingest" {
+		return runBenchIngest(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "incidents" {
 		return usagef("usage: certnet bench incidents [--n 1000000] [--seconds 10] [--check] [--data DIR] | certnet bench intel [--n 1000000] [--reuse] [--postgres URL] [--data DIR]")
 	}
