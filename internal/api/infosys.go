@@ -432,8 +432,11 @@ func (h *infosysAPI) importFindings(w http.ResponseWriter, r *http.Request, a po
 	format := r.URL.Query().Get("format")
 	if format == "" {
 		format = infosys.FormatCSV
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt {
+		case "application/json":
 			format = infosys.FormatJSON
+		case "application/xml", "text/xml":
+			format = infosys.FormatOpenVAS
 		}
 	}
 	res, err := svc.ImportFindings(r.Context(), a, id, format, r.Body)
