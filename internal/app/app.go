@@ -275,7 +275,7 @@ func (a *App) Handler() (http.Handler, error) {
 	rest := &api.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Log: a.Log.With("component", "api"),
 		MaxBody: a.Cfg.MaxBody, Now: a.Now, Evidence: a.Evidence, Public: a.Public, Coord: a.Coord,
 		Intel: a.Intel, Infosys: a.Infosys, Campaign: a.Campaign, ClientIP: ui.ClientIP, Ingest: a.Ingest, Exercise: a.Exercise,
-		Federation: a.Federation, Warning: a.Warning}
+		Federation: a.Federation}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -285,7 +285,8 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("/api/", rest.Handler())
 	mux.Handle("/ingest/v1/", a.Ingest.Handler())
-	mux.Handle("/taxii2/", (&taxii.Server{Auth: a.Auth, Intel: a.Intel, DB: a.DB, MaxBody: a.Cfg.MaxBody, Now: a.Now, Log: a.Log.With("component", "taxii")}).Handler())
+	mux.Handle("/taxii2/", (&taxii.Server{Auth: a.Auth, Intel: a.Intel, DB: a.DB, MaxBody: a.Cfg.MaxBody, Now: a.Now, Log: a.Log.With("component", "taxii"),
+		TrustProxy: a.Cfg.TrustProxy}).Handler())
 	mux.Handle("/", ui.Handler())
 	return obs.Wrap(mux, a.Log.With("component", "http"), a.Metrics), nil
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,6 +49,9 @@ type Server struct {
 	MaxBody int64
 	Now     func() time.Time
 	Log     *slog.Logger
+	// TrustProxy takes the client's address from X-Forwarded-For (for
+	// the sign-in counters of HTTP Basic with a password).
+	TrustProxy bool
 }
 
 // Collection is one TAXII collection: the objects of some TLP labels.
@@ -120,7 +124,7 @@ func fail(status int, code, desc string) error { return httpErr{status, code, de
 type handler func(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error)
 
 // authed checks the Accept header, authenticates the caller (Bearer token,
-// or HTTP Basic with the username and an API token as password), checks
+// or HTTP Basic with the username and an API token or the password), checks
 // the root, runs h and writes its answer as TAXII JSON.
 func (s *Server) authed(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -169,35 +173,71 @@ func isMediaType(v string) bool {
 	return !ok || ver == "2.1"
 }
 
-func bearer(r *http.Request) (user, token string) {
+// credentials reads the Authorization header: a Bearer token, or HTTP
+// Basic's username and password (an API token or the user's password).
+func credentials(r *http.Request) (user, secret string, basic bool) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	if scheme, v, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-		return "", strings.TrimSpace(v)
+		return "", strings.TrimSpace(v), false
 	}
 	if u, pass, ok := r.BasicAuth(); ok {
-		return u, pass
+		return u, pass, true
 	}
-	return "", ""
+	return "", "", false
 }
 
 const challenge = `Basic realm="certnet TAXII", Bearer realm="certnet TAXII"`
 
+// clientIP is the caller's address for the sign-in counters;
+// X-Forwarded-For only behind a trusted proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.TrustProxy {
+		if xf := r.Header.Get("X-Forwarded-For"); xf != "" {
+			first, _, _ := strings.Cut(xf, ",")
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authenticate: Bearer with an API token; HTTP Basic with the username
+// and an API token (the recommended way), or the username and the user's
+// password, checked by auth as a sign-in is (argon2id, the failure
+// counters and locks; refused to users who must pass a second factor).
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (policy.Actor, bool) {
-	user, tok := bearer(r)
-	if tok == "" {
+	user, secret, basic := credentials(r)
+	if secret == "" {
 		w.Header().Set("WWW-Authenticate", challenge)
-		s.writeError(w, r, fail(http.StatusUnauthorized, "unauthenticated", "credentials are required (HTTP Basic with an API token as password, or Bearer)"))
+		s.writeError(w, r, fail(http.StatusUnauthorized, "unauthenticated",
+			"credentials are required (HTTP Basic with an API token or the password, or Bearer with an API token)"))
 		return policy.Actor{}, false
 	}
-	a, u, err := s.Auth.AuthenticateToken(r.Context(), tok, obs.RequestID(r.Context()))
-	if err == nil && user != "" && !strings.EqualFold(user, u.Username) {
-		err = errs.Unauthenticated("taxii", "")
+	var a policy.Actor
+	var err error
+	if basic && user != "" && !auth.LooksLikeToken(secret) {
+		a, _, err = s.Auth.AuthenticatePassword(r.Context(), user, secret, s.clientIP(r), obs.RequestID(r.Context()))
+	} else {
+		var u auth.User
+		a, u, err = s.Auth.AuthenticateToken(r.Context(), secret, obs.RequestID(r.Context()))
+		if err == nil && user != "" && !strings.EqualFold(user, u.Username) {
+			err = errs.Unauthenticated("taxii", "")
+		}
 	}
 	if err != nil {
-		w.Header().Set("WWW-Authenticate", challenge)
-		if errs.KindOf(err) == errs.KindInternal {
+		switch errs.KindOf(err) {
+		case errs.KindInternal:
 			s.writeError(w, r, err)
-		} else {
+		case errs.KindTooMany:
+			s.writeError(w, r, fail(http.StatusTooManyRequests, "too_many_attempts",
+				"too many failed sign-ins for this account or address: try again later"))
+		default:
+			w.Header().Set("WWW-Authenticate", challenge)
 			s.writeError(w, r, fail(http.StatusUnauthorized, "unauthenticated", "the credentials were refused"))
 		}
 		return policy.Actor{}, false
