@@ -275,7 +275,7 @@ func (a *App) Handler() (http.Handler, error) {
 	rest := &api.Server{Orgs: a.Orgs, Readiness: a.Readiness, Auth: a.Auth, Audit: a.Audit, Incidents: a.Incidents, Notify: a.Notify, Log: a.Log.With("component", "api"),
 		MaxBody: a.Cfg.MaxBody, Now: a.Now, Evidence: a.Evidence, Public: a.Public, Coord: a.Coord,
 		Intel: a.Intel, Infosys: a.Infosys, Campaign: a.Campaign, ClientIP: ui.ClientIP, Ingest: a.Ingest, Exercise: a.Exercise,
-		Federation: a.Federation}
+		Federation: a.Federation, Warning: a.Warning}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
