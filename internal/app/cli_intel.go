@@ -21,8 +21,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(args) > 0 && (args[0] == "nvd" || args[0] == "kev") {
 		return runImportCVE(ctx, args[0], args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "systems" {
+		return runImportSystems(ctx, args[1:], stdout, stderr) // cli_infosys.go
+	}
 	if len(args) == 0 || (args[0] != "stix" && args[0] != "misp") {
-		return usagef("usage: certnet import stix|misp --org CODE [--tlp LABEL] FILE… | certnet import nvd|kev FILE…")
+		return usagef("usage: certnet import stix|misp --org CODE [--tlp LABEL] FILE… | certnet import nvd|kev FILE… | certnet import systems [--dry-run] [--skip-bad] FILE")
 	}
 	format, rest := args[0], args[1:]
 	fs, cfg, finish := newFlags("import "+format, 0, stderr)

@@ -46,6 +46,11 @@ func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
 	} else if n > 0 {
 		fmt.Fprintf(w, "demo advisories, acknowledgements and reports added: %d\n", n)
 	}
+	if n, err := demo.SeedInfosys(ctx, a.DB, a.Now()); err != nil {
+		return fmt.Errorf("demo information systems: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(w, "demo information systems, level dossiers and scan findings added: %d\n", n)
+	}
 	// The demo's passwords are kept, readable by the operator only, in the
 	// data folder, so that a second start can print them again. Only the demo
 	// does this; real users' passwords exist nowhere but in their heads.
