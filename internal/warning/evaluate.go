@@ -327,33 +327,57 @@ func (s *Service) rates(ctx context.Context, st Settings, now time.Time, provOf 
 		subject string
 		id      int64
 	}
-	counts := map[subj]map[int64]int64{}
-	earliest := map[subj]time.Time{}
-	rows, err := s.DB.Query(ctx, "SELECT subject, subject_id, hour, events FROM ingest_rates WHERE hour >= ?", h0.Add(-8*24*time.Hour))
+	// First the subjects whose current or previous hour reaches the
+	// minimum (few), then their 8 days of hours (the primary key's prefix):
+	// never a scan of every subject's week each minute.
+	var subjects []subj
+	seen := map[subj]bool{}
+	rows, err := s.DB.Query(ctx, "SELECT subject, subject_id FROM ingest_rates WHERE hour >= ? AND events >= ?",
+		h0.Add(-time.Hour), st.RateMinEvents)
 	if err != nil {
 		return nil, fmt.Errorf("warning: rates: %w", err)
 	}
 	for rows.Next() {
 		var k subj
-		var hour time.Time
-		var n int64
-		if err := rows.Scan(&k.subject, &k.id, &hour, &n); err != nil {
+		if err := rows.Scan(&k.subject, &k.id); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		m := counts[k]
-		if m == nil {
-			m = map[int64]int64{}
-			counts[k] = m
-		}
-		m[hour.UTC().Unix()] += n
-		if e, ok := earliest[k]; !ok || hour.Before(e) {
-			earliest[k] = hour
+		if !seen[k] {
+			seen[k] = true
+			subjects = append(subjects, k)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	counts := map[subj]map[int64]int64{}
+	earliest := map[subj]time.Time{}
+	for _, k := range subjects {
+		rows, err := s.DB.Query(ctx, "SELECT hour, events FROM ingest_rates WHERE subject = ? AND subject_id = ? AND hour >= ?",
+			k.subject, k.id, h0.Add(-8*24*time.Hour))
+		if err != nil {
+			return nil, fmt.Errorf("warning: rates: %w", err)
+		}
+		m := map[int64]int64{}
+		counts[k] = m
+		for rows.Next() {
+			var hour time.Time
+			var n int64
+			if err := rows.Scan(&hour, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			m[hour.UTC().Unix()] += n
+			if e, ok := earliest[k]; !ok || hour.Before(e) {
+				earliest[k] = hour
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var out []*candidate
 	for k, m := range counts {
