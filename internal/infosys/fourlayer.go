@@ -549,3 +549,49 @@ func refreshLayers(ctx context.Context, db *store.DB) error {
 		}
 	}
 }
+
+// SystemComplete is one system of an organisation with whether its four
+// layers are evidenced now.
+type SystemComplete struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Complete bool   `json:"complete"`
+}
+
+// maxOrgSystems bounds the list of an organisation's systems on its
+// 4-layer page.
+const maxOrgSystems = 500
+
+// OrgSystemsComplete lists (by name, at most 500) the systems an
+// organisation owns with whether each has all four layers now, from the
+// stored windows.
+func (s *Service) OrgSystemsComplete(ctx context.Context, a policy.Actor, orgID int64) ([]SystemComplete, error) {
+	const op = "infosys: org systems layers"
+	if err := check(a, policy.InfosysRead, orgID, 0); err != nil {
+		return nil, err
+	}
+	if err := refreshLayers(ctx, s.DB); err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	now := s.now()
+	rows, err := s.DB.Query(ctx, "SELECT id, name, layers_from, layers_until FROM infosys_systems WHERE owner_org_id = ? ORDER BY name, id LIMIT ?",
+		orgID, maxOrgSystems)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	defer rows.Close()
+	out := []SystemComplete{}
+	for rows.Next() {
+		var x SystemComplete
+		var from, until sql.NullTime
+		if err := rows.Scan(&x.ID, &x.Name, &from, &until); err != nil {
+			return nil, errs.Internal(op, err)
+		}
+		x.Complete = from.Valid && !now.Before(from.Time) && (!until.Valid || now.Before(until.Time))
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal(op, err)
+	}
+	return out, nil
+}

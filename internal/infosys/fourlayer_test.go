@@ -146,6 +146,13 @@ func TestFourLayers(t *testing.T) {
 		if k := kpi(); k.Layers != 1 || k.LayersPct != 50 {
 			t.Fatalf("after the end: %+v", k)
 		}
+		if xs, err := f.s.OrgSystemsComplete(ctx, f.actor(f.hn, policy.RoleViewer), f.hosp.ID); err != nil || len(xs) != 2 ||
+			xs[0].Name != "Cổng" || xs[0].Complete || xs[1].Name != "HIS" || !xs[1].Complete {
+			t.Fatalf("org systems: %+v %v", xs, err)
+		}
+		if _, err := f.s.OrgSystemsComplete(ctx, f.actor(f.dn, policy.RoleViewer), f.hosp.ID); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("DN reads HN's systems: %v", err)
+		}
 		_, _, _, st, _ = f.s.SystemLayers(ctx, owner, sys2.ID)
 		if Complete(st) {
 			t.Fatalf("inherited ended contract: %+v", st)

@@ -41,6 +41,8 @@ type infosysLayersView struct {
 	CanEdit  bool
 	Updated  time.Time
 	Staff    []string // every name of the local force
+	// The organisation's systems and whether each has its four layers.
+	Systems []infosys.SystemComplete
 }
 
 func dateOf(t time.Time) string {
@@ -127,6 +129,9 @@ func (s *Server) layersView(r *http.Request) (infosysLayersView, error) {
 			return v, err
 		}
 		v.OrgID = id
+		if v.Systems, err = svc.OrgSystemsComplete(r.Context(), wh.Actor, id); err != nil {
+			return v, err
+		}
 		v.Action = fmt.Sprintf("/infosys/orgs/%d/layers", id)
 		v.CanEdit = infosys.Check(wh.Actor, policy.InfosysWrite, infosys.System{OwnerOrgID: id}) == nil
 		orgs = append(orgs, id)

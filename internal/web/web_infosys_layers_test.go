@@ -80,7 +80,8 @@ func TestInfosysLayersPages(t *testing.T) {
 	if p := b.post(orgPath, form); p.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", p.Status, p.Body)
 	}
-	if p := b.get(orgPath); !strings.Contains(p.Body, "Đủ 4 lớp") || !strings.Contains(p.Body, "Trần Thị Bình") {
+	if p := b.get(orgPath); !strings.Contains(p.Body, "Đủ 4 lớp") || !strings.Contains(p.Body, "Trần Thị Bình") ||
+		!strings.Contains(p.Body, `layers">IOC tỉnh</a> — <span class="status-ok">`) {
 		t.Fatalf("saved layers not shown")
 	}
 	if p := b.get(sysPath + "/layers"); !strings.Contains(p.Body, "Đủ 4 lớp") || !strings.Contains(p.Body, "Theo tổ chức chủ quản") {
