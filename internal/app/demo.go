@@ -51,6 +51,11 @@ func (a *App) seedDemo(ctx context.Context, w io.Writer) error {
 	} else if n > 0 {
 		fmt.Fprintf(w, "demo information systems, level dossiers and scan findings added: %d\n", n)
 	}
+	if n, err := demo.SeedWarnings(ctx, a.DB, a.Ingest, a.Warning, a.Now()); err != nil {
+		return fmt.Errorf("demo early warning: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(w, "demo SOC sources, their counters and early warnings added: %d\n", n)
+	}
 	// The demo's passwords are kept, readable by the operator only, in the
 	// data folder, so that a second start can print them again. Only the demo
 	// does this; real users' passwords exist nowhere but in their heads.
