@@ -157,13 +157,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // batchGC tunes the collector for a batch job with a small live heap, as
 // an import is: collect a quarter as often (the collector's pauses of the
-// writer were a fifth of a large import), but never let the heap pass 320
+// writer were a fifth of a large import), but never let the heap pass 256
 // MiB (SQLite's page cache of the import, 256 MiB, lives outside it: the
 // process stays under 1 GiB). It returns the function that restores the
 // settings.
 func batchGC() func() {
 	gc := debug.SetGCPercent(400)
-	limit := debug.SetMemoryLimit(320 << 20)
+	limit := debug.SetMemoryLimit(256 << 20)
 	return func() { debug.SetGCPercent(gc); debug.SetMemoryLimit(limit) }
 }
 
