@@ -90,8 +90,10 @@ const MaxSharedPage = 1000
 // cursor of the next page (zero when no more follows). Filters, the cursor and the policy (the owner's
 // scope per label) are in the SQL: one query over the label's indexes
 // reads at most Limit+1 positions per label and source, then the page's
-// rows are read by primary key. One object per STIX id: the first stored
-// copy the actor may read in the collection.
+// rows are read by primary key. Each organisation holds its own copy of
+// an object: the copies the actor may read are all served, each at its
+// version and date added (a page leaves out a second copy of the same
+// version).
 func (s *Service) SharedPage(ctx context.Context, a policy.Actor, q SharedQuery) ([]SharedObject, Cursor, error) {
 	const op = "intel: shared page"
 	if a.UserID == 0 && a.OrgID == 0 && !a.System {
@@ -113,10 +115,21 @@ func (s *Service) SharedPage(ctx context.Context, a policy.Actor, q SharedQuery)
 	var args []any
 	for _, src := range []int{SourceIndicator, SourceObject, SourceAdvisory} {
 		for _, t := range tlps {
-			sq, sa, ok := branch(a, q, src, t, tlps)
-			if ok {
-				parts = append(parts, "SELECT * FROM ("+sq+") b"+strconv.Itoa(len(parts)))
-				args = append(args, sa...)
+			owners := []int64{0}
+			if ids := a.Scope.IDs(); src == SourceIndicator && t == policy.TLPAmber && !a.System && !a.Scope.All &&
+				len(ids) > 1 && len(ids) <= maxOwnerBranches {
+				// One walk of the (tlp, owner, date added) index per
+				// organisation of the scope: merging them costs a few
+				// thousand rows, where one walk over the scope would sort
+				// every AMBER row it holds.
+				owners = ids
+			}
+			for _, owner := range owners {
+				sq, sa, ok := branch(a, q, src, t, owner)
+				if ok {
+					parts = append(parts, "SELECT * FROM ("+sq+") b"+strconv.Itoa(len(parts)))
+					args = append(args, sa...)
+				}
 			}
 		}
 	}
@@ -196,6 +209,10 @@ func (s *Service) SharedObject(ctx context.Context, a policy.Actor, tlps []polic
 	return p[0], nil
 }
 
+// maxOwnerBranches is the largest scope whose AMBER indicators are read
+// one organisation at a time.
+const maxOwnerBranches = 16
+
 // source describes where a source's rows live.
 type source struct {
 	table, added, version, typ string
@@ -207,11 +224,12 @@ var sources = map[int]source{
 	SourceAdvisory:  {table: "advisories", added: "updated_at", version: "updated_at", typ: "report"},
 }
 
-// branch is the SQL of one source and label: the positions (src, rid,
-// added) of at most Limit+1 rows after the cursor that pass the filters
-// and the policy, in the collection's order, from the (tlp, added, id)
-// index. ok is false when no row of it can pass.
-func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, tlps []policy.TLP) (string, []any, bool) {
+// branch is the SQL of one source and label (and owner, when not 0): the
+// positions (src, rid, added) of at most Limit+1 rows after the cursor
+// that pass the filters and the policy, in the collection's order, from
+// the (tlp, added, id) or (tlp, owner, added, id) index. ok is false when
+// no row of it can pass.
+func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, owner int64) (string, []any, bool) {
 	so := sources[src]
 	if len(q.Types) > 0 && so.typ != "" && !contains(q.Types, so.typ) {
 		return "", nil, false
@@ -219,6 +237,10 @@ func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, tlps []policy.
 	vis, vargs := visibleSQL(a, src, "x", t)
 	if vis == "" {
 		return "", nil, false
+	}
+	if owner != 0 {
+		// One organisation of the scope visibleSQL allows.
+		vis, vargs = "x.owner_org_id = ?", []any{owner}
 	}
 	added := "x." + so.added
 	var b strings.Builder
@@ -273,21 +295,6 @@ func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, tlps []policy.
 			args = append(args, v, v.Add(time.Millisecond))
 		}
 		b.WriteString(" AND (" + strings.Join(or, " OR ") + ")")
-	}
-	if src != SourceAdvisory {
-		// One object per STIX id: an earlier copy the actor may read in
-		// this collection wins.
-		var or []string
-		for _, t2 := range tlps {
-			v2, a2 := visibleSQL(a, src, "d", t2)
-			if v2 == "" {
-				continue
-			}
-			or = append(or, "(d.tlp = ? AND "+v2+")")
-			args = append(args, string(t2))
-			args = append(args, a2...)
-		}
-		fmt.Fprintf(&b, " AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.stix_id = x.stix_id AND d.id < x.id AND (%s))", so.table, strings.Join(or, " OR "))
 	}
 	fmt.Fprintf(&b, " ORDER BY %s, x.id LIMIT ?", added)
 	args = append(args, q.Limit+1)
@@ -465,11 +472,16 @@ func (s *Service) render(ctx context.Context, a policy.Actor, pos []Cursor) ([]S
 			TLP: v.TLP, Owner: v.OwnerOrgID, Body: r}
 	}
 	out := make([]SharedObject, 0, len(pos))
+	seen := map[string]bool{}
 	for _, p := range pos {
 		o, ok := got[key{p.Src, p.Row}]
 		if !ok {
 			continue // deleted between the two reads, or refused
 		}
+		if seen[o.ID+"|"+o.Version] {
+			continue // another organisation's copy of the same version
+		}
+		seen[o.ID+"|"+o.Version] = true
 		o.Pos = p
 		out = append(out, o)
 	}

@@ -31,6 +31,9 @@ import (
 // reports p50 and p95 per case in ms.
 //
 //	go test ./internal/taxii/ -run '^$' -bench TAXIIPages -benchtime 40x
+//
+// CERTNET_BENCH_TAXII_DIR keeps the database; CERTNET_BENCH_TAXII_REUSE=1
+// reads it again without seeding.
 func BenchmarkTAXIIPages(b *testing.B) {
 	n := 1_000_000
 	if v, err := strconv.Atoi(os.Getenv("CERTNET_BENCH_TAXII_N")); err == nil && v > 0 {
@@ -113,7 +116,8 @@ var benchOnce struct {
 
 // benchSeed makes (once per process) a SQLite database in
 // CERTNET_BENCH_TAXII_DIR (a temporary directory when unset) with a
-// national centre, two provinces, twelve members and n objects.
+// national centre, two provinces, twelve members and n objects; with
+// CERTNET_BENCH_TAXII_REUSE=1 it opens the one an earlier run left there.
 func benchSeed(b *testing.B, n int) *benchWorld {
 	benchOnce.Lock()
 	defer benchOnce.Unlock()
@@ -129,7 +133,10 @@ func benchSeed(b *testing.B, n int) *benchWorld {
 		}
 	}
 	path := filepath.Join(dir, "certnet.db")
-	os.Remove(path)
+	reuse := os.Getenv("CERTNET_BENCH_TAXII_REUSE") != ""
+	if !reuse {
+		os.Remove(path)
+	}
 	db, err := store.OpenSQLite(ctx, path)
 	if err != nil {
 		b.Fatal(err)
@@ -138,6 +145,28 @@ func benchSeed(b *testing.B, n int) *benchWorld {
 		b.Fatal(err)
 	}
 	e := apptest.Start(b, db)
+	if reuse {
+		// The database of an earlier run: its organisations, new users.
+		ids := map[string]int64{}
+		for _, code := range []string{"VNCERT", "HN", "M00"} {
+			var id int64
+			if err := db.QueryRow(ctx, "SELECT id FROM organisations WHERE code = ?", code).Scan(&id); err != nil {
+				b.Fatalf("reuse %s: %v (run once without CERTNET_BENCH_TAXII_REUSE)", path, err)
+			}
+			ids[code] = id
+		}
+		var start time.Time
+		if err := db.QueryRow(ctx, "SELECT updated_at FROM intel_indicators ORDER BY id LIMIT 1").Scan(&start); err != nil {
+			b.Fatal(err)
+		}
+		sfx := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+		w := &benchWorld{db: db, n: n, start: start.UTC(),
+			natTok: e.Token(e.User(ids["VNCERT"], "nat-"+sfx, policy.RoleAnalyst)),
+			hnTok:  e.Token(e.User(ids["HN"], "hn-"+sfx, policy.RoleAnalyst)),
+			memTok: e.Token(e.User(ids["M00"], "mem-"+sfx, policy.RoleAnalyst))}
+		benchOnce.w = w
+		return w
+	}
 	nat := e.Org("VNCERT", "Trung tâm", 0, org.RoleNationalCoordinator)
 	hn := e.Org("HN", "Hà Nội", nat.ID, org.RoleProvincialResponseUnit)
 	dn := e.Org("DN", "Đà Nẵng", nat.ID, org.RoleProvincialResponseUnit)

@@ -472,17 +472,23 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, a policy.A
 	if !canRead(a, c) || !intel.ValidSTIXID(id, "") {
 		return nil, 0, fail(http.StatusNotFound, "not_found", "no such object")
 	}
-	hit, err := s.Intel.SharedObject(r.Context(), a, c.TLPs, id)
+	_, err = s.Intel.SharedObject(r.Context(), a, c.TLPs, id)
 	if errs.KindOf(err) == errs.KindNotFound {
 		return nil, 0, fail(http.StatusNotFound, "not_found", "no such object")
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	if hit.Owner != a.OrgID || !canWrite(a) {
-		return nil, 0, fail(http.StatusForbidden, "forbidden", "only the owner organisation's writers may delete an object")
+	forbidden := fail(http.StatusForbidden, "forbidden", "only the owner organisation's writers may delete an object")
+	if !canWrite(a) {
+		return nil, 0, forbidden
 	}
+	// The caller's organisation's own copy (another's is not the
+	// caller's to delete, nor is an advisory's report).
 	if err := s.Intel.DeleteShared(r.Context(), a, id); err != nil {
+		if errs.KindOf(err) == errs.KindNotFound {
+			return nil, 0, forbidden
+		}
 		return nil, 0, err
 	}
 	return map[string]any{}, http.StatusOK, nil
