@@ -125,7 +125,7 @@ func (s *Service) SharedPage(ctx context.Context, a policy.Actor, q SharedQuery)
 				owners = ids
 			}
 			for _, owner := range owners {
-				sq, sa, ok := branch(a, q, src, t, owner)
+				sq, sa, ok := branch(a, q, src, t, owner, s.DB.Engine == store.SQLite)
 				if ok {
 					parts = append(parts, "SELECT * FROM ("+sq+") b"+strconv.Itoa(len(parts)))
 					args = append(args, sa...)
@@ -229,7 +229,7 @@ var sources = map[int]source{
 // that pass the filters and the policy, in the collection's order, from
 // the (tlp, added, id) or (tlp, owner, added, id) index. ok is false when
 // no row of it can pass.
-func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, owner int64) (string, []any, bool) {
+func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, owner int64, sqlite bool) (string, []any, bool) {
 	so := sources[src]
 	if len(q.Types) > 0 && so.typ != "" && !contains(q.Types, so.typ) {
 		return "", nil, false
@@ -245,7 +245,14 @@ func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, owner int64) (
 	added := "x." + so.added
 	var b strings.Builder
 	args := []any{string(t)}
-	fmt.Fprintf(&b, "SELECT %d AS src, x.id AS rid, %s AS added FROM %s x WHERE x.tlp = ?", src, added, so.table)
+	tlp := "x.tlp"
+	if sqlite && src == SourceObject && vis != "1=1" && len(vargs) == 1 {
+		// One owner's objects: SQLite reads them from the (owner, stix_id)
+		// index and sorts them (a few thousand) rather than walk every
+		// object of the label ("+" keeps it off the label's index).
+		tlp = "+x.tlp"
+	}
+	fmt.Fprintf(&b, "SELECT %d AS src, x.id AS rid, %s AS added FROM %s x WHERE %s = ?", src, added, so.table, tlp)
 	if vis != "1=1" {
 		b.WriteString(" AND " + vis)
 		args = append(args, vargs...)
