@@ -9,6 +9,7 @@ import (
 
 	"certnet/internal/campaign"
 	"certnet/internal/errs"
+	"certnet/internal/policy"
 )
 
 const (
@@ -20,6 +21,7 @@ const (
 type campaignListView struct {
 	Base
 	Campaigns []campaign.Campaign
+	CanRun    bool // the actor may start a campaign
 }
 
 type campaignView struct {
@@ -32,12 +34,17 @@ type campaignView struct {
 	Report    campaign.Report
 	Chart     template.HTML
 	Map       template.HTML
+	// Statuses a member may answer with; AnswerOrg the part whose answer
+	// was refused (its form shows the errors).
+	Statuses  []string
+	AnswerOrg int64
 }
 
 type campaignPartRow struct {
 	campaign.Part
 	OrgName string
 	Overdue bool
+	Answers bool // the actor may answer for this part
 }
 
 func (s *Server) campaignSvc() (*campaign.Service, error) {
@@ -58,7 +65,9 @@ func (s *Server) handleCampaigns(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err, "")
 		return
 	}
-	s.render(w, r, http.StatusOK, tplCampaigns, campaignListView{Base: s.base(r, "campaign.list.title"), Campaigns: l})
+	wh := whoFrom(r)
+	s.render(w, r, http.StatusOK, tplCampaigns, campaignListView{Base: s.base(r, "campaign.list.title"), Campaigns: l,
+		CanRun: policy.Check(wh.Actor, policy.CampaignManage, policy.Resource{OwnerOrg: wh.User.OrgID, TLP: policy.TLPAmber}) == nil})
 }
 
 func (s *Server) campaignOf(r *http.Request) (*campaign.Service, campaign.Campaign, error) {
@@ -75,38 +84,46 @@ func (s *Server) campaignOf(r *http.Request) (*campaign.Service, campaign.Campai
 }
 
 func (s *Server) handleCampaign(w http.ResponseWriter, r *http.Request) {
-	cs, c, err := s.campaignOf(r)
+	v, err := s.campaignDetail(r)
 	if err != nil {
 		s.renderError(w, r, err, "")
 		return
 	}
+	s.render(w, r, http.StatusOK, tplCampaign, v)
+}
+
+// campaignDetail is the campaign page's view: the runner's progress, or the
+// member's part with its answer form.
+func (s *Server) campaignDetail(r *http.Request) (campaignView, error) {
+	cs, c, err := s.campaignOf(r)
+	if err != nil {
+		return campaignView{}, err
+	}
 	a := whoFrom(r).Actor
-	v := campaignView{Base: s.base(r, "campaign.detail.title"), Campaign: c, Manages: c.Manages(a)}
+	v := campaignView{Base: s.base(r, "campaign.detail.title"), Campaign: c, Manages: c.Manages(a),
+		Statuses: []string{campaign.PartAcknowledged, campaign.PartCleaning, campaign.PartCleaned, campaign.PartNotAffected}}
 	parts, err := cs.Parts(r.Context(), a, c.ID)
 	if err != nil {
-		s.renderError(w, r, err, "")
-		return
+		return v, err
 	}
 	now := s.Now()
 	for _, p := range parts {
-		row := campaignPartRow{Part: p, Overdue: c.Overdue(p, now)}
+		row := campaignPartRow{Part: p, Overdue: c.Overdue(p, now),
+			Answers: policy.Check(a, policy.CampaignRespond, policy.Resource{OwnerOrg: p.OrgID, TLP: policy.TLPAmber}) == nil}
 		if o, err := s.Orgs.Get(r.Context(), a, p.OrgID); err == nil {
 			row.OrgName = o.Name
 		}
 		v.Parts = append(v.Parts, row)
 	}
 	if v.Addresses, err = cs.Addresses(r.Context(), a, c.ID, campaign.Filter{Limit: 500}); err != nil {
-		s.renderError(w, r, err, "")
-		return
+		return v, err
 	}
 	if v.Manages {
 		if v.Unrouted, err = cs.Addresses(r.Context(), a, c.ID, campaign.Filter{Unrouted: true, Limit: 500}); err != nil {
-			s.renderError(w, r, err, "")
-			return
+			return v, err
 		}
 		if v.Report, err = cs.Report(r.Context(), a, c.ID); err != nil {
-			s.renderError(w, r, err, "")
-			return
+			return v, err
 		}
 		var bars []Bar
 		for _, l := range v.Report.Members {
@@ -131,7 +148,7 @@ func (s *Server) handleCampaign(w http.ResponseWriter, r *http.Request) {
 			v.Map = tileMap(v.T("campaign.map"), tiles)
 		}
 	}
-	s.render(w, r, http.StatusOK, tplCampaign, v)
+	return v, nil
 }
 
 func (s *Server) campaignReport(r *http.Request) (campaign.Report, error) {

@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"encoding/base64"
 	"fmt"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"testing"
 
 	"certnet/internal/campaign"
@@ -73,4 +76,57 @@ var wmCampaignRoutes = map[string]wmRoute{
 		req: wmCampaign("/report.xlsx"), decide: onCampaign(true),
 		ctype: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 	},
+	"GET /campaigns/new": {req: wmGet(wmPath("/campaigns/new")), decide: onCampaignRun},
+	"POST /campaigns": {
+		req: wmPost(wmPath("/campaigns"), func(c *wmCase) url.Values {
+			return url.Values{"name": {fmt.Sprintf("Chiến dịch ma trận %d", c.n)}, "malware": {"Mirai"}, "actions": {"Cập nhật firmware"},
+				"tlp": {"amber"}, "ends_at": {c.m.e.Clock.Now().AddDate(0, 1, 0).Format("2006-01-02")}}
+		}),
+		decide: onCampaignRun,
+	},
+	"GET /campaigns/{cid}/import": {req: wmCampaign("/import"), decide: onCampaignManage},
+	"POST /campaigns/{cid}/import": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			r := wmCampaign("/import")(t, c)
+			r.method, r.form, r.file = http.MethodPost, url.Values{}, []byte(fmt.Sprintf("ip,port\n100.104.%d.%d,23\nnot-an-ip,1\n", c.n>>8&255, c.n&255))
+			return r
+		},
+		decide: onCampaignManage,
+	},
+	"POST /campaigns/{cid}/import/confirm": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			r := wmCampaign("/import/confirm")(t, c)
+			csv := fmt.Sprintf("ip,port\n100.104.%d.%d,23\n", c.n>>8&255, c.n&255)
+			r.method, r.form = http.MethodPost, url.Values{"data": {base64.StdEncoding.EncodeToString([]byte(csv))}, "file_name": {"list.csv"}}
+			return r
+		},
+		decide: onCampaignManage,
+	},
+	"POST /campaigns/{cid}/parts/{oid}/status": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			r := wmCampaign("")(t, c)
+			r.method, r.path = http.MethodPost, r.path+fmt.Sprintf("/parts/%d/status", c.t.org.ID)
+			r.form = url.Values{"status": {campaign.PartCleaning}, "note": {"Đang cập nhật firmware"}}
+			return r
+		},
+		decide: func(c *wmCase) error {
+			if err := wmCampaignOf[c].Check(c.a.actor, policy.CampaignRead); err != nil {
+				return err
+			}
+			return c.check(policy.CampaignRespond, policy.Resource{OwnerOrg: c.t.org.ID, TLP: policy.TLPAmber})
+		},
+	},
+}
+
+// onCampaignRun: the actor may manage campaigns of its own organisation.
+func onCampaignRun(c *wmCase) error {
+	return c.check(policy.CampaignManage, policy.Resource{OwnerOrg: c.a.actor.OrgID, TLP: policy.TLPAmber})
+}
+
+// onCampaignManage: the actor runs the campaign (its import).
+func onCampaignManage(c *wmCase) error {
+	if err := onCampaign(true)(c); err != nil {
+		return err
+	}
+	return wmCampaignOf[c].Check(c.a.actor, policy.CampaignManage)
 }
