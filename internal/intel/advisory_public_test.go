@@ -155,6 +155,9 @@ func TestExerciseAdvisoryKeptApart(t *testing.T) {
 		if w, err := f.s.Waiting(ctx, hnm); err != nil || len(w) != 0 {
 			t.Fatalf("needs me: %d %v", len(w), err)
 		}
+		if _, err := f.s.AdvisorySTIX(ctx, hnm, v.ID); !errs.Is(err, errs.KindConflict) {
+			t.Fatalf("a drill's advisory exported as STIX: %v", err)
+		}
 		if _, err := f.s.Respond(ctx, hnm, v.ID, RespondInput{Acknowledge: true}); err != nil {
 			t.Fatal(err)
 		}

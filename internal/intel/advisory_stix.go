@@ -27,7 +27,8 @@ func derivedID(typ, name string) string {
 // are its vulnerabilities (one per CVE, with the CVE external reference and
 // NVD's description) and the linked indicators the reader may export, the
 // publisher's identity and the TLP 2.0 marking. A RED advisory never
-// leaves certnet; a draft has no publication and is not exported either.
+// leaves certnet; a draft has no publication and is not exported either,
+// nor a drill's (exercise) advisory.
 func (s *Service) AdvisorySTIX(ctx context.Context, a policy.Actor, id int64) ([]byte, error) {
 	const op = "advisory: stix"
 	v, err := s.readable(ctx, s.DB, a, id)
@@ -39,6 +40,9 @@ func (s *Service) AdvisorySTIX(ctx context.Context, a policy.Actor, id int64) ([
 	}
 	if v.Status == AdvisoryDraft {
 		return nil, errs.Conflict(op, "intel.adv.err.draft_export")
+	}
+	if v.ExerciseID != 0 { // a drill's advisory stays inside certnet
+		return nil, errs.Conflict(op, "intel.adv.err.exercise_export")
 	}
 	marking := stix.TLPMarkingID(string(v.TLP))
 	var owner string
