@@ -385,6 +385,24 @@ func TestPushBatchesAndStatus(t *testing.T) {
 	if rep.Pushed != 5 || len(f.posted) != 3 {
 		t.Fatalf("pushed %d in %d batches, want 5 in 3", rep.Pushed, len(f.posted))
 	}
+	// Rows changed within Settle of now go up but the cursor stays
+	// before them: the next sync sends them again.
+	c.svc.Settle = time.Hour
+	c.e.Clock.Advance(time.Minute)
+	c.indicator(t, "198.51.100.30", policy.TLPGreen, c.hn.ID)
+	for range 2 {
+		f.pending = 0
+		if rep, err = c.svc.SyncNow(ctx, c.admin, p.ID); err != nil || rep.Pushed != 1 {
+			t.Fatalf("unsettled row: pushed %d (%v), want 1 each time", rep.Pushed, err)
+		}
+	}
+	c.svc.Settle = 0
+	if rep, _ = c.svc.SyncNow(ctx, c.admin, p.ID); rep.Pushed != 1 {
+		t.Fatalf("settled: pushed %d, want 1", rep.Pushed)
+	}
+	if rep, _ = c.svc.SyncNow(ctx, c.admin, p.ID); rep.Pushed != 0 {
+		t.Fatalf("after the cursor moved: pushed %d, want 0", rep.Pushed)
+	}
 	for _, b := range f.posted {
 		for _, o := range b {
 			refs, _ := o["object_marking_refs"].([]any)

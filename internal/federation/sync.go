@@ -105,6 +105,9 @@ func (s *Service) run(ctx context.Context, p Peer) (Report, error) {
 		err = s.pull(ctx, p, &rep)
 	}
 	now := s.now()
+	// The outcome is recorded even when the sync was cut short by
+	// shutdown.
+	ctx = context.WithoutCancel(ctx)
 	if err != nil {
 		// Back off: twice the wait per failure in a row, from a minute,
 		// never longer than the interval.
@@ -179,7 +182,12 @@ func (s *Service) push(ctx context.Context, p Peer, rep *Report) error {
 		if err != nil {
 			return err
 		}
-		q.Until = s.now().Add(-s.Settle)
+		// Rows changed within Settle of now go up, but the stored cursor
+		// stays before them: a transaction still open with an earlier
+		// timestamp is not passed over, and they go again next time (the
+		// parent's import is idempotent).
+		settled := s.now().Add(-s.Settle)
+		saved := cur
 		for {
 			q.After, q.AfterID, q.Limit = cur.At, cur.LastID, batch
 			rows, err := s.Intel.Outbound(ctx, q)
@@ -208,11 +216,20 @@ func (s *Service) push(ctx context.Context, p Peer, rep *Report) error {
 				}
 				rep.Pages++
 			}
+			next := saved
+			for _, o := range rows {
+				if !o.Updated.After(settled) {
+					next = cursor{Pos: o.STIXID, At: o.Updated, LastID: o.RowID}
+				}
+			}
+			if next != saved {
+				if err := s.saveCursor(ctx, p.ID, dir, next); err != nil {
+					return errs.Internal("federation: push", err)
+				}
+				saved = next
+			}
 			last := rows[len(rows)-1]
 			cur = cursor{Pos: last.STIXID, At: last.Updated, LastID: last.RowID}
-			if err := s.saveCursor(ctx, p.ID, dir, cur); err != nil {
-				return errs.Internal("federation: push", err)
-			}
 			if len(rows) < batch {
 				break
 			}
