@@ -80,8 +80,12 @@ func TestSpreadIndicator(t *testing.T) {
 		for _, m := range e.members[:3] {
 			e.sighting(t, ind.ID, m.ID, 1, e.Clock.Now())
 		}
-		if r := e.evaluate(t); r.Raised != 1 || len(e.all(t)) != 2 {
-			t.Fatalf("a recurrence: %+v", r)
+		// The minute job (jobs.Runner, on the injected clock) raises it.
+		if ran, err := e.App.Jobs.RunNow(e.ctx, warning.JobEvaluate); !ran || err != nil {
+			t.Fatalf("the job: ran %v, %v", ran, err)
+		}
+		if l := e.all(t); len(l) != 2 || !l[0].Active || !l[0].RaisedAt.Equal(e.Clock.Now()) {
+			t.Fatalf("a recurrence: %+v", l)
 		}
 	})
 }
