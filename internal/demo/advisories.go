@@ -13,8 +13,13 @@ import (
 	"certnet/internal/store"
 )
 
-// advisoriesKey marks the demo's advisories as seeded.
-const advisoriesKey = "demo.advisories"
+// advisoriesKey marks the demo's advisories as seeded; publicAdvisoryKey
+// the public TLP:CLEAR one (claimed on its own, so a demo seeded before it
+// existed gets it too).
+const (
+	advisoriesKey     = "demo.advisories"
+	publicAdvisoryKey = "demo.advisories.public"
+)
 
 // SeedAdvisories adds, once and after Seed, two advisories of the national
 // coordinator: one published 30 hours ago to the critical sectors about an
@@ -22,7 +27,9 @@ const advisoriesKey = "demo.advisories"
 // recipients acknowledged and answered — one remediated, one not affected,
 // one still working — while the others have not acknowledged (the reminder
 // job reminds them on its first run); and a draft to the whole network
-// about a phishing campaign. whois is the registry's index (ranges
+// about a phishing campaign; and a TLP:CLEAR advisory published to the
+// whole network two hours ago, which the public page /public/advisories
+// and its Atom feed show. whois is the registry's index (ranges
 // targeting). It returns how many things it added (0 when they were there
 // already or the network is not seeded).
 func SeedAdvisories(ctx context.Context, db *store.DB, users *auth.Service, whois func(context.Context) (*org.Index, error), now time.Time) (int, error) {
@@ -31,14 +38,53 @@ func SeedAdvisories(ctx context.Context, db *store.DB, users *auth.Service, whoi
 	if err != nil {
 		return 0, nil // not the demo network
 	}
-	claimed, err := claimOnce(ctx, db, advisoriesKey, now)
-	if err != nil || !claimed {
-		return 0, err
-	}
 	natc, err := users.ActorFor(ctx, u, "")
 	if err != nil {
 		return 0, err
 	}
+	n := 0
+	claimed, err := claimOnce(ctx, db, advisoriesKey, now)
+	if err != nil {
+		return 0, err
+	}
+	if claimed {
+		if n, err = seedAdvisories(ctx, db, natc, whois, now); err != nil {
+			return n, err
+		}
+	}
+	if claimed, err = claimOnce(ctx, db, publicAdvisoryKey, now); err != nil || !claimed {
+		return n, err
+	}
+	m, err := seedPublicAdvisory(ctx, db, natc, whois, now)
+	return n + m, err
+}
+
+// seedPublicAdvisory publishes a TLP:CLEAR advisory to the whole network
+// two hours before now (its recipients' acknowledgement is not yet due).
+func seedPublicAdvisory(ctx context.Context, db *store.DB, natc policy.Actor, whois func(context.Context) (*org.Index, error), now time.Time) (int, error) {
+	s := intel.NewService(db, func() time.Time { return now.Add(-2 * time.Hour) }, nil)
+	s.Whois = whois
+	v, err := s.CreateAdvisory(ctx, natc, intel.AdvisoryInput{
+		Title:     "Cập nhật bản vá bảo mật tháng 11 cho hệ điều hành Windows",
+		TitleEN:   "November security updates for Windows",
+		Summary:   "Hãng phát hành bản vá cho nhiều lỗ hổng, trong đó có lỗ hổng leo thang đặc quyền đang bị khai thác; các tổ chức cần cập nhật sớm.",
+		SummaryEN: "The vendor released fixes for many vulnerabilities, one of them a privilege escalation under exploitation; organisations should update soon.",
+		Body:      "Bản vá định kỳ tháng 11 khắc phục các lỗ hổng trên Windows và Windows Server, gồm một lỗ hổng leo thang đặc quyền trong nhân đã được ghi nhận khai thác.",
+		Severity:  intel.SeverityHigh, CVEs: []string{"CVE-2023-0001"},
+		Products: []intel.Product{{Vendor: "Microsoft", Product: "Windows", Version: "10, 11, Server 2016–2025"}},
+		Actions:  "1. Cài đặt bản vá tháng 11 cho máy trạm và máy chủ.\n2. Ưu tiên máy chủ có kết nối Internet và máy của quản trị viên.\n3. Báo cáo kết quả trên certnet trước hạn.",
+		TLP:      policy.TLPClear, DeadlineAt: now.Add(7 * 24 * time.Hour), Targeting: intel.Targeting{All: true}})
+	if err != nil {
+		return 0, fmt.Errorf("demo public advisory: %w", err)
+	}
+	if _, err := s.Publish(ctx, natc, v.ID); err != nil {
+		return 1, fmt.Errorf("demo public advisory publish: %w", err)
+	}
+	return 2, nil
+}
+
+// seedAdvisories adds the VPN advisory with its answers and the draft.
+func seedAdvisories(ctx context.Context, db *store.DB, natc policy.Actor, whois func(context.Context) (*org.Index, error), now time.Time) (int, error) {
 	published := now.Add(-30 * time.Hour)
 	past := intel.NewService(db, func() time.Time { return published }, nil)
 	past.Whois = whois

@@ -27,7 +27,7 @@ func TestSeedAdvisories(t *testing.T) {
 			t.Fatal(err)
 		}
 		n, err := SeedAdvisories(ctx, db, users, orgs.WhoisIndex, now)
-		if err != nil || n != 10 {
+		if err != nil || n != 12 {
 			t.Fatalf("seeded %d, %v", n, err)
 		}
 		if n, err := SeedAdvisories(ctx, db, users, orgs.WhoisIndex, now); err != nil || n != 0 {
@@ -36,10 +36,26 @@ func TestSeedAdvisories(t *testing.T) {
 		s := intel.NewService(db, func() time.Time { return now }, nil)
 		sys := policy.SystemActor("test")
 		list, err := s.Advisories(ctx, sys, intel.AdvisoryFilter{Status: intel.AdvisoryPublished})
-		if err != nil || len(list) != 1 {
+		if err != nil || len(list) != 2 {
 			t.Fatalf("published %v %v", list, err)
 		}
-		rates, err := s.Rates(ctx, sys, list[0].ID)
+		var vpn, clear intel.Advisory
+		for _, r := range list {
+			switch r.TLP {
+			case policy.TLPAmber:
+				vpn = r.Advisory
+			case policy.TLPClear:
+				clear = r.Advisory
+			}
+		}
+		if vpn.ID == 0 || clear.ID == 0 {
+			t.Fatalf("published %+v", list)
+		}
+		pub, err := s.PublicAdvisories(ctx, intel.PublicCursor{}, 20)
+		if err != nil || len(pub.Advisories) != 1 || pub.Advisories[0].ID != clear.ID {
+			t.Fatalf("public page %+v %v", pub, err)
+		}
+		rates, err := s.Rates(ctx, sys, vpn.ID)
 		if err != nil || rates.Overall.Total < 8 || rates.Overall.Acknowledged != 4 || rates.Overall.Remediated != 1 || rates.Overall.NotAffected != 1 {
 			t.Fatalf("rates %+v %v", rates.Overall, err)
 		}
