@@ -3,6 +3,7 @@ package infosys
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -194,4 +195,26 @@ func FuzzParseInventory(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkImportSystems imports 5 000 rows (the limit) of a CSV inventory
+// in one transaction on the engine under test.
+func BenchmarkImportSystems(b *testing.B) {
+	db := testkit.NewSQLite(b)
+	f := newFixture(b, db)
+	admin := f.actor(f.hosp, policy.RoleAdmin)
+	var sb strings.Builder
+	sb.WriteString("owner_code,name,data_kind,personal_count,users,addresses,domains\n")
+	for i := range MaxImportRows {
+		fmt.Fprintf(&sb, "HNM,Hệ thống %d,personal,%d,%d,203.0.113.%d,s%d.benhvien.vn\n", i, 1000+i, 10+i, i%250+1, i)
+	}
+	data := []byte(sb.String())
+	b.ResetTimer()
+	for range b.N {
+		rep, err := f.s.ImportSystems(context.Background(), admin, bytes.NewReader(data), ImportOptions{})
+		if err != nil || rep.Created+rep.Updated != MaxImportRows {
+			b.Fatalf("%+v %v", rep.Skipped, err)
+		}
+	}
+	b.ReportMetric(float64(MaxImportRows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
