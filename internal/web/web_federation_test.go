@@ -1,13 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"certnet/internal/apptest"
 	"certnet/internal/federation"
+	"certnet/internal/intel"
 	"certnet/internal/org"
 	"certnet/internal/policy"
 )
@@ -88,4 +92,61 @@ var wmFederationRoutes = map[string]wmRoute{
 	"POST /federation/{id}/sync":    {req: wmPeerPost("sync"), decide: onPeer(policy.FederationManage)},
 	"POST /federation/{id}/enabled": {req: wmPeerPost("enabled", "enabled", "0"), decide: onPeer(policy.FederationManage)},
 	"POST /federation/{id}/delete":  {req: wmPeerPost("delete"), decide: onPeer(policy.FederationManage)},
+}
+
+// TestFederationPage: an administrator adds a peer on the page (a bad
+// address is shown on the form, nothing stored), syncs it now against a
+// parent certnet and sees what went up, the last success and the counts;
+// the secret is never on the page.
+func TestFederationPage(t *testing.T) {
+	parent := apptest.StartSQLite(t)
+	pnat := parent.Org("VNCERT", "Trung tâm", 0, org.RoleNationalCoordinator)
+	phn := parent.Org("HN", "Hà Nội", pnat.ID, org.RoleProvincialResponseUnit)
+	token := parent.Token(parent.User(phn.ID, "hn-sync", policy.RoleAnalyst))
+
+	e := apptest.StartSQLite(t)
+	nat := e.Org("VNCERT", "Trung tâm (cấp trên)", 0, org.RoleNationalCoordinator)
+	hn := e.Org("HN", "Hà Nội", nat.ID, org.RoleProvincialResponseUnit)
+	e.User(hn.ID, "hn-admin", policy.RoleAdmin)
+	if _, err := e.App.Intel.Create(context.Background(), e.Sys, intel.Input{OwnerOrgID: hn.ID, Value: "198.51.100.9", TLP: policy.TLPAmber}); err != nil {
+		t.Fatal(err)
+	}
+	e.App.Federation.Settle = 0
+	b := newOrgBrowser(t, e)
+	b.login("hn-admin")
+	if p := b.get("/federation"); p.Status != http.StatusOK || !strings.Contains(p.Body, `action="/federation"`) {
+		t.Fatalf("GET /federation: %d", p.Status)
+	}
+	form := url.Values{"org": {"HN"}, "parent_org": {"VNCERT"}, "name": {"VNCERT"}, "api_root": {"ftp://x/"}, "push_collection": {"amber"},
+		"pull_collections": {"amber, indicators-green"}, "auth_kind": {"bearer"}, "secret": {token}, "interval_minutes": {"15"}, "enabled": {"1"}}
+	if p := b.post("/federation", form); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "http(s)") {
+		t.Fatalf("bad address: %d", p.Status)
+	}
+	if l, _ := e.App.Federation.List(context.Background(), e.Sys); len(l) != 0 {
+		t.Fatal("a peer was stored from a bad form")
+	}
+	form.Set("api_root", parent.URL+"/taxii2/api/")
+	b.get("/federation")
+	if p := b.post("/federation", form); p.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", p.Status, p.Body)
+	}
+	l, _ := e.App.Federation.List(context.Background(), e.Sys)
+	if len(l) != 1 {
+		t.Fatalf("%d peers", len(l))
+	}
+	p := b.get("/federation")
+	if strings.Contains(p.Body, token) || !strings.Contains(p.Body, l[0].Masked) {
+		t.Fatal("the page shows the secret, or not its mask")
+	}
+	p = b.post(fmt.Sprintf("/federation/%d/sync", l[0].ID), url.Values{})
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Đã đồng bộ") || !strings.Contains(p.Body, "Gửi lên 1 (") {
+		t.Fatalf("sync now: %d\n%s", p.Status, p.Body)
+	}
+	st, err := e.App.Federation.State(context.Background(), e.Sys, l[0].ID)
+	if err != nil || st.LastSuccessAt.IsZero() || st.Pushed != 1 || st.PendingPush != 0 {
+		t.Fatalf("state after sync: %+v %v", st, err)
+	}
+	if p = b.get("/federation"); !strings.Contains(p.Body, "status-ok") {
+		t.Fatal("the page does not show the peer healthy")
+	}
 }
