@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,30 +132,75 @@ func (a *activity) store(ctx context.Context, tx *store.Tx, sourceID int64, arri
 			matches = ingest_minutes.matches + excluded.matches`, sourceID, minute, events, matches); err != nil {
 		return fmt.Errorf("ingest: minute counters: %w", err)
 	}
-	const upRate = `INSERT INTO ingest_rates (subject, subject_id, hour, events, matches) VALUES (?, ?, ?, ?, ?)
+	if _, err := tx.Exec(ctx, `INSERT INTO ingest_rates (subject, subject_id, hour, events, matches) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (subject, subject_id, hour) DO UPDATE SET events = ingest_rates.events + excluded.events,
-			matches = ingest_rates.matches + excluded.matches`
-	if _, err := tx.Exec(ctx, upRate, RateSource, sourceID, hour, events, matches); err != nil {
+			matches = ingest_rates.matches + excluded.matches`, RateSource, sourceID, hour, events, matches); err != nil {
 		return fmt.Errorf("ingest: rate counters: %w", err)
 	}
-	for o, c := range a.orgs {
-		if _, err := tx.Exec(ctx, upRate, RateOrg, o, hour, c.events, c.matches); err != nil {
+	// The members' and the signals' rows go in multi-row statements (a
+	// batch can touch a hundred members), in key order so that two
+	// PostgreSQL workers lock rows in the same order.
+	orgs := make([]int64, 0, len(a.orgs))
+	for o := range a.orgs {
+		orgs = append(orgs, o)
+	}
+	slices.Sort(orgs)
+	for len(orgs) > 0 {
+		chunk := orgs[:min(len(orgs), upsertChunk)]
+		orgs = orgs[len(chunk):]
+		args := make([]any, 0, 5*len(chunk))
+		for _, o := range chunk {
+			args = append(args, RateOrg, o, hour, a.orgs[o].events, a.orgs[o].matches)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO ingest_rates (subject, subject_id, hour, events, matches) VALUES `+rowsOf(len(chunk), 5)+`
+			ON CONFLICT (subject, subject_id, hour) DO UPDATE SET events = ingest_rates.events + excluded.events,
+				matches = ingest_rates.matches + excluded.matches`, args...); err != nil {
 			return fmt.Errorf("ingest: rate counters: %w", err)
 		}
 	}
-	for k, v := range a.signals {
+	keys := make([]signalKey, 0, len(a.signals))
+	for k := range a.signals {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y signalKey) int {
+		return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(x.key, y.key), cmp.Compare(x.org, y.org), cmp.Compare(x.hour, y.hour))
+	})
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), upsertChunk)]
+		keys = keys[len(chunk):]
+		args := make([]any, 0, 8*len(chunk))
+		for _, k := range chunk {
+			v := a.signals[k]
+			args = append(args, k.kind, k.key, k.org, time.Unix(k.hour, 0).UTC(), v.count, v.first, v.last, v.name)
+		}
 		_, err := tx.Exec(ctx, `INSERT INTO ingest_signals (kind, key, org_id, hour, count, first_seen, last_seen, name)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES `+rowsOf(len(chunk), 8)+`
 			ON CONFLICT (kind, key, org_id, hour) DO UPDATE SET count = ingest_signals.count + excluded.count,
 				first_seen = CASE WHEN excluded.first_seen < ingest_signals.first_seen THEN excluded.first_seen ELSE ingest_signals.first_seen END,
 				last_seen = CASE WHEN excluded.last_seen > ingest_signals.last_seen THEN excluded.last_seen ELSE ingest_signals.last_seen END,
-				name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE ingest_signals.name END`,
-			k.kind, k.key, k.org, time.Unix(k.hour, 0).UTC(), v.count, v.first, v.last, v.name)
+				name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE ingest_signals.name END`, args...)
 		if err != nil {
 			return fmt.Errorf("ingest: signal counters: %w", err)
 		}
 	}
 	return nil
+}
+
+// upsertChunk is the most rows of one multi-row upsert (8 × 200
+// placeholders, far under both engines' limits).
+const upsertChunk = 200
+
+// rowsOf is "(?, ?, …), (?, ?, …)…": n rows of cols placeholders.
+func rowsOf(n, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
 }
 
 // PruneActivity forgets the per-minute counters older than minutes and the
