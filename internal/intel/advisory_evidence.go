@@ -139,10 +139,18 @@ func (s *Service) followed(ctx context.Context, q store.Q, a policy.Actor, id, r
 func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, rid int64, in AnswerEvidenceInput) (AnswerEvidence, error) {
 	const op = "advisory: attach evidence"
 	check := func(q store.Q) (Advisory, Recipient, error) {
-		v, r, err := s.followed(ctx, q, a, id, rid)
+		v, err := s.readable(ctx, q, a, id)
+		if err != nil {
+			return v, Recipient{}, err
+		}
+		r, err := recipientByID(ctx, q, id, rid)
+		if store.IsNoRows(err) {
+			return v, r, errs.NotFound(op)
+		}
 		if err != nil {
 			return v, r, err
 		}
+		// Only the recipient's own organisation adds to its answer.
 		if r.OrgID != a.OrgID {
 			return v, r, errs.Forbidden(op)
 		}

@@ -403,6 +403,12 @@ type advisoryView struct {
 	ExportQuery                         string
 	Outcomes                            []option
 	Now                                 time.Time
+	// Evidence files of the answers the reader follows, by recipient id;
+	// MayAttach: the reader's organisation may add files to its answer.
+	Evidence      map[int64][]intel.AnswerEvidence
+	MayAttach     bool
+	EvidenceExts  string
+	EvidenceMaxMB int
 }
 
 // Pct shows a rate with one decimal.
@@ -500,6 +506,13 @@ func (s *Server) advisoryPage(w http.ResponseWriter, r *http.Request, status int
 		for i := range v.Recipients {
 			v.Recipients[i].OrgName = names.label(v.Recipients[i].OrgID)
 		}
+		if v.Evidence, err = s.Intel.AnswerEvidenceByRecipient(ctx, wh.Actor, a.ID); err != nil {
+			s.renderError(w, r, err, "")
+			return
+		}
+		v.MayAttach = v.Mine != nil && a.Status == intel.AdvisoryPublished &&
+			policy.Allowed(wh.Actor, policy.AdvisoryRespond, policy.Resource{OwnerOrg: v.Mine.OrgID, TLP: policy.TLPGreen})
+		v.EvidenceExts, v.EvidenceMaxMB = strings.Join(intel.AnswerEvidenceExtensions(), ","), intel.MaxAnswerEvidence>>20
 		v.ExportQuery = r.URL.RawQuery
 		v.StatusOpts = v.choices("intel.adv.rstatus.", intel.RecipientStatuses)
 		for i := range v.StatusOpts {
