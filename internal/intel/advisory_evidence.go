@@ -165,15 +165,9 @@ func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, 
 	if _, _, err := check(s.DB); err != nil {
 		return AnswerEvidence{}, store.Wrap(op, err)
 	}
-	e := errs.Invalid(op)
 	in.Name, in.Note = strings.TrimSpace(in.Name), strings.TrimSpace(in.Note)
+	e := checkAnswerEvidenceMeta(op, in.Name, in.Note)
 	ext := strings.ToLower(path.Ext(in.Name))
-	if k := incident.FileNameProblem(in.Name); k != "" {
-		e.Field("name", k, incident.MaxFileName)
-	} else if _, ok := answerEvidenceTypes[ext]; !ok {
-		e.Field("file", "intel.adv.evidence.err.type", strings.Join(AnswerEvidenceExtensions(), " "))
-	}
-	checkAdvText(e, "note", in.Note, 1000, false, false)
 	if in.Body == nil {
 		e.Field("file", "field.required")
 	}
@@ -184,13 +178,8 @@ func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, 
 	if err != nil {
 		return AnswerEvidence{}, errs.Invalid(op).Field("file", "intel.adv.evidence.err.too_large", MaxAnswerEvidence>>20)
 	}
-	switch t := answerEvidenceTypes[ext]; {
-	case len(data) > MaxAnswerEvidence:
-		return AnswerEvidence{}, errs.Invalid(op).Field("file", "intel.adv.evidence.err.too_large", MaxAnswerEvidence>>20)
-	case len(data) == 0:
-		return AnswerEvidence{}, errs.Invalid(op).Field("file", "intel.adv.evidence.err.empty")
-	case !t.ok(data):
-		return AnswerEvidence{}, errs.Invalid(op).Field("file", "intel.adv.evidence.err.content", ext)
+	if err := checkAnswerEvidenceContent(op, ext, data); err != nil {
+		return AnswerEvidence{}, err
 	}
 	sum := sha256.Sum256(data)
 	x := AnswerEvidence{AdvisoryID: id, RecipientID: rid, Name: in.Name, MediaType: answerEvidenceTypes[ext].media,
@@ -214,6 +203,33 @@ func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, 
 		return AnswerEvidence{}, store.Wrap(op, err)
 	}
 	return x, nil
+}
+
+// checkAnswerEvidenceMeta checks an upload's file name (a plain name of
+// an accepted type) and note, before the body is read.
+func checkAnswerEvidenceMeta(op, name, note string) *errs.Error {
+	e := errs.Invalid(op)
+	if k := incident.FileNameProblem(name); k != "" {
+		e.Field("name", k, incident.MaxFileName)
+	} else if _, ok := answerEvidenceTypes[strings.ToLower(path.Ext(name))]; !ok {
+		e.Field("file", "intel.adv.evidence.err.type", strings.Join(AnswerEvidenceExtensions(), " "))
+	}
+	checkAdvText(e, "note", note, 1000, false, false)
+	return e
+}
+
+// checkAnswerEvidenceContent checks the bytes of a file of an accepted
+// extension: not empty, within the limit, of the type its name says.
+func checkAnswerEvidenceContent(op, ext string, data []byte) error {
+	switch t := answerEvidenceTypes[ext]; {
+	case len(data) > MaxAnswerEvidence:
+		return errs.Invalid(op).Field("file", "intel.adv.evidence.err.too_large", MaxAnswerEvidence>>20)
+	case len(data) == 0:
+		return errs.Invalid(op).Field("file", "intel.adv.evidence.err.empty")
+	case t.ok == nil || !t.ok(data):
+		return errs.Invalid(op).Field("file", "intel.adv.evidence.err.content", ext)
+	}
+	return nil
 }
 
 // AnswerEvidenceList lists the files of one recipient's answer, newest
