@@ -29,6 +29,12 @@ func (s *Server) handleAdvisoryEvidenceAdd(w http.ResponseWriter, r *http.Reques
 			in.Name, in.Body = path.Base(strings.ReplaceAll(hdr.Filename, `\`, "/")), f
 		}
 		_, err = s.Intel.AttachAnswerEvidence(r.Context(), whoFrom(r).Actor, id, rid, in)
+		// The answer form has a note of its own: the file's note is shown
+		// at its field.
+		if e, ok := errs.As(err); ok && e.Has("note") {
+			e.Fields["evidence_note"] = e.Fields["note"]
+			delete(e.Fields, "note")
+		}
 		return err
 	})
 }

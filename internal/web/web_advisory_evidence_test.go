@@ -65,6 +65,12 @@ func TestWebAdvisoryEvidence(t *testing.T) {
 	}
 	bb.get(path)
 	pdf := []byte("%PDF-1.7\nBáo cáo vá\n")
+	// A note with a control character is shown at the file's note.
+	p = bb.upload(up, url.Values{"evidence_note": {"a\x01b"}}, "bao-cao-va.pdf", pdf)
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="evidence_note-err"`) || strings.Contains(p.Body, `id="note-err"`) {
+		t.Fatalf("bad note: %d", p.Status)
+	}
+	bb.get(path)
 	p = bb.upload(up, url.Values{"evidence_note": {"Kết quả quét lại"}}, "bao-cao-va.pdf", pdf)
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("upload: %d %s", p.Status, p.Body)
