@@ -145,6 +145,10 @@ func (s *Service) importRows(ctx context.Context, a policy.Actor, id int64, sour
 			if malware == "" {
 				malware = c.Malware
 			}
+			firstAt := seenAt
+			if !r.FirstSeen.IsZero() && r.FirstSeen.Before(seenAt) {
+				firstAt = r.FirstSeen
+			}
 			var addrID int64
 			var status string
 			err := tx.QueryRow(ctx, `SELECT id, status FROM campaign_addresses WHERE campaign_id = ? AND ip = ?`, c.ID, ip).Scan(&addrID, &status)
@@ -153,7 +157,7 @@ func (s *Service) importRows(ctx context.Context, a policy.Actor, id int64, sour
 				if _, err := tx.Exec(ctx, `INSERT INTO campaign_addresses (campaign_id, ip, port, asn, malware, note, member_org_id, isp_org_id,
 					status, first_import_id, last_import_id, first_seen_at, last_seen_at, updated_at)
 					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, ip, r.Port, r.ASN, malware, r.Note, store.NullID(member), store.NullID(isp),
-					AddrOpen, res.ImportID, res.ImportID, seenAt, seenAt, now); err != nil {
+					AddrOpen, res.ImportID, res.ImportID, firstAt, seenAt, now); err != nil {
 					return err
 				}
 				res.New++

@@ -33,6 +33,9 @@ type Row struct {
 	SeenAt  time.Time  `json:"seen_at,omitzero"`
 	Malware string     `json:"malware,omitempty"`
 	Note    string     `json:"note,omitempty"`
+	// From an events file: the first time seen and the number of events.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	Events    int       `json:"events,omitempty"`
 }
 
 // LineError is a refused line with its number (1 is the header).
