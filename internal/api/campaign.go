@@ -135,10 +135,19 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, a policy.Ac
 type importBody struct {
 	Source string `json:"source"`
 	CSV    string `json:"csv"`
+	// Events is an events file (instead of csv): its addresses inside the
+	// members' ranges are imported, optionally only those of the given
+	// signature or rule ids, or of the events carrying indicator.
+	Events       string  `json:"events"`
+	SignatureIDs []int64 `json:"signature_ids"`
+	Indicator    string  `json:"indicator"`
 }
 
 // importCampaign takes the CSV as the body (text/csv, gzip allowed) or in a
-// JSON object {"source", "csv"}.
+// JSON object {"source", "csv"}. An events file (Suricata EVE, Wazuh,
+// generic, STIX) comes as the body with format=events (any media type;
+// application/x-ndjson and application/stix+json need no format) and the
+// filter in signature_id and indicator, or in the JSON object's "events".
 func (s *Server) importCampaign(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	cs, err := s.campaigns()
 	if err != nil {
@@ -149,16 +158,38 @@ func (s *Server) importCampaign(w http.ResponseWriter, r *http.Request, a policy
 		return nil, 0, err
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	q := r.URL.Query()
+	format := strings.ToLower(strings.TrimSpace(q.Get("format")))
+	if format != "" && format != "csv" && format != "events" {
+		return nil, 0, errs.Invalid("api: campaign import").Field("format", "campaign.error.format")
+	}
+	if format == "" && (mt == "application/x-ndjson" || mt == "application/stix+json") {
+		format = "events"
+	}
 	var res campaign.ImportResult
-	switch mt {
-	case "text/csv", "application/gzip":
-		res, err = cs.ImportCSV(r.Context(), a, id, r.URL.Query().Get("source"), r.Body)
+	switch {
+	case format == "events":
+		filter, ferr := campaign.ParseEventFilter(q.Get("signature_id"), q.Get("indicator"))
+		if ferr != nil {
+			return nil, 0, errs.Invalid("api: campaign import").Field("signature_id", "campaign.error.event_filter", ferr.Error())
+		}
+		res, err = cs.ImportEvents(r.Context(), a, id, q.Get("source"), r.Body, filter)
+	case mt == "text/csv", mt == "application/gzip":
+		res, err = cs.ImportCSV(r.Context(), a, id, q.Get("source"), r.Body)
 	default:
 		var b importBody
 		if err := decode(r, &b); err != nil {
 			return nil, 0, err
 		}
-		res, err = cs.ImportCSV(r.Context(), a, id, b.Source, strings.NewReader(b.CSV))
+		switch {
+		case b.Events != "" && b.CSV != "":
+			return nil, 0, errs.Invalid("api: campaign import").Field("events", "campaign.error.csv_or_events")
+		case b.Events != "":
+			filter := campaign.EventFilter{SignatureIDs: b.SignatureIDs, Indicator: strings.TrimSpace(b.Indicator)}
+			res, err = cs.ImportEvents(r.Context(), a, id, b.Source, strings.NewReader(b.Events), filter)
+		default:
+			res, err = cs.ImportCSV(r.Context(), a, id, b.Source, strings.NewReader(b.CSV))
+		}
 	}
 	if err != nil {
 		return nil, 0, err

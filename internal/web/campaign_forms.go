@@ -132,6 +132,23 @@ type campaignImportView struct {
 	More     int // valid rows past those shown
 	Refused  []campaign.LineError
 	Result   *campaign.ImportResult
+	// An events file (Kind "events"): its addresses inside the members'
+	// ranges, filtered by signature/rule ids and an indicator.
+	Kind, SignatureIDs, Indicator string
+}
+
+// campaignImportKind reads the form's list kind and, for events, its filter.
+func campaignImportKind(r *http.Request, v *campaignImportView) (campaign.EventFilter, error) {
+	v.Kind, v.SignatureIDs, v.Indicator = r.PostFormValue("kind"), strings.TrimSpace(r.PostFormValue("signature_ids")), strings.TrimSpace(r.PostFormValue("indicator"))
+	if v.Kind != "events" {
+		v.Kind = "csv"
+		return campaign.EventFilter{}, nil
+	}
+	f, err := campaign.ParseEventFilter(v.SignatureIDs, v.Indicator)
+	if err != nil {
+		return f, errs.Invalid("web: campaign import").Field("signature_ids", "campaign.error.event_filter", err.Error())
+	}
+	return f, nil
 }
 
 // campaignManaged is the campaign of the path when the actor manages it.
@@ -155,17 +172,23 @@ func (s *Server) handleCampaignImportForm(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, tplCampaignImport, campaignImportView{Base: s.base(r, "campaign.import.title"), Campaign: c})
+	s.render(w, r, http.StatusOK, tplCampaignImport, campaignImportView{Base: s.base(r, "campaign.import.title"), Campaign: c, Kind: "csv"})
 }
 
 // handleCampaignImportPreview parses the uploaded list and shows its rows
 // and its refused lines; nothing is written.
 func (s *Server) handleCampaignImportPreview(w http.ResponseWriter, r *http.Request) {
-	_, c, ok := s.campaignManaged(w, r)
+	cs, c, ok := s.campaignManaged(w, r)
 	if !ok {
 		return
 	}
 	v := campaignImportView{Base: s.base(r, "campaign.import.title"), Campaign: c}
+	filter, ferr := campaignImportKind(r, &v)
+	if ferr != nil {
+		v.formErrors(ferr)
+		s.render(w, r, formStatus(ferr), tplCampaignImport, v)
+		return
+	}
 	var data []byte
 	file, hdr, err := r.FormFile("file")
 	if err == nil {
@@ -184,8 +207,20 @@ func (s *Server) handleCampaignImportPreview(w http.ResponseWriter, r *http.Requ
 		s.render(w, r, http.StatusBadRequest, tplCampaignImport, v)
 		return
 	}
-	rows, bad, err := campaign.ParseCSV(bytes.NewReader(data))
-	if err != nil {
+	var rows []campaign.Row
+	var bad []campaign.LineError
+	if v.Kind == "events" {
+		rows, bad, err = cs.EventRows(r.Context(), whoFrom(r).Actor, c.ID, bytes.NewReader(data), filter)
+		if err != nil {
+			if !showOnForm(err) && errs.KindOf(err) != errs.KindTooLarge {
+				s.renderError(w, r, err, "")
+				return
+			}
+			v.formErrors(err)
+			s.render(w, r, formStatus(err), tplCampaignImport, v)
+			return
+		}
+	} else if rows, bad, err = campaign.ParseCSV(bytes.NewReader(data)); err != nil {
 		e := errs.Invalid("web: campaign import").Field("file", "campaign.error.file", err.Error())
 		if errors.Is(err, campaign.ErrTooLarge) {
 			e = errs.TooLarge("web: campaign import")
@@ -201,6 +236,8 @@ func (s *Server) handleCampaignImportPreview(w http.ResponseWriter, r *http.Requ
 	}
 	if len(rows) > 0 {
 		v.Data = base64.StdEncoding.EncodeToString(data)
+	} else if v.Kind == "events" {
+		v.formErrors(errs.Invalid("web: campaign import").Field("file", "campaign.error.no_event_rows"))
 	} else {
 		v.formErrors(errs.Invalid("web: campaign import").Field("file", "campaign.error.no_rows"))
 	}
@@ -215,6 +252,12 @@ func (s *Server) handleCampaignImportConfirm(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	v := campaignImportView{Base: s.base(r, "campaign.import.title"), Campaign: c, FileName: r.PostFormValue("file_name")}
+	filter, err := campaignImportKind(r, &v)
+	if err != nil {
+		v.formErrors(err)
+		s.render(w, r, formStatus(err), tplCampaignImport, v)
+		return
+	}
 	data, err := base64.StdEncoding.DecodeString(r.PostFormValue("data"))
 	if err != nil || len(data) == 0 {
 		v.formErrors(errs.Invalid("web: campaign import").Field("file", "campaign.import.no_file"))
@@ -225,7 +268,12 @@ func (s *Server) handleCampaignImportConfirm(w http.ResponseWriter, r *http.Requ
 	if source == "" {
 		source = "web"
 	}
-	res, err := cs.ImportCSV(r.Context(), whoFrom(r).Actor, c.ID, source, bytes.NewReader(data))
+	var res campaign.ImportResult
+	if v.Kind == "events" {
+		res, err = cs.ImportEvents(r.Context(), whoFrom(r).Actor, c.ID, source, bytes.NewReader(data), filter)
+	} else {
+		res, err = cs.ImportCSV(r.Context(), whoFrom(r).Actor, c.ID, source, bytes.NewReader(data))
+	}
 	if err != nil {
 		if !showOnForm(err) && errs.KindOf(err) != errs.KindTooLarge {
 			s.renderError(w, r, err, "")
