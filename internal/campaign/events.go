@@ -100,7 +100,7 @@ func EventLines(r io.Reader, f EventFilter, inRange func(netip.Addr) bool) ([]Ro
 	}
 	bad := make([]LineError, 0, len(lerrs))
 	for _, le := range lerrs {
-		bad = append(bad, LineError{Line: le.Line, Message: le.Code + ": " + le.Message})
+		bad = append(bad, LineError{Line: le.Line, Message: le.Code + ": " + le.Message, Key: "campaign.line.event", Args: []any{le.Code, le.Message}})
 	}
 	type agg struct {
 		i           int

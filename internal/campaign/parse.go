@@ -38,10 +38,25 @@ type Row struct {
 	Events    int       `json:"events,omitempty"`
 }
 
-// LineError is a refused line with its number (1 is the header).
+// LineError is a refused line with its number (1 is the header). Message
+// is in English; Key and Args are the same message in the i18n catalog
+// (campaign.line.*), for the pages to show it in the reader's language.
 type LineError struct {
 	Line    int    `json:"line"`
 	Message string `json:"message"`
+	Key     string `json:"key,omitempty"`
+	Args    []any  `json:"args,omitempty"`
+}
+
+// lineMsg is why a row is refused: the English text and its catalog key.
+type lineMsg struct {
+	text string
+	key  string
+	args []any
+}
+
+func refuse(key, format string, args ...any) *lineMsg {
+	return &lineMsg{text: fmt.Sprintf(format, args...), key: key, args: args}
 }
 
 // ErrTooLarge is returned for an import above MaxImportBytes or MaxRows.
@@ -111,7 +126,7 @@ func ParseCSV(r io.Reader) ([]Row, []LineError, error) {
 			if len(rows)+len(bad) >= MaxRows {
 				return nil, nil, ErrTooLarge
 			}
-			bad = append(bad, LineError{Line: pe.StartLine, Message: pe.Err.Error()})
+			bad = append(bad, LineError{Line: pe.StartLine, Message: pe.Err.Error(), Key: "campaign.line.csv", Args: []any{pe.Err.Error()}})
 			continue
 		}
 		line, _ := cr.FieldPos(0)
@@ -122,8 +137,8 @@ func ParseCSV(r io.Reader) ([]Row, []LineError, error) {
 			return nil, nil, ErrTooLarge
 		}
 		row, msg := parseRow(rec, col)
-		if msg != "" {
-			bad = append(bad, LineError{Line: line, Message: msg})
+		if msg != nil {
+			bad = append(bad, LineError{Line: line, Message: msg.text, Key: msg.key, Args: msg.args})
 			continue
 		}
 		row.Line = line
@@ -140,43 +155,51 @@ func field(rec []string, col map[string]int, name string) string {
 	return strings.TrimSpace(rec[i])
 }
 
-func parseRow(rec []string, col map[string]int) (Row, string) {
+func parseRow(rec []string, col map[string]int) (Row, *lineMsg) {
 	var row Row
-	ip, err := ParseIP(field(rec, col, "ip"))
+	v := field(rec, col, "ip")
+	ip, err := ParseIP(v)
 	if err != nil {
-		return row, err.Error()
+		switch a, perr := netip.ParseAddr(v); {
+		case v == "":
+			return row, refuse("campaign.line.ip_missing", "ip: missing")
+		case perr != nil || a.Zone() != "":
+			return row, refuse("campaign.line.ip", "ip %q: not an IP address", v)
+		default:
+			return row, refuse("campaign.line.ip_host", "ip %q: not a host address", v)
+		}
 	}
 	row.IP = ip
 	if v := field(rec, col, "port"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 0 || p > 65535 {
-			return row, fmt.Sprintf("port %q: not a port number (0–65535)", v)
+			return row, refuse("campaign.line.port", "port %q: not a port number (0–65535)", v)
 		}
 		row.Port = p
 	}
 	if v := field(rec, col, "asn"); v != "" {
 		n, err := strconv.ParseInt(strings.TrimPrefix(strings.ToUpper(v), "AS"), 10, 64)
 		if err != nil || n <= 0 || n > 4294967295 {
-			return row, fmt.Sprintf("asn %q: not an AS number", v)
+			return row, refuse("campaign.line.asn", "asn %q: not an AS number", v)
 		}
 		row.ASN = n
 	}
 	if v := field(rec, col, "seen_at"); v != "" {
 		t, err := parseTime(v)
 		if err != nil {
-			return row, fmt.Sprintf("seen_at %q: not a date (RFC 3339 or YYYY-MM-DD)", v)
+			return row, refuse("campaign.line.seen_at", "seen_at %q: not a date (RFC 3339 or YYYY-MM-DD)", v)
 		}
 		row.SeenAt = t
 	}
 	row.Malware = field(rec, col, "malware")
 	row.Note = field(rec, col, "note")
 	if len(row.Malware) > 200 {
-		return row, "malware: longer than 200 characters"
+		return row, refuse("campaign.line.malware_long", "malware: longer than %d characters", 200)
 	}
 	if len(row.Note) > 2000 {
-		return row, "note: longer than 2000 characters"
+		return row, refuse("campaign.line.note_long", "note: longer than %d characters", 2000)
 	}
-	return row, ""
+	return row, nil
 }
 
 // ParseIP reads one address (IPv4, IPv6, an IPv4-mapped IPv6 as IPv4); it

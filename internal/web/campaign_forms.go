@@ -137,6 +137,16 @@ type campaignImportView struct {
 	Kind, SignatureIDs, Indicator string
 }
 
+// localisedLines puts the refused lines' messages in the page's language.
+func localisedLines(b Base, bad []campaign.LineError) []campaign.LineError {
+	for i := range bad {
+		if bad[i].Key != "" {
+			bad[i].Message = b.T(bad[i].Key, bad[i].Args...)
+		}
+	}
+	return bad
+}
+
 // campaignImportKind reads the form's list kind and, for events, its filter.
 func campaignImportKind(r *http.Request, v *campaignImportView) (campaign.EventFilter, error) {
 	v.Kind, v.SignatureIDs, v.Indicator = r.PostFormValue("kind"), strings.TrimSpace(r.PostFormValue("signature_ids")), strings.TrimSpace(r.PostFormValue("indicator"))
@@ -229,7 +239,7 @@ func (s *Server) handleCampaignImportPreview(w http.ResponseWriter, r *http.Requ
 		s.render(w, r, formStatus(e), tplCampaignImport, v)
 		return
 	}
-	v.Refused = bad
+	v.Refused = localisedLines(v.Base, bad)
 	v.Rows = rows
 	if len(rows) > 200 {
 		v.Rows, v.More = rows[:200], len(rows)-200
@@ -283,7 +293,7 @@ func (s *Server) handleCampaignImportConfirm(w http.ResponseWriter, r *http.Requ
 		s.render(w, r, formStatus(err), tplCampaignImport, v)
 		return
 	}
-	v.Result, v.Refused = &res, res.Errors
+	v.Result, v.Refused = &res, localisedLines(v.Base, res.Errors)
 	s.render(w, r, http.StatusOK, tplCampaignImport, v)
 }
 

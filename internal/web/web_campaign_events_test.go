@@ -71,4 +71,9 @@ func TestCampaignImportEventsForm(t *testing.T) {
 	if len(got) != 1 || got[0].IP != "198.51.100.7" || got[0].MemberOrgID != mem.ID {
 		t.Fatalf("stored %+v", got)
 	}
+	// A CSV's refused line in the page's language (Vietnamese).
+	p = b.upload(path, url.Values{"kind": {"csv"}}, "list.csv", []byte("ip,port\n198.51.100.9,99999\n198.51.100.10,23\n"))
+	if p.Status != 200 || !strings.Contains(p.Body, "không phải số cổng") {
+		t.Fatalf("CSV preview: %d\n%s", p.Status, p.Body)
+	}
 }
