@@ -232,6 +232,9 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	if got.Health.ProcessedEvents != sent {
 		return fmt.Errorf("the pipeline counted %d events, %d were acknowledged", got.Health.ProcessedEvents, sent)
 	}
+	if named := int64(matching) * (full.batches + res.batches); got.Health.Matches != named {
+		return fmt.Errorf("the pipeline matched %d events, %d name an indicator", got.Health.Matches, named)
+	}
 	if *check && !(e2eRate >= target && halfOK && hwm < benchIngestHWM) {
 		return errors.New("a target was missed")
 	}
@@ -404,6 +407,10 @@ func benchEVEBodies(templates []map[string]any, batch, nInd, nRanges, count int)
 					u := strings.TrimPrefix(benchIndicator("url", j), "http://")
 					host, path, _ := strings.Cut(u, "/")
 					ev["http"] = map[string]any{"hostname": host, "url": "/" + path, "http_method": "GET", "protocol": "HTTP/1.1"}
+					// An HTTP alert is on port 80: the decoder writes a URL on
+					// another port with it, which a URL indicator without a
+					// port does not name.
+					ev["proto"], ev["dest_port"], ev["src_port"] = "TCP", 80, 1024+rng.IntN(60000)
 				}
 			}
 			line, err := json.Marshal(ev)
