@@ -175,7 +175,26 @@ func (s *Service) openIncident(ctx context.Context, k pairKey, h *orgHit, now ti
 		return false, false, err
 	}
 	if email == "" && phone == "" {
-		email = fallbackContact
+		// No intake address on record: the contact is taken from the
+		// records, never made up — a signed-in person of the reporting
+		// organisation, else the member's own intake address.
+		if err := s.DB.QueryRow(ctx, `SELECT COALESCE(MIN(email), '') FROM users WHERE org_id = ? AND email <> '' AND NOT disabled`,
+			reporter).Scan(&email); err != nil {
+			return false, false, err
+		}
+	}
+	if email == "" && phone == "" {
+		if err := s.DB.QueryRow(ctx, "SELECT intake_email, intake_phone FROM organisations WHERE id = ?", k.org).Scan(&email, &phone); err != nil {
+			return false, false, err
+		}
+	}
+	if email == "" && phone == "" {
+		// Nothing to reach anyone by: the incident waits for a contact on
+		// record (the next evaluation tries again) and the others go on.
+		if s.Log != nil {
+			s.Log.Warn("warning: no contact on record to open an incident", "member", k.org, "reporter", reporter, "indicator", k.indicator)
+		}
+		return false, false, nil
 	}
 	vi := i18n.VI
 	in := incident.Input{
@@ -212,7 +231,3 @@ func (s *Service) openIncident(ctx context.Context, k pairKey, h *orgHit, now ti
 	}
 	return true, false, nil
 }
-
-// fallbackContact is the contact of an incident certnet opens when the
-// national coordinator has no intake address or phone on record.
-const fallbackContact = "canhbao@certnet.vn"
