@@ -2,16 +2,14 @@ package infosys
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
-	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
 	"certnet/internal/errs"
+	"certnet/internal/tabular"
 )
 
 // InventoryRecord is a row of an inventory file: its line (the CSV line or
@@ -127,123 +125,36 @@ func columnName(i int) string {
 	return s
 }
 
-func blankRecord(rec []string) bool {
-	for _, v := range rec {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
-}
+func blankRecord(rec []string) bool { return tabular.Blank(rec) }
+
+var inventoryRead = tabular.Options{MaxRecords: MaxImportRows + 1000, UnzipLimit: 8 * MaxImportBytes}
 
 func readInventoryCSV(data []byte) ([][]string, []int, error) {
-	const op = "infosys: import"
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		return nil, nil, errs.Invalid(op).Field("file", "infosys.import.err.not_utf8")
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = csvComma(data)
-	cr.FieldsPerRecord = -1
-	var records [][]string
-	var lines []int
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			return nil, nil, errs.Invalid(op).Field("file", "infosys.import.err.csv", line)
-		}
-		line, _ := cr.FieldPos(0)
-		records = append(records, rec)
-		lines = append(lines, line)
-		if len(records) > MaxImportRows+1000 {
-			return nil, nil, errs.Invalid(op).Field("file", "infosys.import.err.too_many_rows", MaxImportRows)
-		}
-	}
-	return records, lines, nil
+	records, lines, err := tabular.ReadCSV(data, inventoryRead)
+	return records, lines, inventoryFileError(err)
 }
 
-// csvComma is the separator used most on the first line, outside quotes:
-// a comma, a semicolon (spreadsheets set to Vietnamese write them) or a tab.
-func csvComma(data []byte) rune {
-	counts := map[byte]int{}
-	quoted := false
-	for _, c := range data {
-		if c == '"' {
-			quoted = !quoted
-		} else if c == '\n' && !quoted {
-			break
-		} else if !quoted && (c == ',' || c == ';' || c == '\t') {
-			counts[c]++
-		}
-	}
-	best := byte(',')
-	for _, c := range []byte{';', '\t'} {
-		if counts[c] > counts[best] {
-			best = c
-		}
-	}
-	return rune(best)
+func readInventoryXLSX(data []byte) ([][]string, []int, error) {
+	records, lines, err := tabular.ReadXLSX(data, inventoryRead)
+	return records, lines, inventoryFileError(err)
 }
 
-// readInventoryXLSX reads the first worksheet; a malformed workbook is
-// refused, never a crash.
-func readInventoryXLSX(data []byte) (records [][]string, lines []int, err error) {
+// inventoryFileError words a file refused by the tabular reader.
+func inventoryFileError(err error) error {
 	const op = "infosys: import"
-	bad := func() error { return errs.Invalid(op).Field("file", "infosys.import.err.xlsx") }
-	defer func() {
-		if p := recover(); p != nil {
-			records, lines, err = nil, nil, bad()
-		}
-	}()
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit: 8 * MaxImportBytes, UnzipXMLSizeLimit: 4 * MaxImportBytes})
-	if err != nil {
-		return nil, nil, bad()
+	var te *tabular.Error
+	if !errors.As(err, &te) {
+		return err
 	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, nil, bad()
+	switch te.Problem {
+	case tabular.NotUTF8:
+		return errs.Invalid(op).Field("file", "infosys.import.err.not_utf8")
+	case tabular.BadCSV:
+		return errs.Invalid(op).Field("file", "infosys.import.err.csv", te.Line)
+	case tabular.TooManyRows:
+		return errs.Invalid(op).Field("file", "infosys.import.err.too_many_rows", MaxImportRows)
 	}
-	rows, err := f.Rows(sheets[0])
-	if err != nil {
-		return nil, nil, bad()
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		n++
-		cols, err := rows.Columns()
-		if err != nil {
-			return nil, nil, bad()
-		}
-		if blankRecord(cols) {
-			continue
-		}
-		for i, c := range cols {
-			if !utf8.ValidString(c) {
-				return nil, nil, errs.Invalid(op).Field("file", "infosys.import.err.not_utf8")
-			}
-			cols[i] = c
-		}
-		records = append(records, cols)
-		lines = append(lines, n)
-		if len(records) > MaxImportRows+1000 {
-			return nil, nil, errs.Invalid(op).Field("file", "infosys.import.err.too_many_rows", MaxImportRows)
-		}
-	}
-	if err := rows.Error(); err != nil {
-		return nil, nil, bad()
-	}
-	return records, lines, nil
+	return errs.Invalid(op).Field("file", "infosys.import.err.xlsx")
 }
 
 // InventoryTemplate is the downloadable XLSX template: the header row of

@@ -1,17 +1,12 @@
 package org
 
 import (
-	"bytes"
-	"encoding/csv"
 	"errors"
-	"io"
 	"slices"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 
 	"certnet/internal/errs"
+	"certnet/internal/tabular"
 )
 
 // normHeader is a column name as matched: lower case, spaces and hyphens
@@ -88,129 +83,41 @@ func parseImportTable(kind string, records [][]string, lines []int) ([]importRow
 	return rows, nil, nil
 }
 
-func blank(rec []string) bool {
-	for _, v := range rec {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
-}
+func blank(rec []string) bool { return tabular.Blank(rec) }
+
+var importRead = tabular.Options{MaxRecords: MaxImportRows + 1000, LazyQuotes: true, UnzipLimit: 4 * MaxImportBytes}
 
 // readCSV reads a CSV file (UTF-8, with or without BOM; comma, semicolon or
 // tab separated, guessed from the header line) and returns its records with
 // the line each starts on.
 func readCSV(data []byte) ([][]string, []int, error) {
-	const op = "org: import"
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		return nil, nil, errs.Invalid(op).Field("file", "org.import.not_utf8")
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = guessComma(data)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	var records [][]string
-	var lines []int
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			return nil, nil, errs.Invalid(op).Field("file", "org.import.csv_error", line)
-		}
-		line, _ := cr.FieldPos(0)
-		records = append(records, rec)
-		lines = append(lines, line)
-		if len(records) > MaxImportRows+1000 {
-			e := errs.TooLarge(op)
-			e.Message = errs.Msg{Key: "org.import.too_many_rows", Args: []any{MaxImportRows}}
-			return nil, nil, e
-		}
-	}
-	return records, lines, nil
-}
-
-// guessComma picks the separator that occurs most often (outside quotes)
-// on the first line.
-func guessComma(data []byte) rune {
-	counts := map[byte]int{}
-	inQuote := false
-	for _, c := range data {
-		if c == '"' {
-			inQuote = !inQuote
-			continue
-		}
-		if inQuote {
-			continue
-		}
-		if c == '\n' {
-			break
-		}
-		if c == ',' || c == ';' || c == '\t' {
-			counts[c]++
-		}
-	}
-	best, n := byte(','), counts[',']
-	for _, c := range []byte{';', '\t'} {
-		if counts[c] > n {
-			best, n = c, counts[c]
-		}
-	}
-	return rune(best)
+	records, lines, err := tabular.ReadCSV(data, importRead)
+	return records, lines, importFileError(err)
 }
 
 // readXLSX reads the first worksheet of an XLSX workbook. Malformed
 // workbooks are refused, never a crash.
-func readXLSX(data []byte) (records [][]string, lines []int, err error) {
+func readXLSX(data []byte) ([][]string, []int, error) {
+	records, lines, err := tabular.ReadXLSX(data, importRead)
+	return records, lines, importFileError(err)
+}
+
+// importFileError words a file refused by the tabular reader.
+func importFileError(err error) error {
 	const op = "org: import"
-	bad := func() error { return errs.Invalid(op).Field("file", "org.import.bad_xlsx") }
-	defer func() {
-		if p := recover(); p != nil {
-			records, lines, err = nil, nil, bad()
-		}
-	}()
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit: 4 * MaxImportBytes, UnzipXMLSizeLimit: 2 * MaxImportBytes})
-	if err != nil {
-		return nil, nil, bad()
+	var te *tabular.Error
+	if !errors.As(err, &te) {
+		return err
 	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, nil, bad()
+	switch te.Problem {
+	case tabular.NotUTF8:
+		return errs.Invalid(op).Field("file", "org.import.not_utf8")
+	case tabular.BadCSV:
+		return errs.Invalid(op).Field("file", "org.import.csv_error", te.Line)
+	case tabular.TooManyRows:
+		e := errs.TooLarge(op)
+		e.Message = errs.Msg{Key: "org.import.too_many_rows", Args: []any{MaxImportRows}}
+		return e
 	}
-	rows, err := f.Rows(sheets[0])
-	if err != nil {
-		return nil, nil, bad()
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		n++
-		cols, err := rows.Columns()
-		if err != nil {
-			return nil, nil, bad()
-		}
-		if blank(cols) {
-			continue
-		}
-		records = append(records, cols)
-		lines = append(lines, n)
-		if len(records) > MaxImportRows+1000 {
-			e := errs.TooLarge(op)
-			e.Message = errs.Msg{Key: "org.import.too_many_rows", Args: []any{MaxImportRows}}
-			return nil, nil, e
-		}
-	}
-	if err := rows.Error(); err != nil {
-		return nil, nil, bad()
-	}
-	return records, lines, nil
+	return errs.Invalid(op).Field("file", "org.import.bad_xlsx")
 }
