@@ -5,10 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 
 	"certnet/internal/exercise"
-	"certnet/internal/org"
 	"certnet/internal/policy"
 	"certnet/internal/readiness"
 )
@@ -16,49 +14,17 @@ import (
 func init() { addWMRoutes(wmExerciseRoutes) }
 
 // wmExerciseDrill makes (as the system) a drill of the target with one
-// participant, a new organisation under it; the target gets an intake
-// address (the injects' contact).
+// participant under it (apptest.Env.ExerciseDrill).
 func wmExerciseDrill(t *testing.T, c *wmCase) readiness.Drill {
 	t.Helper()
-	e := c.m.e
-	part, err := e.App.Orgs.Create(c.m.ctx, e.Sys, org.Input{Code: fmt.Sprintf("XP%d", c.n), Name: fmt.Sprintf("Đội tham gia %d", c.n),
-		ParentID: c.t.org.ID, Roles: []org.Role{org.RoleSystemOwner}, Active: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.DB.Exec(c.m.ctx, "UPDATE organisations SET intake_email = ? WHERE id = ? AND intake_email = ''",
-		"ucsc@example.vn", c.t.org.ID); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now().AddDate(0, 0, 7)
-	d, err := e.App.Readiness.SaveDrill(c.m.ctx, e.Sys, 0, readiness.DrillInput{OrgID: c.t.org.ID, Title: fmt.Sprintf("Diễn tập %d", c.n),
-		Kind: readiness.DrillOrganisation, StartsOn: start, EndsOn: start, Scenario: "Mã độc tống tiền", Participants: []int64{part.ID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return c.m.e.ExerciseDrill(t, c.m.ctx, c.t.org.ID, fmt.Sprintf("XP%d", c.n), c.n)
 }
 
 // wmExercise makes an exercise of such a drill with one inject; started
 // when running.
 func wmExercise(t *testing.T, c *wmCase, running bool) exercise.Exercise {
 	t.Helper()
-	e := c.m.e
-	d := wmExerciseDrill(t, c)
-	x, err := e.App.Exercise.Create(c.m.ctx, e.Sys, d.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.App.Exercise.AddInject(c.m.ctx, e.Sys, x.ID, exercise.InjectInput{Offset: 5, TargetOrgID: d.Participants[0],
-		Title: "Máy chủ bị mã hoá", Description: "Mã độc tống tiền", Type: "ransomware", Severity: "high"}); err != nil {
-		t.Fatal(err)
-	}
-	if running {
-		if x, err = e.App.Exercise.Start(c.m.ctx, e.Sys, x.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return x
+	return c.m.e.Exercise(t, c.m.ctx, c.t.org.ID, fmt.Sprintf("XP%d", c.n), c.n, running)
 }
 
 func wmExerciseReq(method, rest string, running bool, form func(c *wmCase) url.Values) func(t *testing.T, c *wmCase) wmReq {
