@@ -195,7 +195,8 @@ func (s *Service) advisory(ctx context.Context, p Peer, actor policy.Actor, o ma
 	for _, ref := range strs(o, "object_refs") {
 		switch {
 		case strings.HasPrefix(ref, "indicator--"):
-			ids, err := store.IDs(ctx, s.DB, "SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_id = ? ORDER BY id", p.ParentOrgID, ref)
+			ids, err := store.IDs(ctx, s.DB, "SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_hash = ? AND stix_id = ? ORDER BY id",
+				p.ParentOrgID, store.StixHash(ref), ref)
 			if err != nil {
 				return false, errs.Internal(op, err)
 			}

@@ -149,7 +149,7 @@ func (s *Service) AdvisoryFromReport(ctx context.Context, a policy.Actor, report
 		ref, _ := x.(string)
 		switch {
 		case strings.HasPrefix(ref, "indicator--"):
-			ids, err := store.IDs(ctx, s.DB, "SELECT id FROM intel_indicators WHERE stix_id = ? ORDER BY id", ref)
+			ids, err := store.IDs(ctx, s.DB, "SELECT id FROM intel_indicators WHERE stix_hash = ? AND stix_id = ? ORDER BY id", store.StixHash(ref), ref)
 			if err != nil {
 				return Advisory{}, errs.Internal(op, err)
 			}

@@ -172,7 +172,7 @@ func outboundWhere(q OutboundQuery) (string, []any, bool) {
 // StoredSTIXOwners returns the organisations that hold a STIX id locally
 // (as an indicator or another object).
 func (s *Service) StoredSTIXOwners(ctx context.Context, stixID string) ([]int64, error) {
-	ids, err := store.IDs(ctx, s.DB, `SELECT owner_org_id FROM intel_indicators WHERE stix_id = ?
-		UNION SELECT owner_org_id FROM intel_objects WHERE stix_id = ?`, stixID, stixID)
+	ids, err := store.IDs(ctx, s.DB, `SELECT owner_org_id FROM intel_indicators WHERE stix_hash = ? AND stix_id = ?
+		UNION SELECT owner_org_id FROM intel_objects WHERE stix_id = ?`, store.StixHash(stixID), stixID, stixID)
 	return ids, errs.Ensure("intel: stored owners", err)
 }

@@ -217,11 +217,11 @@ func upsert(ctx context.Context, tx *store.Tx, now time.Time, a policy.Actor, in
 	switch {
 	case store.IsNoRows(err):
 		err = tx.QueryRow(ctx, `INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, name, description, search, confidence,
-			valid_from, valid_until, tlp, tags, kill_chain, stix_id, revoked, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?) RETURNING id`,
+			valid_from, valid_until, tlp, tags, kill_chain, stix_id, stix_hash, revoked, created_by, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?) RETURNING id`,
 			ind.OwnerOrgID, string(ind.Kind), ind.Value, ind.Pattern, ind.Name, ind.Description, searchKey(ind.Value, ind.Name, ind.Description),
 			ind.Confidence, ind.ValidFrom, store.NullTime(ind.ValidUntil), string(ind.TLP), strings.Join(ind.Tags, "\n"),
-			strings.Join(ind.KillChain, "\n"), ind.STIXID, store.NullID(a.UserID), now, now).Scan(&id)
+			strings.Join(ind.KillChain, "\n"), ind.STIXID, store.StixHash(ind.STIXID), store.NullID(a.UserID), now, now).Scan(&id)
 		if err != nil {
 			return 0, false, fmt.Errorf("insert indicator: %w", err)
 		}
@@ -341,7 +341,7 @@ func (s *Service) Get(ctx context.Context, a policy.Actor, id int64) (Indicator,
 	if err := policy.Check(a, policy.IntelRead, i.Resource()); err != nil {
 		return Indicator{}, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT source, ref, first_seen, last_seen FROM intel_indicator_sources WHERE indicator_id = ? ORDER BY first_seen, id`, id)
+	rows, err := s.DB.Query(ctx, `SELECT source, ref, first_seen, last_seen FROM intel_indicator_sources WHERE indicator_id = ? ORDER BY first_seen, source`, id)
 	if err != nil {
 		return Indicator{}, errs.Internal(op, err)
 	}

@@ -242,6 +242,12 @@ func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, owner int64, s
 		// One organisation of the scope visibleSQL allows.
 		vis, vargs = "x.owner_org_id = ?", []any{owner}
 	}
+	if src == SourceIndicator && (t == policy.TLPAmber || t == policy.TLPAmberStrict) && vis != "1=1" {
+		// Rows read by owner: the (tlp, owner, added, id) index holds
+		// only these two labels, and the engines use it when the query
+		// names its condition as it is written there.
+		vis = "x.tlp IN ('AMBER', 'AMBER+STRICT') AND " + vis
+	}
 	added := "x." + so.added
 	var b strings.Builder
 	args := []any{string(t)}
@@ -281,6 +287,13 @@ func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, owner int64, s
 		args = append(args, q.AddedAfter.UTC())
 	}
 	if len(q.IDs) > 0 {
+		if src == SourceIndicator {
+			// An indicator's STIX id is found by its hash (store.StixHash).
+			b.WriteString(" AND x.stix_hash IN " + strList(len(q.IDs)))
+			for _, id := range q.IDs {
+				args = append(args, store.StixHash(id))
+			}
+		}
 		b.WriteString(" AND x.stix_id IN " + strList(len(q.IDs)))
 		for _, id := range q.IDs {
 			args = append(args, id)
@@ -527,7 +540,8 @@ func (s *Service) advisoryReport(ctx context.Context, a policy.Actor, id int64) 
 func (s *Service) DeleteShared(ctx context.Context, a policy.Actor, stixID string) error {
 	const op = "intel: delete shared"
 	var id int64
-	err := s.DB.QueryRow(ctx, `SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_id = ?`, a.OrgID, stixID).Scan(&id)
+	err := s.DB.QueryRow(ctx, `SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_hash = ? AND stix_id = ?`,
+		a.OrgID, store.StixHash(stixID), stixID).Scan(&id)
 	if err == nil {
 		return s.Revoke(ctx, a, id)
 	}

@@ -7,6 +7,7 @@ import (
 	"certnet/internal/errs"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -42,6 +44,10 @@ type DB struct {
 	Where string
 
 	stmts *stmtCache // SQLite only: prepared statements by text
+
+	// checkpoints are the WAL checkpoints that bulk transactions left to
+	// run after their commit (SQLite); Close waits for them.
+	checkpoints sync.WaitGroup
 }
 
 // Open opens the database. dsn is either empty (SQLite in dataDir) or a
@@ -114,19 +120,26 @@ func redact(dsn string) string {
 	return dsn
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.SQL.Close() }
+// Close closes the database (after any checkpoint a bulk transaction left
+// running).
+func (db *DB) Close() error {
+	db.checkpoints.Wait()
+	return db.SQL.Close()
+}
+
+// WaitCheckpoints waits for the WAL checkpoints bulk transactions left to
+// run after their commit.
+func (db *DB) WaitCheckpoints() { db.checkpoints.Wait() }
 
 func (db *DB) provider() (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+string(db.Engine))
 	if err != nil {
 		return nil, err
 	}
-	dialect := goose.DialectSQLite3
 	if db.Engine == Postgres {
-		dialect = goose.DialectPostgres
+		return goose.NewProvider(goose.DialectPostgres, db.SQL, sub)
 	}
-	return goose.NewProvider(dialect, db.SQL, sub)
+	return goose.NewProvider(goose.DialectSQLite3, db.SQL, sub, goose.WithGoMigrations(sqliteGoMigrations()...))
 }
 
 // Migrate applies every pending migration and returns how many ran.
@@ -267,6 +280,81 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return nil
 }
 
+// InBulkTx runs fn in a transaction meant for a bulk write (an import of
+// hundreds of thousands of rows) whose caller has checked, inside fn, that
+// every parent row its rows refer to exists. On SQLite the connection runs
+// the transaction with foreign-key enforcement off: a multi-row INSERT into
+// a table with a foreign key otherwise makes SQLite keep a statement
+// journal, a copy of every page the statement changes (a quarter of the
+// time of a million-row import). The setting is put back before the
+// connection returns to the pool; a connection where that fails is closed
+// instead.
+//
+// The commit does not wait for the WAL checkpoint that SQLite would run in
+// it (copying a bulk write into the database file takes as long again as
+// a tenth of the write): the transaction is durable once committed — in the
+// WAL, synced — and the checkpoint runs after it on another connection
+// while readers go on (WaitCheckpoints; Close waits for it). On PostgreSQL
+// InBulkTx is InTx.
+func (db *DB) InBulkTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if db.Engine != SQLite {
+		return db.InTx(ctx, fn)
+	}
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: bulk connection: %w", err)
+	}
+	committed := false
+	defer func() {
+		// Back as the pool expects it; a connection where that fails must
+		// not be used again.
+		back := context.WithoutCancel(ctx)
+		for _, q := range []string{"PRAGMA foreign_keys = ON", "PRAGMA wal_autocheckpoint = 1000"} {
+			if _, rerr := conn.ExecContext(back, q); rerr != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+				break
+			}
+		}
+		conn.Close()
+		if committed {
+			db.checkpoints.Add(1)
+			go func() {
+				defer db.checkpoints.Done()
+				// PASSIVE, as SQLite's own automatic checkpoint: it copies
+				// what no reader still needs and never blocks anyone; what
+				// it leaves, a later checkpoint copies. An error is left to
+				// those later checkpoints too.
+				db.SQL.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+			}()
+		}
+	}()
+	for _, q := range []string{"PRAGMA foreign_keys = OFF", "PRAGMA wal_autocheckpoint = 0"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: bulk connection: %w", err)
+		}
+	}
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, engine: db.Engine, stmts: db.stmts}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
 // Rebind turns `?` placeholders into `$1, $2…` for PostgreSQL. Question marks
 // inside single-quoted literals are left alone.
 func Rebind(e Engine, q string) string {
@@ -336,6 +424,15 @@ func NullTime(t time.Time) any {
 	}
 	return t.UTC()
 }
+
+// sqliteTimeLayout is how the SQLite driver writes a time.Time
+// (_time_format=sqlite, see OpenSQLite).
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
+
+// SQLiteTime is the text the SQLite driver stores for t: a bulk writer
+// that binds the same instant many times (or formats it on another
+// goroutine) passes it instead of t and stores exactly the same bytes.
+func SQLiteTime(t time.Time) string { return t.Format(sqliteTimeLayout) }
 
 // TimeOf reads a nullable time column: the zero time for NULL, UTC
 // otherwise.

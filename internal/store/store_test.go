@@ -2,7 +2,12 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"certnet/internal/store"
 	"certnet/internal/testkit"
@@ -58,5 +63,130 @@ func TestRebind(t *testing.T) {
 	}
 	if store.Rebind(store.SQLite, "a = ?") != "a = ?" {
 		t.Fatal("sqlite must not be rebound")
+	}
+}
+
+// InBulkTx turns foreign-key enforcement and the automatic checkpoint off
+// for its own transaction only: every connection of the pool has them on
+// afterwards, a failed bulk transaction keeps nothing, and the checkpoint
+// left to run after the commit copies the WAL.
+func TestInBulkTxSQLite(t *testing.T) {
+	db := testkit.NewSQLite(t)
+	ctx := context.Background()
+	err := db.InBulkTx(ctx, func(tx *store.Tx) error {
+		var fk, ac int
+		if err := tx.QueryRow(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, "PRAGMA wal_autocheckpoint").Scan(&ac); err != nil {
+			return err
+		}
+		if fk != 0 || ac != 0 {
+			t.Errorf("inside: foreign_keys %d, wal_autocheckpoint %d; want 0, 0", fk, ac)
+		}
+		for i := range 3000 { // more than the automatic checkpoint's 1 000 pages
+			if _, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?)", fmt.Sprintf("bulk-%05d", i), strings.Repeat("x", 2000)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := errors.New("refused")
+	if err := db.InBulkTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES ('lost', '1')"); err != nil {
+			return err
+		}
+		return bad
+	}); !errors.Is(err, bad) {
+		t.Fatalf("failed bulk transaction: %v", err)
+	}
+	db.WaitCheckpoints()
+	// Hold every connection of the pool at once: each has the settings the
+	// pool expects.
+	var conns []*sql.Conn
+	for range 8 {
+		c, err := db.SQL.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var fk, ac int
+		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&ac); err != nil {
+			t.Fatal(err)
+		}
+		if fk != 1 || ac != 1000 {
+			t.Errorf("connection %d after: foreign_keys %d, wal_autocheckpoint %d; want 1, 1000", i, fk, ac)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	var n, lost int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE key LIKE 'bulk-%'").Scan(&n); err != nil || n != 3000 {
+		t.Fatalf("bulk rows %d, %v", n, err)
+	}
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE key = 'lost'").Scan(&lost); err != nil || lost != 0 {
+		t.Fatalf("rows of the failed transaction %d, %v", lost, err)
+	}
+	// The checkpoint after the commit copied the bulk write: a new
+	// checkpoint has (almost) nothing left to copy.
+	var busy, logFrames, copied int
+	if err := db.QueryRow(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
+		t.Fatal(err)
+	}
+	if busy != 0 || copied != logFrames {
+		t.Fatalf("checkpoint after the bulk commit: busy %d, %d frames in the WAL, %d copied", busy, logFrames, copied)
+	}
+}
+
+// A time bound as SQLiteTime text is stored as the driver stores the time
+// itself, byte for byte, and reads back as the same instant.
+func TestSQLiteTime(t *testing.T) {
+	db := testkit.NewSQLite(t)
+	ctx := context.Background()
+	if _, err := db.Exec(ctx, "CREATE TABLE t_time (a TIMESTAMP, b TIMESTAMP)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 120000000, time.FixedZone("ICT", 7*3600)),
+	} {
+		if _, err := db.Exec(ctx, "DELETE FROM t_time"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, "INSERT INTO t_time (a, b) VALUES (?, ?)", at, store.SQLiteTime(at)); err != nil {
+			t.Fatal(err)
+		}
+		var same bool
+		var a, b time.Time
+		if err := db.QueryRow(ctx, "SELECT CAST(a AS BLOB) = CAST(b AS BLOB) AND typeof(a) = typeof(b), a, b FROM t_time").Scan(&same, &a, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !same || !a.Equal(at) || !b.Equal(at) {
+			t.Fatalf("%v: stored alike %v, read %v and %v", at, same, a, b)
+		}
+	}
+}
+
+// StixHash is the hash PostgreSQL's migration computes in SQL.
+func TestStixHashMatchesPostgres(t *testing.T) {
+	db := testkit.NewPostgres(t)
+	for _, id := range []string{"indicator--6ba7b811-9dad-11d1-80b4-00c04fd430c8", "indicator--a", "x", "indicator--ffffffff-ffff-4fff-bfff-ffffffffffff"} {
+		var got int64
+		if err := db.QueryRow(context.Background(), "SELECT ('x' || substr(md5(?), 1, 16))::bit(64)::bigint", id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := store.StixHash(id); got != want {
+			t.Fatalf("%s: PostgreSQL %d, StixHash %d", id, got, want)
+		}
 	}
 }

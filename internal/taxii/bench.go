@@ -68,12 +68,12 @@ func SeedShared(ctx context.Context, db *store.DB, owners []int64, n int, start 
 						v = fmt.Sprintf("11.%d.%d.%d", i>>16&255, i>>8&255, i&255)
 					}
 					id := "indicator--" + uuid.NewSHA1(benchNamespace, fmt.Appendf(nil, "indicator:%d", i)).String()
-					inds = append(inds, "(?, 'ipv4', ?, ?, ?, ?, ?, FALSE, ?, ?, ?)")
-					iargs = append(iargs, owner, v, "[ipv4-addr:value = '"+v+"']", v, at, string(tlp), id, at, at)
+					inds = append(inds, "(?, 'ipv4', ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?)")
+					iargs = append(iargs, owner, v, "[ipv4-addr:value = '"+v+"']", v, at, string(tlp), id, store.StixHash(id), at, at)
 				}
 				if len(inds) > 0 {
 					if _, err := tx.Exec(ctx, `INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, search, valid_from, tlp, revoked,
-						stix_id, created_at, updated_at) VALUES `+strings.Join(inds, ", "), iargs...); err != nil {
+						stix_id, stix_hash, created_at, updated_at) VALUES `+strings.Join(inds, ", "), iargs...); err != nil {
 						return err
 					}
 				}
