@@ -2,7 +2,6 @@ package intel
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -578,6 +577,8 @@ type pendingIndicator struct {
 	search, tags, killChain string
 	fromText, untilText     string
 	stixHash                int64
+	refKey                  uuid.UUID // stixKey(ref)
+	refIsSTIX               bool
 	prepped                 bool
 }
 
@@ -589,6 +590,7 @@ func (p *pendingIndicator) prep() {
 	p.search = searchKey(p.ind.Value, p.ind.Name, p.ind.Description)
 	p.tags, p.killChain = strings.Join(p.ind.Tags, "\n"), strings.Join(p.ind.KillChain, "\n")
 	p.stixHash = store.StixHash(p.ind.STIXID)
+	p.refKey, p.refIsSTIX = stixKey(p.ref)
 	p.fromText = store.SQLiteTime(p.ind.ValidFrom)
 	if !p.ind.ValidUntil.IsZero() {
 		p.untilText = store.SQLiteTime(p.ind.ValidUntil.UTC())
@@ -624,15 +626,16 @@ func (im *importer) flush(ctx context.Context) error {
 		}
 		return strings.Compare(a.Value, b.Value)
 	})
+	// A value twice in the batch (adjacent, in key order) goes the slow
+	// way the second time, merging into the row the first one makes.
 	var fresh, slow []int32
-	seen := make(map[string]int, len(batch)) // key → position in fresh
 	for _, i := range order {
-		k := string(batch[i].ind.Kind) + "\x00" + batch[i].ind.Value
-		if _, dup := seen[k]; dup {
-			slow = append(slow, i)
-			continue
+		if n := len(fresh); n > 0 {
+			if a, b := &batch[fresh[n-1]].ind, &batch[i].ind; a.Kind == b.Kind && a.Value == b.Value {
+				slow = append(slow, i)
+				continue
+			}
 		}
-		seen[k] = len(fresh)
 		fresh = append(fresh, i)
 	}
 	sqlite := im.tx.Dialect() == store.SQLite
@@ -675,27 +678,13 @@ func (im *importer) flush(ctx context.Context) error {
 	if !sqlite {
 		b.WriteString(" ON CONFLICT (owner_org_id, kind, value) DO NOTHING")
 	}
-	b.WriteString(" RETURNING id, kind, value")
-	rows, err := im.tx.Query(ctx, b.String(), args...)
+	b.WriteString(" RETURNING id")
+	got, err := store.IDs(ctx, im.tx, b.String(), args...)
 	if err != nil {
 		return storeErr{fmt.Errorf("insert indicators: %w", err)}
 	}
-	ids := make([]int64, len(fresh)) // 0: held already
-	var key []byte
-	for rows.Next() {
-		var id int64
-		var k, v sql.RawBytes
-		if err := rows.Scan(&id, &k, &v); err != nil {
-			rows.Close()
-			return storeErr{err}
-		}
-		key = append(append(append(key[:0], k...), 0), v...)
-		if at, ok := seen[string(key)]; ok {
-			ids[at] = id
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	ids, err := im.rowsOf(ctx, batch, fresh, got)
+	if err != nil {
 		return storeErr{err}
 	}
 	// The values the owner held already merge through upsert.
@@ -757,6 +746,44 @@ func (im *importer) flush(ctx context.Context) error {
 	return nil
 }
 
+// rowsOf matches the ids an INSERT returned to the rows it was given
+// (fresh, in the VALUES order): 0 for a value the owner held already.
+// The ids of one statement grow in the order its rows are inserted, the
+// order of VALUES, so when every row went in the k-th smallest id is the
+// k-th row's; otherwise the rows' values say which went in.
+func (im *importer) rowsOf(ctx context.Context, batch []pendingIndicator, fresh []int32, got []int64) ([]int64, error) {
+	ids := make([]int64, len(fresh))
+	slices.Sort(got)
+	if len(got) == len(fresh) {
+		copy(ids, got)
+		return ids, nil
+	}
+	if len(got) == 0 {
+		return ids, nil
+	}
+	at := make(map[string]int, len(fresh))
+	for n, i := range fresh {
+		at[string(batch[i].ind.Kind)+"\x00"+batch[i].ind.Value] = n
+	}
+	in, args := store.InList(got)
+	rows, err := im.tx.Query(ctx, "SELECT id, kind, value FROM intel_indicators WHERE id IN "+in, args...)
+	if err != nil {
+		return nil, fmt.Errorf("inserted indicators: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k, v string
+		if err := rows.Scan(&id, &k, &v); err != nil {
+			return nil, err
+		}
+		if n, ok := at[k+"\x00"+v]; ok {
+			ids[n] = id
+		}
+	}
+	return ids, rows.Err()
+}
+
 // stixKey is the key of an indicator's STIX id in byStix (its UUID), ok
 // false for a reference that is not one (a MISP attribute's).
 func stixKey(ref string) (uuid.UUID, bool) {
@@ -770,7 +797,8 @@ func stixKey(ref string) (uuid.UUID, bool) {
 
 // written notes that p is stored in row id and records its sightings.
 func (im *importer) written(ctx context.Context, p *pendingIndicator, id int64) error {
-	if k, ok := stixKey(p.ref); ok {
+	p.prep()
+	if k, ok := p.refKey, p.refIsSTIX; ok {
 		if _, has := im.byStix[k]; has {
 			im.byStixMore[k] = append(im.byStixMore[k], id)
 		} else {

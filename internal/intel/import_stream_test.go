@@ -172,3 +172,67 @@ func TestSearchKeyASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestImportIdsOfMixedBatch: a batch that holds new values between values
+// the owner has already gives each new row its own object (the ids of an
+// INSERT that skipped some rows are matched by value, not by position),
+// and every value its source with the object that reported it.
+func TestImportIdsOfMixedBatch(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		nat := f.actor(f.national, policy.RoleAnalyst)
+		bundle := func(from, to, step int, tag string) (string, map[string]string) {
+			refs := map[string]string{}
+			var b strings.Builder
+			b.WriteString(`{"type":"bundle","id":"bundle--6ba7b810-9dad-11d1-80b4-00c04fd430c8","objects":[`)
+			for i := from; i < to; i += step {
+				if i > from {
+					b.WriteByte(',')
+				}
+				v := fmt.Sprintf("10.2.%d.%d", i>>8&255, i&255)
+				id := fmt.Sprintf("indicator--%08x-%s-41d1-80b4-00c04fd430c8", i, tag)
+				refs[v] = id
+				fmt.Fprintf(&b, `{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '%s']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}`, id, v)
+			}
+			b.WriteString(`]}`)
+			return b.String(), refs
+		}
+		a, _ := bundle(0, 600, 2, "aaaa") // the even values
+		if _, err := f.s.ImportSTIX(ctx, nat, strings.NewReader(a), ImportOptions{Name: "a.json"}); err != nil {
+			t.Fatal(err)
+		}
+		b, refs := bundle(0, 600, 1, "bbbb") // all: odd ones new, between even ones held
+		isNew := map[string]bool{}
+		for i := 1; i < 600; i += 2 {
+			isNew[fmt.Sprintf("10.2.%d.%d", i>>8&255, i&255)] = true
+		}
+		res, err := f.s.ImportSTIX(ctx, nat, strings.NewReader(b), ImportOptions{Name: "b.json"})
+		if err != nil || res.Indicators != 600 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		rows, err := db.Query(ctx, `SELECT i.value, i.stix_id, s.ref FROM intel_indicators i JOIN intel_indicator_sources s ON s.indicator_id = i.id
+			WHERE s.source = 'stix:b.json'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var v, sid, ref string
+			if err := rows.Scan(&v, &sid, &ref); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if ref != refs[v] {
+				t.Errorf("%s: source b.json names %s, want %s", v, ref, refs[v])
+			}
+			if fromB := strings.Contains(sid, "-bbbb-"); fromB != isNew[v] {
+				t.Errorf("%s: row's STIX id %s (new rows take b's ids, held ones keep a's)", v, sid)
+			}
+		}
+		if n != 600 {
+			t.Fatalf("%d sources of b.json, want 600", n)
+		}
+	})
+}
