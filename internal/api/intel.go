@@ -35,7 +35,7 @@ func init() {
 			"POST /api/v1/intel/indicators/{id}/expire":    s.authed(h.expire),
 			"POST /api/v1/intel/indicators/{id}/revoke":    s.authed(h.revoke),
 			"POST /api/v1/intel/indicators/{id}/sightings": s.authed(h.sighting),
-			"POST /api/v1/intel/imports":                   s.authed(h.importFile),
+			"POST /api/v1/intel/imports":                   s.rawBody(s.authed(h.importFile)),
 			"GET /api/v1/intel/imports/{id}":               s.authed(h.getImport),
 			"GET /api/v1/intel/export/stix":                h.export,
 		}
@@ -252,6 +252,10 @@ func (h *intelAPI) sighting(w http.ResponseWriter, r *http.Request, a policy.Act
 
 // importFile takes a STIX bundle (format=stix, the default) or a MISP event
 // (format=misp) as the body.
+// MaxIntelImport bounds a bundle or event posted to the import route (the
+// import streams it; larger files go through certnet import).
+const MaxIntelImport = 512 << 20
+
 func (h *intelAPI) importFile(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	svc, err := h.service()
 	if err != nil {
@@ -265,9 +269,13 @@ func (h *intelAPI) importFile(w http.ResponseWriter, r *http.Request, a policy.A
 	if opt.DefaultTLP, err = tlpParam(r, "api: intel import"); err != nil {
 		return nil, 0, err
 	}
-	body := io.Reader(r.Body)
-	if r.Body == nil {
-		body = strings.NewReader("")
+	// The import streams its body: it has its own bound, not the JSON one.
+	body := io.Reader(strings.NewReader(""))
+	if raw := rawReader(r); raw != nil {
+		if r.ContentLength > MaxIntelImport {
+			return nil, 0, errs.TooLarge("api: intel import")
+		}
+		body = http.MaxBytesReader(w, io.NopCloser(raw), MaxIntelImport)
 	}
 	var res intel.ImportResult
 	switch q.Get("format") {

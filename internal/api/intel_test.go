@@ -3,10 +3,12 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"certnet/internal/api"
 	"certnet/internal/apptest"
 	"certnet/internal/intel"
 	"certnet/internal/intel/stix"
@@ -77,6 +79,35 @@ func TestIntelAPI(t *testing.T) {
 	}
 	if r = call(t, e, "GET", fmt.Sprintf("/api/v1/intel/imports/%d", res.ID), other, "", nil); r.Status != http.StatusNotFound {
 		t.Fatalf("sibling reads the import record: %d", r.Status)
+	}
+	// A bundle past the JSON body limit of the other routes imports: the
+	// route streams its body under a bound of its own.
+	var big strings.Builder
+	big.WriteString(`{"type":"bundle","id":"bundle--6ba7b810-9dad-11d1-80b4-00c04fd430c8","objects":[`)
+	const nBig = 6000
+	for i := range nBig {
+		if i > 0 {
+			big.WriteByte(',')
+		}
+		fmt.Fprintf(&big, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-9dad-41d1-80b4-00c04fd430c8","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[domain-name:value = 'c2-%d.bulk.example.vn']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","description":"%s"}`,
+			i, i, strings.Repeat("x", 100))
+	}
+	big.WriteString(`]}`)
+	if big.Len() <= 1<<20 {
+		t.Fatalf("the bundle (%d bytes) is not past the JSON limit", big.Len())
+	}
+	r = call(t, e, "POST", "/api/v1/intel/imports?name=big.json", analyst, big.String(), nil)
+	if json.Unmarshal(r.Body, &res); r.Status != http.StatusCreated || res.Indicators != nBig {
+		t.Fatalf("bundle of %d bytes: %d %s", big.Len(), r.Status, r.Body[:min(len(r.Body), 300)])
+	}
+	// One that says it is past the import's own bound is refused unread.
+	req, _ := http.NewRequest("POST", e.URL+"/api/v1/intel/imports?name=huge.json", io.LimitReader(neverEnding('x'), api.MaxIntelImport+1))
+	req.ContentLength = api.MaxIntelImport + 1
+	req.Header.Set("Authorization", "Bearer "+analyst)
+	if resp, err := e.Srv.Client().Do(req); err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("bundle past %d bytes: %v %v", api.MaxIntelImport, resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	r = call(t, e, "GET", "/api/v1/intel/export/stix?tlp=GREEN", other, "", nil)
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/stix+json") {
@@ -194,4 +225,14 @@ var intelMatrixRoutes = map[string]mRoute{
 		req:    func(t *testing.T, c *mCase) (string, string) { return "/api/v1/intel/export/stix?tlp=GREEN", "" },
 		decide: decideOwnIntel(policy.IntelRead),
 	},
+}
+
+// neverEnding reads as the same byte forever.
+type neverEnding byte
+
+func (b neverEnding) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
 }
