@@ -59,9 +59,11 @@ type importer struct {
 	source string
 	def    policy.TLP
 	res    *ImportResult
-	// indicator rows per STIX id seen in this import (for sightings).
-	byStix     map[uuid.UUID]int64   // the first row
-	byStixMore map[uuid.UUID][]int64 // the others, of a pattern of several values
+	// rows of an object of this import that its STIX id does not find
+	// (for its sightings): the second and later values of a pattern, which
+	// carry derived ids, and values merged into a row the owner held
+	// already, which keeps its own. The others are found by their id.
+	alsoRows map[uuid.UUID][]int64
 	// indicator rows written by kind and by label, for the audit entry.
 	kinds map[Kind]int
 	tlps  map[policy.TLP]int
@@ -335,7 +337,7 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 		if err := importOwner(ctx, tx, a); err != nil {
 			return err
 		}
-		im := &importer{s: s, tx: tx, a: a, owner: a.OrgID, now: now, def: def, res: res, byStix: map[uuid.UUID]int64{}, byStixMore: map[uuid.UUID][]int64{},
+		im := &importer{s: s, tx: tx, a: a, owner: a.OrgID, now: now, def: def, res: res, alsoRows: map[uuid.UUID][]int64{},
 			kinds: map[Kind]int{}, tlps: map[policy.TLP]int{},
 			source: format + ":" + name}
 		if tx.Dialect() == store.SQLite {
@@ -722,7 +724,7 @@ func (im *importer) flush(ctx context.Context) error {
 		}
 		for n, i := range fresh {
 			if ids[n] != 0 {
-				if err := im.written(ctx, &batch[i], ids[n]); err != nil {
+				if err := im.written(ctx, &batch[i], ids[n], true); err != nil {
 					return err
 				}
 			}
@@ -739,7 +741,7 @@ func (im *importer) flush(ctx context.Context) error {
 				return storeErr{err}
 			}
 		}
-		if err := im.written(ctx, p, rowID); err != nil {
+		if err := im.written(ctx, p, rowID, false); err != nil {
 			return err
 		}
 	}
@@ -784,7 +786,7 @@ func (im *importer) rowsOf(ctx context.Context, batch []pendingIndicator, fresh 
 	return ids, rows.Err()
 }
 
-// stixKey is the key of an indicator's STIX id in byStix (its UUID), ok
+// stixKey is the key of an indicator's STIX id in alsoRows (its UUID), ok
 // false for a reference that is not one (a MISP attribute's).
 func stixKey(ref string) (uuid.UUID, bool) {
 	u, ok := strings.CutPrefix(ref, "indicator--")
@@ -795,15 +797,12 @@ func stixKey(ref string) (uuid.UUID, bool) {
 	return id, err == nil
 }
 
-// written notes that p is stored in row id and records its sightings.
-func (im *importer) written(ctx context.Context, p *pendingIndicator, id int64) error {
+// written notes that p is stored in row id — a row it made (fresh) or
+// one it merged into — and records its sightings.
+func (im *importer) written(ctx context.Context, p *pendingIndicator, id int64, fresh bool) error {
 	p.prep()
-	if k, ok := p.refKey, p.refIsSTIX; ok {
-		if _, has := im.byStix[k]; has {
-			im.byStixMore[k] = append(im.byStixMore[k], id)
-		} else {
-			im.byStix[k] = id
-		}
+	if p.refIsSTIX && (!fresh || p.ind.STIXID != p.ref) {
+		im.alsoRows[p.refKey] = append(im.alsoRows[p.refKey], id)
 	}
 	im.res.Indicators++
 	im.kinds[p.ind.Kind]++
@@ -837,16 +836,18 @@ func (im *importer) sighting(ctx context.Context, o map[string]any) error {
 	if err := im.flush(ctx); err != nil {
 		return err
 	}
-	var rows []int64
-	if k, ok := stixKey(ref); ok {
-		if id, ok := im.byStix[k]; ok {
-			rows = append([]int64{id}, im.byStixMore[k]...)
-		}
+	// The rows of the indicator: those its id finds (this import's and
+	// earlier ones') and those it does not.
+	rows, err := store.IDs(ctx, im.tx, `SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_hash = ? AND stix_id = ? ORDER BY id`,
+		im.owner, store.StixHash(ref), ref)
+	if err != nil {
+		return storeErr{err}
 	}
-	if len(rows) == 0 {
-		var err error
-		if rows, err = store.IDs(ctx, im.tx, `SELECT id FROM intel_indicators WHERE owner_org_id = ? AND stix_hash = ? AND stix_id = ?`, im.owner, store.StixHash(ref), ref); err != nil {
-			return storeErr{err}
+	if k, ok := stixKey(ref); ok {
+		for _, id := range im.alsoRows[k] {
+			if !slices.Contains(rows, id) {
+				rows = append(rows, id)
+			}
 		}
 	}
 	in := SightingInput{Count: 1, Source: im.source, STIXID: str(o, "id")}

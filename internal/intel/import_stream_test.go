@@ -234,5 +234,24 @@ func TestImportIdsOfMixedBatch(t *testing.T) {
 		if n != 600 {
 			t.Fatalf("%d sources of b.json, want 600", n)
 		}
+		// Sightings find the rows of their indicator its id does not name:
+		// a value merged into a row held under another id, and the second
+		// value of a pattern.
+		c := `{"type":"bundle","id":"bundle--6ba7b810-9dad-11d1-80b4-00c04fd430c8","objects":[
+		{"type":"indicator","spec_version":"2.1","id":"indicator--0000c001-9dad-41d1-80b4-00c04fd430c8","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.2.0.4']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"},
+		{"type":"indicator","spec_version":"2.1","id":"indicator--0000c002-9dad-41d1-80b4-00c04fd430c8","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.3.0.1' OR ipv4-addr:value = '10.3.0.2']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"},
+		{"type":"sighting","spec_version":"2.1","id":"sighting--0000c003-9dad-41d1-80b4-00c04fd430c8","created":"2026-01-02T00:00:00.000Z","modified":"2026-01-02T00:00:00.000Z","sighting_of_ref":"indicator--0000c001-9dad-41d1-80b4-00c04fd430c8","count":3},
+		{"type":"sighting","spec_version":"2.1","id":"sighting--0000c004-9dad-41d1-80b4-00c04fd430c8","created":"2026-01-02T00:00:00.000Z","modified":"2026-01-02T00:00:00.000Z","sighting_of_ref":"indicator--0000c002-9dad-41d1-80b4-00c04fd430c8","count":5}]}`
+		res, err = f.s.ImportSTIX(ctx, nat, strings.NewReader(c), ImportOptions{Name: "c.json"})
+		if err != nil || res.Sightings != 3 {
+			t.Fatalf("sightings: %+v %v", res, err)
+		}
+		for v, want := range map[string]int{"10.2.0.4": 3, "10.3.0.1": 5, "10.3.0.2": 5} {
+			var got int
+			if err := db.QueryRow(ctx, `SELECT COALESCE(SUM(s.count), 0) FROM intel_sightings s JOIN intel_indicators i ON i.id = s.indicator_id
+				WHERE i.value = ? AND s.stix_id LIKE 'sighting--0000c00%'`, v).Scan(&got); err != nil || got != want {
+				t.Errorf("%s: sighted %d times, want %d (%v)", v, got, want, err)
+			}
+		}
 	})
 }
