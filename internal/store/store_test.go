@@ -190,3 +190,41 @@ func TestStixHashMatchesPostgres(t *testing.T) {
 		}
 	}
 }
+
+// Migration 33 goes down and up again on both engines with an indicator,
+// its sources and what refers to it kept.
+func TestMigration33DownUp(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+		var org, ind int64
+		if err := db.QueryRow(ctx, `INSERT INTO organisations (code, name, created_at, updated_at) VALUES ('HN', 'Hà Nội', ?, ?) RETURNING id`, now, now).Scan(&org); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(ctx, `INSERT INTO intel_indicators (owner_org_id, kind, value, pattern, valid_from, tlp, stix_id, stix_hash, created_at, updated_at)
+			VALUES (?, 'ipv4', '198.51.100.1', 'x', ?, 'AMBER', 'indicator--a', ?, ?, ?) RETURNING id`, org, now, store.StixHash("indicator--a"), now, now).Scan(&ind); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO intel_indicator_sources (indicator_id, source, ref, first_seen, last_seen) VALUES (?, 'manual', '', ?, ?)`, ind, now, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO intel_sightings (indicator_id, stix_id, first_seen, last_seen, created_at) VALUES (?, 'sighting--a', ?, ?, ?)`, ind, now, now, now); err != nil {
+			t.Fatal(err)
+		}
+		p, err := db.Provider()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DownTo(ctx, 32); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM intel_indicators i JOIN intel_indicator_sources s ON s.indicator_id = i.id
+			JOIN intel_sightings g ON g.indicator_id = i.id WHERE i.id = ? AND i.stix_hash = ?`, ind, store.StixHash("indicator--a")).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("after down and up: %d rows, %v", n, err)
+		}
+	})
+}
