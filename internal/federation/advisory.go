@@ -192,6 +192,19 @@ func (s *Service) advisory(ctx context.Context, p Peer, actor policy.Actor, o ma
 			in.DeadlineAt = d
 		}
 	}
+	// The CVEs the report names itself (certnet's reports do), then those
+	// of the vulnerabilities it refers to that this instance holds.
+	if ext, ok := o["external_references"].([]any); ok {
+		for _, e := range ext {
+			m, _ := e.(map[string]any)
+			if str(m, "source_name") != "cve" {
+				continue
+			}
+			if c, ok := intel.NormaliseCVE(str(m, "external_id")); ok && !slices.Contains(in.CVEs, c) {
+				in.CVEs = append(in.CVEs, c)
+			}
+		}
+	}
 	for _, ref := range strs(o, "object_refs") {
 		switch {
 		case strings.HasPrefix(ref, "indicator--"):

@@ -415,6 +415,45 @@ func TestPushBatchesAndStatus(t *testing.T) {
 	}
 }
 
+// A report that names its CVEs and response deadline itself (as certnet's
+// do) gives the pulled advisory both, without the vulnerability objects.
+func TestAdvisoryFromParentReportFields(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newChild(t, db)
+		f := &fakeParent{}
+		at := c.e.Clock.Now().Add(-time.Hour)
+		ts := stix.FormatTime(at)
+		deadline := c.e.Clock.Now().Add(72 * time.Hour).UTC().Truncate(time.Millisecond)
+		i := ind("203.0.113.98", "GREEN", at)
+		report := map[string]any{"type": "report", "spec_version": "2.1", "id": "report--" + uuid.NewString(), "created": ts, "modified": ts,
+			"name": "Lỗ hổng VPN", "description": "Tóm tắt\n\nVá ngay", "published": ts, "report_types": []string{"threat-report"},
+			"labels": []string{"severity:critical"}, "object_refs": []string{"vulnerability--" + uuid.NewString(), i["id"].(string)},
+			"external_references": []map[string]string{{"source_name": "cve", "external_id": "CVE-2026-0042"}, {"source_name": "vendor", "external_id": "VSA-1"}},
+			"x_certnet_deadline": stix.FormatTime(deadline), "object_marking_refs": []string{stix.TLPMarkingID("GREEN")}}
+		f.objs = []map[string]any{i, report}
+		f.added = []time.Time{at, at.Add(time.Second)}
+		srv := httptest.NewServer(f.handler(t))
+		defer srv.Close()
+		p := c.peer(t, srv.URL+"/api/", "secret-token", "green")
+		if rep, err := c.svc.SyncNow(ctx, c.admin, p.ID); err != nil || rep.Advisories != 1 {
+			t.Fatalf("sync: %+v %v", rep, err)
+		}
+		var id int64
+		if err := db.QueryRow(ctx, "SELECT advisory_id FROM federation_advisories WHERE peer_id = ?", p.ID).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.e.App.Intel.Advisory(ctx, c.e.Sys, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(v.CVEs, []string{"CVE-2026-0042"}) || !v.DeadlineAt.Equal(deadline) || v.Severity != "critical" {
+			t.Fatalf("advisory: CVEs %v, deadline %v (want %v), severity %s", v.CVEs, v.DeadlineAt, deadline, v.Severity)
+		}
+	})
+}
+
+
 // TestAdvisoryFromParent: a report in certnet's advisory form becomes a
 // local advisory of the parent's organisation, published to the members,
 // once; a later closed version closes it.

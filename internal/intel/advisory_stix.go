@@ -94,6 +94,20 @@ func (s *Service) AdvisorySTIX(ctx context.Context, a policy.Actor, id int64) ([
 	if v.Status == AdvisoryClosed {
 		report["labels"] = append(report["labels"].([]string), "status:closed")
 	}
+	// The CVEs on the report itself too (a reader that does not follow
+	// object_refs to the vulnerabilities, or gets the report alone over
+	// TAXII, still has them), and the response deadline the members are
+	// held to, which a certnet pulling the report keeps.
+	var ext []map[string]string
+	for _, c := range v.CVEs {
+		ext = append(ext, map[string]string{"source_name": "cve", "external_id": c, "url": "https://nvd.nist.gov/vuln/detail/" + c})
+	}
+	if len(ext) > 0 {
+		report["external_references"] = ext
+	}
+	if !v.DeadlineAt.IsZero() {
+		report["x_certnet_deadline"] = stix.FormatTime(v.DeadlineAt)
+	}
 	objects = append(objects, report)
 	b, err := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--" + uuid.NewString(), "objects": objects})
 	if err != nil {

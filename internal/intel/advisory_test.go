@@ -2,6 +2,7 @@ package intel
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -436,6 +437,18 @@ func TestAdvisorySTIX(t *testing.T) {
 	for _, want := range []string{`"type":"report"`, `"external_id":"CVE-2023-0001"`, ind.STIXID, v.STIXID, stix.TLPMarkingID("AMBER")} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("bundle lacks %s", want)
+		}
+	}
+	// The report itself names the CVE and the response deadline.
+	var bundle struct{ Objects []map[string]any }
+	json.Unmarshal(b, &bundle)
+	for _, o := range bundle.Objects {
+		if o["type"] != "report" {
+			continue
+		}
+		ext, _ := json.Marshal(o["external_references"])
+		if !strings.Contains(string(ext), `"external_id":"CVE-2023-0001"`) || o["x_certnet_deadline"] != stix.FormatTime(v.DeadlineAt) || v.DeadlineAt.IsZero() {
+			t.Errorf("report: references %s, deadline %v (advisory's %v)", ext, o["x_certnet_deadline"], v.DeadlineAt)
 		}
 	}
 	if _, err := f.s.AdvisorySTIX(ctx, f.actor(f.hnb, policy.RoleViewer), v.ID); !errs.Is(err, errs.KindNotFound) {
