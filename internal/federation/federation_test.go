@@ -430,7 +430,7 @@ func TestAdvisoryFromParentReportFields(t *testing.T) {
 			"name": "Lỗ hổng VPN", "description": "Tóm tắt\n\nVá ngay", "published": ts, "report_types": []string{"threat-report"},
 			"labels": []string{"severity:critical"}, "object_refs": []string{"vulnerability--" + uuid.NewString(), i["id"].(string)},
 			"external_references": []map[string]string{{"source_name": "cve", "external_id": "CVE-2026-0042"}, {"source_name": "vendor", "external_id": "VSA-1"}},
-			"x_certnet_deadline": stix.FormatTime(deadline), "object_marking_refs": []string{stix.TLPMarkingID("GREEN")}}
+			"x_certnet_deadline":  stix.FormatTime(deadline), "object_marking_refs": []string{stix.TLPMarkingID("GREEN")}}
 		f.objs = []map[string]any{i, report}
 		f.added = []time.Time{at, at.Add(time.Second)}
 		srv := httptest.NewServer(f.handler(t))
@@ -452,7 +452,6 @@ func TestAdvisoryFromParentReportFields(t *testing.T) {
 		}
 	})
 }
-
 
 // TestAdvisoryFromParent: a report in certnet's advisory form becomes a
 // local advisory of the parent's organisation, published to the members,
