@@ -18,6 +18,12 @@ import (
 // indicators are skipped here.
 func Load(ctx context.Context, q store.Q, now time.Time) (*Index, error) {
 	now = now.UTC()
+	// Read before the rows: one committed in between is loaded now and
+	// read again by the next Refresh, which is harmless.
+	lastID, err := maxID(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := q.Query(ctx, `SELECT id, owner_org_id, kind, value, confidence FROM intel_indicators
 		WHERE revoked = FALSE AND valid_from <= ? AND COALESCE(valid_until > ?, TRUE)`, now, now)
 	if err != nil {
@@ -69,8 +75,17 @@ func Load(ctx context.Context, q store.Q, now time.Time) (*Index, error) {
 		return nil, store.Wrap("match: load indicators", scanErr)
 	}
 	x := b.Index()
-	x.at = now
+	x.at, x.lastID = now, lastID
 	return x, nil
+}
+
+// maxID is the largest indicator id.
+func maxID(ctx context.Context, q store.Q) (int64, error) {
+	var id int64
+	if err := q.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM intel_indicators`).Scan(&id); err != nil {
+		return 0, store.Wrap("match: last indicator", err)
+	}
+	return id, nil
 }
 
 // kindOf is the matchable kind named by k, without allocating; "" for any

@@ -89,6 +89,10 @@ type Index struct {
 	sha256 map[[32]byte]uint32
 	n      int       // indicators in the tables above
 	at     time.Time // the time Load read the indicators for; zero for Build
+	// lastID is the largest indicator id when Load (or the last Refresh)
+	// read the table: a row with a larger one is new to the index whatever
+	// its updated_at says.
+	lastID int64
 
 	// A patched index shares the tables of its base: removed masks the
 	// base's indicators that changed since (nRemoved of them are in the

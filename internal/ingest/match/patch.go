@@ -27,7 +27,7 @@ type Change struct {
 // scratch when they grow large.
 func (x *Index) Patch(changes []Change) *Index {
 	nx := &Index{post: x.post, orgs: x.orgs, v4: x.v4, v6: x.v6, cidr: x.cidr, domain: x.domain, url: x.url,
-		email: x.email, md5: x.md5, sha1: x.sha1, sha256: x.sha256, n: x.n, at: x.at, nRemoved: x.nRemoved}
+		email: x.email, md5: x.md5, sha1: x.sha1, sha256: x.sha256, n: x.n, at: x.at, lastID: x.lastID, nRemoved: x.nRemoved}
 	if x.removed != nil {
 		nx.removed = maps.Clone(x.removed)
 	} else {
@@ -131,15 +131,18 @@ func (x *Index) baseHas(in Indicator) bool {
 // clocks differ a little. Reading a change twice is harmless.
 const RefreshMargin = 5 * time.Minute
 
-// LoadChanges reads the indicators that changed (updated_at), came into
-// force (valid_from) or expired (valid_until) after since and up to now, in
-// one query, each with whether it is in force at now.
-func LoadChanges(ctx context.Context, q store.Q, since, now time.Time) ([]Change, error) {
+// LoadChanges reads the indicators that are new (an id after afterID),
+// changed (updated_at), came into force (valid_from) or expired
+// (valid_until) after since and up to now, in one query, each with whether
+// it is in force at now. The id catches the rows of a transaction that
+// stamped updated_at longer than RefreshMargin before its commit (a large
+// import).
+func LoadChanges(ctx context.Context, q store.Q, since, now time.Time, afterID int64) ([]Change, error) {
 	since, now = since.UTC(), now.UTC()
 	rows, err := q.Query(ctx, `SELECT id, owner_org_id, kind, value, confidence, revoked, valid_from, valid_until
 		FROM intel_indicators
-		WHERE updated_at > ? OR (valid_from > ? AND valid_from <= ?) OR (valid_until > ? AND valid_until <= ?)`,
-		since, since, now, since, now)
+		WHERE id > ? OR updated_at > ? OR (valid_from > ? AND valid_from <= ?) OR (valid_until > ? AND valid_until <= ?)`,
+		afterID, since, since, now, since, now)
 	if err != nil {
 		return nil, store.Wrap("match: load changes", err)
 	}
@@ -178,7 +181,11 @@ func Refresh(ctx context.Context, q store.Q, x *Index, now time.Time) (*Index, e
 	if x == nil || x.at.IsZero() {
 		return Load(ctx, q, now)
 	}
-	changes, err := LoadChanges(ctx, q, x.at.Add(-RefreshMargin), now)
+	lastID, err := maxID(ctx, q) // before the changes, as in Load
+	if err != nil {
+		return nil, err
+	}
+	changes, err := LoadChanges(ctx, q, x.at.Add(-RefreshMargin), now, x.lastID)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +193,6 @@ func Refresh(ctx context.Context, q store.Q, x *Index, now time.Time) (*Index, e
 	if len(nx.removed)+len(nx.deltaInds) > max(10_000, x.n/10) {
 		return Load(ctx, q, now)
 	}
-	nx.at = now
+	nx.at, nx.lastID = now, lastID
 	return nx, nil
 }

@@ -125,5 +125,19 @@ func TestRefresh(t *testing.T) {
 		if got := keys(z.Match(&e, nil)); !reflect.DeepEqual(got, want) || z.Len() != 3 {
 			t.Errorf("second refresh: %v, Len %d", got, z.Len())
 		}
+		// A large import stamps its rows when it starts and commits long
+		// after (here an hour, past RefreshMargin): its new rows are found
+		// by their ids.
+		clock.Set(t30.Add(-time.Hour))
+		late := mk(intel.KindIPv4, "192.0.2.77", t0, time.Time{})
+		clock.Set(t30.Add(2 * time.Minute))
+		w, err := Refresh(ctx, db, z, t30.Add(2*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e2 := decodeOne(t, `{"time":"2026-11-20T08:00:00Z","src_ip":"192.0.2.77","dst_ip":"10.0.0.1"}`)
+		if hits := w.Match(&e2, nil); len(hits) != 1 || hits[0].IndicatorID != late || w.delta == nil {
+			t.Errorf("refresh after a late commit: hits %+v (want indicator %d), patched %v", hits, late, w.delta != nil)
+		}
 	})
 }
