@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"certnet/internal/obs"
 	"certnet/internal/org"
 	"certnet/internal/readiness"
+	"certnet/internal/secretbox"
 	"certnet/internal/store"
 	"certnet/internal/taxii"
 	"certnet/internal/warning"
@@ -138,7 +140,24 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
-	return build(cfg, log, db, time.Now), nil
+	a := build(cfg, log, db, time.Now)
+	if err := a.openSecrets(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// openSecrets loads the key that seals the credentials certnet keeps
+// (federation peers' secrets) from the data folder — made on first start
+// — and seals those an earlier version kept in clear.
+func (a *App) openSecrets(ctx context.Context) error {
+	box, err := secretbox.Open(filepath.Join(a.Cfg.Data, secretbox.KeyFile))
+	if err != nil {
+		return err
+	}
+	a.Federation.Secrets = box
+	return a.Federation.SealStored(ctx)
 }
 
 func build(cfg config.Config, log *slog.Logger, db *store.DB, now func() time.Time) *App {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"time"
@@ -15,5 +16,11 @@ func ForTest(cfg config.Config, db *store.DB, now func() time.Time, log *slog.Lo
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return build(cfg, log, db, now)
+	a := build(cfg, log, db, now)
+	if cfg.Data != "" {
+		if err := a.openSecrets(context.Background()); err != nil {
+			panic(err)
+		}
+	}
+	return a
 }

@@ -23,6 +23,7 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/intel"
 	"certnet/internal/policy"
+	"certnet/internal/secretbox"
 	"certnet/internal/store"
 )
 
@@ -78,9 +79,14 @@ type Peer struct {
 	CreatedAt       time.Time     `json:"created_at"`
 	UpdatedAt       time.Time     `json:"updated_at"`
 	// secret is the credential; it never leaves the service except to
-	// the parent. Masked is what people see of it.
-	secret string
-	Masked string `json:"secret"`
+	// the parent. Masked is what people see of it. stored is the column
+	// as it is (sealed, see Service.Secrets); SecretUnreadable says it was
+	// sealed under a key this server does not have (a database restored
+	// elsewhere): the secret must be entered again.
+	secret           string
+	stored           string
+	Masked           string `json:"secret"`
+	SecretUnreadable bool   `json:"secret_unreadable,omitempty"`
 }
 
 // Mask shows the first characters of a secret only: enough to tell two
@@ -138,6 +144,9 @@ type Service struct {
 	RetryWait time.Duration
 	// StatusWait bounds the polling of a pending TAXII status.
 	StatusWait time.Duration
+	// Secrets seals the peers' secrets in the database (the data
+	// folder's key); nil keeps them in clear (tests of other parts).
+	Secrets *secretbox.Box
 
 	mu      sync.Mutex
 	running map[int64]bool

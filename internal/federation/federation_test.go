@@ -1,6 +1,7 @@
 package federation_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"certnet/internal/intel/stix"
 	"certnet/internal/org"
 	"certnet/internal/policy"
+	"certnet/internal/secretbox"
 	"certnet/internal/store"
 	"certnet/internal/testkit"
 )
@@ -614,4 +616,74 @@ func TestSyncDue(t *testing.T) {
 	if n, _ := c.svc.SyncDue(ctx); n != 1 {
 		t.Fatalf("did not run after the interval: %d", n)
 	}
+}
+
+// A peer's secret is sealed in the database and opened to reach the
+// parent; one kept in clear by an earlier version is sealed at start; one
+// sealed under another server's key says so, fails its sync with that
+// reason, and works again once entered anew.
+func TestPeerSecretSealed(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newChild(t, db)
+		f := &fakeParent{}
+		srv := httptest.NewServer(f.handler(t))
+		defer srv.Close()
+		p := c.peer(t, srv.URL+"/api/", "secret-token", "green")
+		var stored string
+		if err := db.QueryRow(ctx, "SELECT secret FROM federation_peers WHERE id = ?", p.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if !secretbox.Sealed(stored) || strings.Contains(stored, "secret-token") {
+			t.Fatalf("stored secret %q", stored)
+		}
+		if p.Masked != federation.Mask("secret-token") || p.SecretUnreadable {
+			t.Fatalf("peer shows %q, unreadable %v", p.Masked, p.SecretUnreadable)
+		}
+		if _, err := c.svc.SyncNow(ctx, c.admin, p.ID); err != nil {
+			t.Fatalf("sync with the sealed secret: %v", err)
+		}
+		// In clear (an earlier version): still used, sealed at start.
+		if _, err := db.Exec(ctx, "UPDATE federation_peers SET secret = 'secret-token' WHERE id = ?", p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.svc.SyncNow(ctx, c.admin, p.ID); err != nil {
+			t.Fatalf("sync with the secret in clear: %v", err)
+		}
+		if err := c.svc.SealStored(ctx); err != nil {
+			t.Fatal(err)
+		}
+		db.QueryRow(ctx, "SELECT secret FROM federation_peers WHERE id = ?", p.ID).Scan(&stored)
+		if !secretbox.Sealed(stored) {
+			t.Fatalf("not sealed at start: %q", stored)
+		}
+		// Another server's key (the database restored elsewhere).
+		mine := c.svc.Secrets
+		other, err := secretbox.New(bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.svc.Secrets = other
+		got, err := c.svc.Get(ctx, c.admin, p.ID)
+		if err != nil || !got.SecretUnreadable || got.Masked != "" {
+			t.Fatalf("peer under another key: %+v %v", got, err)
+		}
+		if _, err := c.svc.SyncNow(ctx, c.admin, p.ID); err == nil {
+			t.Fatal("synced without a readable secret")
+		}
+		got, _ = c.svc.Get(ctx, c.admin, p.ID)
+		if !strings.Contains(got.LastError, secretbox.KeyFile) {
+			t.Fatalf("last error %q", got.LastError)
+		}
+		in := federation.PeerInput{OrgID: got.OrgID, ParentOrgID: got.ParentOrgID, Name: got.Name, APIRoot: got.APIRoot,
+			PushCollection: got.PushCollection, PullCollections: got.PullCollections, AuthKind: got.AuthKind, Secret: "secret-token",
+			Interval: got.Interval, Enabled: true}
+		if _, err := c.svc.Update(ctx, c.admin, p.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.svc.SyncNow(ctx, c.admin, p.ID); err != nil {
+			t.Fatalf("sync after the secret was entered again: %v", err)
+		}
+		c.svc.Secrets = mine
+	})
 }

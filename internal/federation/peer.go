@@ -10,6 +10,7 @@ import (
 	"certnet/internal/audit"
 	"certnet/internal/errs"
 	"certnet/internal/policy"
+	"certnet/internal/secretbox"
 	"certnet/internal/store"
 )
 
@@ -23,7 +24,7 @@ func scanPeer(sc interface{ Scan(...any) error }) (Peer, error) {
 	var secs int64
 	var attempt, success, errAt, next sql.NullTime
 	if err := sc.Scan(&p.ID, &p.OrgID, &p.ParentOrgID, &p.Name, &p.APIRoot, &p.PushCollection, &pulls, &p.AuthKind, &p.Username,
-		&p.secret, &secs, &p.Enabled, &p.Pushed, &p.Pulled, &p.Advisories, &p.Failures, &attempt, &success, &p.LastError, &errAt,
+		&p.stored, &secs, &p.Enabled, &p.Pushed, &p.Pulled, &p.Advisories, &p.Failures, &attempt, &success, &p.LastError, &errAt,
 		&next, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return Peer{}, err
 	}
@@ -33,16 +34,70 @@ func scanPeer(sc interface{ Scan(...any) error }) (Peer, error) {
 	}
 	p.Interval, p.IntervalSecs = time.Duration(secs)*time.Second, secs
 	p.LastAttemptAt, p.LastSuccessAt, p.LastErrorAt, p.NextRunAt = store.TimeOf(attempt), store.TimeOf(success), store.TimeOf(errAt), store.TimeOf(next)
-	p.Masked = Mask(p.secret)
 	return p, nil
 }
 
-func loadPeer(ctx context.Context, q store.Q, id int64) (Peer, error) {
+// reveal opens the peer's stored secret.
+func (s *Service) reveal(p *Peer) {
+	p.secret = p.stored
+	if s.Secrets != nil {
+		plain, err := s.Secrets.Open(p.stored)
+		p.secret, p.SecretUnreadable = plain, err != nil
+	}
+	p.Masked = Mask(p.secret)
+}
+
+// seal is a secret as it is stored.
+func (s *Service) seal(plain string) string {
+	if s.Secrets == nil {
+		return plain
+	}
+	return s.Secrets.Seal(plain)
+}
+
+func (s *Service) loadPeer(ctx context.Context, q store.Q, id int64) (Peer, error) {
 	p, err := scanPeer(q.QueryRow(ctx, "SELECT "+peerCols+" FROM federation_peers WHERE id = ?", id))
 	if store.IsNoRows(err) {
 		return Peer{}, errs.NotFound("federation: peer")
 	}
+	if err == nil {
+		s.reveal(&p)
+	}
 	return p, err
+}
+
+// SealStored seals the secrets kept in clear by an earlier version (at
+// start-up; a handful of rows).
+func (s *Service) SealStored(ctx context.Context) error {
+	if s.Secrets == nil {
+		return nil
+	}
+	rows, err := s.DB.Query(ctx, "SELECT id, secret FROM federation_peers WHERE secret <> ''")
+	if err != nil {
+		return errs.Internal("federation: seal secrets", err)
+	}
+	plain := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var v string
+		if err := rows.Scan(&id, &v); err != nil {
+			rows.Close()
+			return errs.Internal("federation: seal secrets", err)
+		}
+		if !secretbox.Sealed(v) {
+			plain[id] = v
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return errs.Internal("federation: seal secrets", err)
+	}
+	for id, v := range plain {
+		if _, err := s.DB.Exec(ctx, "UPDATE federation_peers SET secret = ? WHERE id = ? AND secret = ?", s.seal(v), id, v); err != nil {
+			return errs.Internal("federation: seal secrets", err)
+		}
+	}
+	return nil
 }
 
 // auditView is a peer in the audit log: never the secret.
@@ -69,6 +124,7 @@ func (s *Service) List(ctx context.Context, a policy.Actor) ([]Peer, error) {
 		if err != nil {
 			return nil, errs.Internal(op, err)
 		}
+		s.reveal(&p)
 		if policy.Allowed(a, policy.FederationRead, p.Resource()) {
 			out = append(out, p)
 		}
@@ -79,7 +135,7 @@ func (s *Service) List(ctx context.Context, a policy.Actor) ([]Peer, error) {
 // Get returns one peer.
 func (s *Service) Get(ctx context.Context, a policy.Actor, id int64) (Peer, error) {
 	const op = "federation: get"
-	p, err := loadPeer(ctx, s.DB, id)
+	p, err := s.loadPeer(ctx, s.DB, id)
 	if err != nil {
 		return Peer{}, store.Wrap(op, err)
 	}
@@ -105,7 +161,7 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in PeerInput) (Pee
 		err := tx.QueryRow(ctx, `INSERT INTO federation_peers (org_id, parent_org_id, name, api_root, push_collection, pull_collections,
 			auth_kind, username, secret, interval_secs, enabled, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, in.OrgID, in.ParentOrgID, in.Name, in.APIRoot, in.PushCollection,
-			strings.Join(in.PullCollections, "\n"), in.AuthKind, in.Username, in.Secret, int64(in.Interval/time.Second), in.Enabled,
+			strings.Join(in.PullCollections, "\n"), in.AuthKind, in.Username, s.seal(in.Secret), int64(in.Interval/time.Second), in.Enabled,
 			store.NullID(a.UserID), now, now).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return errs.Invalid(op).Field("name", "federation.err.name_taken")
@@ -113,7 +169,7 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in PeerInput) (Pee
 		if err != nil {
 			return err
 		}
-		if out, err = loadPeer(ctx, tx, id); err != nil {
+		if out, err = s.loadPeer(ctx, tx, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: in.OrgID, Action: "federation.peer.create", Entity: "federation_peer",
@@ -132,7 +188,7 @@ func (s *Service) Update(ctx context.Context, a policy.Actor, id int64, in PeerI
 	const op = "federation: update"
 	var out Peer
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		before, err := loadPeer(ctx, tx, id)
+		before, err := s.loadPeer(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -148,14 +204,15 @@ func (s *Service) Update(ctx context.Context, a policy.Actor, id int64, in PeerI
 		if err := s.normalise(ctx, &in, false); err != nil {
 			return err
 		}
-		if in.Secret == "" {
-			in.Secret = before.secret
+		stored := before.stored // an empty secret keeps the stored one
+		if in.Secret != "" {
+			stored = s.seal(in.Secret)
 		}
 		now := s.now()
 		_, err = tx.Exec(ctx, `UPDATE federation_peers SET org_id = ?, parent_org_id = ?, name = ?, api_root = ?, push_collection = ?,
 			pull_collections = ?, auth_kind = ?, username = ?, secret = ?, interval_secs = ?, enabled = ?, next_run_at = NULL, updated_at = ?
 			WHERE id = ?`, in.OrgID, in.ParentOrgID, in.Name, in.APIRoot, in.PushCollection, strings.Join(in.PullCollections, "\n"),
-			in.AuthKind, in.Username, in.Secret, int64(in.Interval/time.Second), in.Enabled, now, id)
+			in.AuthKind, in.Username, stored, int64(in.Interval/time.Second), in.Enabled, now, id)
 		if store.IsUniqueViolation(err) {
 			return errs.Invalid(op).Field("name", "federation.err.name_taken")
 		}
@@ -184,7 +241,7 @@ func (s *Service) Update(ctx context.Context, a policy.Actor, id int64, in PeerI
 				}
 			}
 		}
-		if out, err = loadPeer(ctx, tx, id); err != nil {
+		if out, err = s.loadPeer(ctx, tx, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: out.OrgID, Action: "federation.peer.update", Entity: "federation_peer",
@@ -200,7 +257,7 @@ func (s *Service) Update(ctx context.Context, a policy.Actor, id int64, in PeerI
 func (s *Service) Delete(ctx context.Context, a policy.Actor, id int64) error {
 	const op = "federation: delete"
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		before, err := loadPeer(ctx, tx, id)
+		before, err := s.loadPeer(ctx, tx, id)
 		if err != nil {
 			return err
 		}

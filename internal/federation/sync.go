@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"certnet/internal/errs"
 	"certnet/internal/intel"
 	"certnet/internal/policy"
+	"certnet/internal/secretbox"
 	"certnet/internal/store"
 )
 
@@ -41,7 +43,7 @@ func (s *Service) client(p Peer) *Client {
 // SyncNow syncs one peer at once (the "sync now" button, the CLI).
 func (s *Service) SyncNow(ctx context.Context, a policy.Actor, id int64) (Report, error) {
 	const op = "federation: sync"
-	p, err := loadPeer(ctx, s.DB, id)
+	p, err := s.loadPeer(ctx, s.DB, id)
 	if err != nil {
 		return Report{}, store.Wrap(op, err)
 	}
@@ -63,7 +65,7 @@ func (s *Service) SyncDue(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
-		p, err := loadPeer(ctx, s.DB, id)
+		p, err := s.loadPeer(ctx, s.DB, id)
 		if err != nil {
 			continue // removed meanwhile
 		}
@@ -74,6 +76,11 @@ func (s *Service) SyncDue(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// errSecretUnreadable: the peer's secret was sealed under a key this
+// server does not have.
+var errSecretUnreadable = errors.New("the stored secret was sealed under another key (" + secretbox.KeyFile +
+	" of the server that saved it): enter the secret again")
 
 // errBusy: the peer is syncing already on this node.
 var errBusy = errs.Conflict("federation: sync", "federation.err.busy")
@@ -100,8 +107,10 @@ func (s *Service) run(ctx context.Context, p Peer) (Report, error) {
 		return Report{}, errs.Internal("federation: sync", err)
 	}
 	var rep Report
-	err := s.push(ctx, p, &rep)
-	if err == nil {
+	var err error
+	if p.SecretUnreadable {
+		err = errSecretUnreadable
+	} else if err = s.push(ctx, p, &rep); err == nil {
 		err = s.pull(ctx, p, &rep)
 	}
 	now := s.now()
