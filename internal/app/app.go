@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -152,7 +151,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 // (federation peers' secrets) from the data folder — made on first start
 // — and seals those an earlier version kept in clear.
 func (a *App) openSecrets(ctx context.Context) error {
-	box, err := secretbox.Open(filepath.Join(a.Cfg.Data, secretbox.KeyFile))
+	box, err := secretbox.Open(a.Cfg.SealingKeyFile())
 	if err != nil {
 		return err
 	}

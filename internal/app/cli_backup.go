@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"certnet/internal/secretbox"
 	"certnet/internal/store"
 )
 
@@ -59,7 +58,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fi, _ := os.Stat(abs)
 	fmt.Fprintf(stdout, "backup written to %s (%d bytes, %s, integrity ok)\n", abs, fi.Size(), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "the federation secrets in it are sealed with %s: keep a copy of that file too (apart from the backup)\n",
-		filepath.Join(a.Cfg.Data, secretbox.KeyFile))
+		a.Cfg.SealingKeyFile())
 	return nil
 }
 

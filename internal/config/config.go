@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/mail"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -55,6 +56,18 @@ type Config struct {
 	IngestMaxBatch       int64         // largest decompressed batch, bytes
 	IngestRetention      time.Duration // how long raw batches stay in the stream
 	IngestStreamMaxBytes int64         // stream size limit, bytes (0: none)
+	// SealingKey is the file of the key that seals the federation
+	// secrets in the database (internal/secretbox); empty for secret.key
+	// in Data. Every node of a cluster on one database names the same.
+	SealingKey string
+}
+
+// SealingKeyFile is the key file in use.
+func (c Config) SealingKeyFile() string {
+	if c.SealingKey != "" {
+		return c.SealingKey
+	}
+	return filepath.Join(c.Data, "secret.key")
 }
 
 // Default returns the defaults.
@@ -96,6 +109,7 @@ func (c *Config) Flags(fs *flag.FlagSet, which Which) func() error {
 	fs.StringVar(&file, "config", "", "optional config file of `key = value` lines using the flag names (env CERTNET_CONFIG)")
 	fs.StringVar(&c.Data, "data", c.Data, "data folder holding the SQLite database and other state (env CERTNET_DATA)")
 	fs.StringVar(&c.DB, "db", c.DB, "database: empty for SQLite in the data folder, or postgres://user:pass@host/db (env CERTNET_DB; CERTNET_DB_FILE reads it from a file)")
+	fs.StringVar(&c.SealingKey, "sealing-key", c.SealingKey, "file of the key that seals federation secrets in the database, made on first start; default secret.key in the data folder; the same file on every node of one database (env CERTNET_SEALING_KEY)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error (env CERTNET_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CERTNET_LOG_FORMAT)")
 	if which&ServerFlags != 0 {
