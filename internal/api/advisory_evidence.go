@@ -20,12 +20,14 @@ func init() {
 		{"GET", "/api/v1/advisories/{id}/recipients/{rid}/evidence"},
 		{"POST", "/api/v1/advisories/{id}/recipients/{rid}/evidence"},
 		{"GET", "/api/v1/advisories/{id}/recipients/{rid}/evidence/{fid}"},
+		{"DELETE", "/api/v1/advisories/{id}/recipients/{rid}/evidence/{fid}"},
 	}, func(s *Server) map[string]http.HandlerFunc {
 		h := &intelAPI{s: s, svc: s.Intel}
 		return map[string]http.HandlerFunc{
-			"GET /api/v1/advisories/{id}/recipients/{rid}/evidence":       s.authed(h.answerEvidence),
-			"POST /api/v1/advisories/{id}/recipients/{rid}/evidence":      s.rawBody(s.authed(h.attachAnswerEvidence)),
-			"GET /api/v1/advisories/{id}/recipients/{rid}/evidence/{fid}": h.downloadAnswerEvidence,
+			"GET /api/v1/advisories/{id}/recipients/{rid}/evidence":          s.authed(h.answerEvidence),
+			"POST /api/v1/advisories/{id}/recipients/{rid}/evidence":         s.rawBody(s.authed(h.attachAnswerEvidence)),
+			"GET /api/v1/advisories/{id}/recipients/{rid}/evidence/{fid}":    h.downloadAnswerEvidence,
+			"DELETE /api/v1/advisories/{id}/recipients/{rid}/evidence/{fid}": s.authed(h.removeAnswerEvidence),
 		}
 	})
 }
@@ -103,4 +105,24 @@ func (h *intelAPI) downloadAnswerEvidence(w http.ResponseWriter, r *http.Request
 	if err := incident.ServeFile(w, x.Evidence(), bytes.NewReader(data)); err != nil && !errors.Is(err, incident.ErrCorrupt) {
 		h.s.Log.Warn("api: advisory evidence download cut short", "evidence", x.ID, "err", err)
 	}
+}
+
+// removeAnswerEvidence takes a file off the caller's organisation's answer.
+func (h *intelAPI) removeAnswerEvidence(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, rid, err := answerIDs(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	fid, err := pathID(r, "fid")
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := svc.RemoveAnswerEvidence(r.Context(), a, id, rid, fid); err != nil {
+		return nil, 0, err
+	}
+	return nil, http.StatusNoContent, nil
 }

@@ -72,6 +72,16 @@ func TestAdvisoryEvidenceAPI(t *testing.T) {
 			t.Fatalf("another organisation reads %s: %d", p, r.Status)
 		}
 	}
+	// Taken off by the recipient's organisation, not by the publisher.
+	if r := call(t, e, "DELETE", dl, natc, "", nil); r.Status != http.StatusForbidden {
+		t.Fatalf("publisher removes: %d %s", r.Status, r.Body)
+	}
+	if r := call(t, e, "DELETE", dl, rep, "", nil); r.Status != http.StatusNoContent {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
+	}
+	if r := call(t, e, "GET", dl, rep, "", nil); r.Status != http.StatusNotFound {
+		t.Fatalf("removed file downloads: %d", r.Status)
+	}
 }
 
 // --- the matrix ---
@@ -122,5 +132,9 @@ var advEvidenceMatrixRoutes = map[string]mRoute{
 	"GET /api/v1/advisories/{id}/recipients/{rid}/evidence/{fid}": {
 		req:    func(t *testing.T, c *mCase) (string, string) { return c.advEvidencePath(t, true), "" },
 		decide: decideAdvFollow,
+	},
+	"DELETE /api/v1/advisories/{id}/recipients/{rid}/evidence/{fid}": {
+		req:    func(t *testing.T, c *mCase) (string, string) { return c.advEvidencePath(t, true), "" },
+		decide: decideAdvRespond,
 	},
 }

@@ -138,30 +138,7 @@ func (s *Service) followed(ctx context.Context, q store.Q, a policy.Actor, id, r
 // its type; nothing is stored when any check fails.
 func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, rid int64, in AnswerEvidenceInput) (AnswerEvidence, error) {
 	const op = "advisory: attach evidence"
-	check := func(q store.Q) (Advisory, Recipient, error) {
-		v, err := s.readable(ctx, q, a, id)
-		if err != nil {
-			return v, Recipient{}, err
-		}
-		r, err := recipientByID(ctx, q, id, rid)
-		if store.IsNoRows(err) {
-			return v, r, errs.NotFound(op)
-		}
-		if err != nil {
-			return v, r, err
-		}
-		// Only the recipient's own organisation adds to its answer.
-		if r.OrgID != a.OrgID {
-			return v, r, errs.Forbidden(op)
-		}
-		if err := policy.Check(a, policy.AdvisoryRespond, policy.Resource{OwnerOrg: r.OrgID, TLP: policy.TLPGreen}); err != nil {
-			return v, r, err
-		}
-		if v.Status != AdvisoryPublished {
-			return v, r, errs.Conflict(op, "intel.adv.err.not_published")
-		}
-		return v, r, nil
-	}
+	check := func(q store.Q) (Advisory, Recipient, error) { return s.ownAnswer(ctx, q, a, id, rid, op) }
 	if _, _, err := check(s.DB); err != nil {
 		return AnswerEvidence{}, store.Wrap(op, err)
 	}
@@ -203,6 +180,33 @@ func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, 
 		return AnswerEvidence{}, store.Wrap(op, err)
 	}
 	return x, nil
+}
+
+// ownAnswer loads a published advisory and the recipient whose answer the
+// actor changes: only the recipient's own organisation, with a role that
+// answers advisories, adds files to it or takes them off.
+func (s *Service) ownAnswer(ctx context.Context, q store.Q, a policy.Actor, id, rid int64, op string) (Advisory, Recipient, error) {
+	v, err := s.readable(ctx, q, a, id)
+	if err != nil {
+		return v, Recipient{}, err
+	}
+	r, err := recipientByID(ctx, q, id, rid)
+	if store.IsNoRows(err) {
+		return v, r, errs.NotFound(op)
+	}
+	if err != nil {
+		return v, r, err
+	}
+	if r.OrgID != a.OrgID {
+		return v, r, errs.Forbidden(op)
+	}
+	if err := policy.Check(a, policy.AdvisoryRespond, policy.Resource{OwnerOrg: r.OrgID, TLP: policy.TLPGreen}); err != nil {
+		return v, r, err
+	}
+	if v.Status != AdvisoryPublished {
+		return v, r, errs.Conflict(op, "intel.adv.err.not_published")
+	}
+	return v, r, nil
 }
 
 // checkAnswerEvidenceMeta checks an upload's file name (a plain name of
@@ -334,4 +338,32 @@ func (s *Service) OpenAnswerEvidence(ctx context.Context, a policy.Actor, id, ri
 		return AnswerEvidence{}, nil, store.Wrap(op, err)
 	}
 	return x, data, nil
+}
+
+// RemoveAnswerEvidence takes a file off the actor's organisation's answer
+// to a published advisory (one attached by mistake, a scan replaced by a
+// newer one). Only the recipient's own organisation removes, as only it
+// attaches; the audit entry keeps the file's name and SHA-256.
+func (s *Service) RemoveAnswerEvidence(ctx context.Context, a policy.Actor, id, rid, fid int64) error {
+	const op = "advisory: remove evidence"
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		now := s.stamp()
+		_, r, err := s.ownAnswer(ctx, tx, a, id, rid, op)
+		if err != nil {
+			return err
+		}
+		x, err := scanAnswerEvidence(tx.QueryRow(ctx, "SELECT "+answerEvidenceCols+" FROM advisory_evidence WHERE id = ? AND recipient_id = ?", fid, rid))
+		if store.IsNoRows(err) {
+			return errs.NotFound(op)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM advisory_evidence WHERE id = ?", fid); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{OrgID: r.OrgID, Action: "advisory.evidence.remove", Entity: "advisory_evidence",
+			EntityID: fmt.Sprint(x.ID), Before: x})
+	})
+	return store.Wrap(op, err)
 }

@@ -112,12 +112,40 @@ func TestAdvisoryAnswerEvidence(t *testing.T) {
 		if add != 1 || dl != 2 {
 			t.Fatalf("audit: %d uploads, %d downloads", add, dl)
 		}
-		// A closed advisory takes no more files.
+		// Removing: not by the publisher, another organisation or a viewer,
+		// nor a file through another recipient; by the recipient's
+		// organisation, audited with the file's hash.
+		y, err := up(hnm, mine, "scan.txt", []byte("0 findings\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			who      policy.Actor
+			rid, fid int64
+		}{{nat, mine, y.ID}, {dnb, mine, y.ID}, {f.actor(f.hnm, policy.RoleViewer), mine, y.ID}, {dnb, theirs, y.ID}, {hnm, mine, 999999}} {
+			if err := f.s.RemoveAnswerEvidence(ctx, c.who, v.ID, c.rid, c.fid); err == nil {
+				t.Fatalf("%s removed file %d of recipient %d", c.who.Username, c.fid, c.rid)
+			}
+		}
+		if err := f.s.RemoveAnswerEvidence(ctx, hnm, v.ID, mine, y.ID); err != nil {
+			t.Fatal(err)
+		}
+		if l, _ := f.s.AnswerEvidenceList(ctx, hnm, v.ID, mine); len(l) != 1 || l[0].ID != x.ID {
+			t.Fatalf("after removal: %+v", l)
+		}
+		var before string
+		if err := db.QueryRow(ctx, "SELECT before_json FROM audit_log WHERE action = 'advisory.evidence.remove'").Scan(&before); err != nil || !strings.Contains(before, y.SHA256) {
+			t.Fatalf("removal audit: %q %v", before, err)
+		}
+		// A closed advisory takes no more files, and keeps those it has.
 		if _, err := f.s.CloseAdvisory(ctx, nat, v.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := up(hnm, mine, "late.txt", []byte("x")); !errs.Is(err, errs.KindConflict) {
 			t.Fatalf("upload after close: %v", err)
+		}
+		if err := f.s.RemoveAnswerEvidence(ctx, hnm, v.ID, mine, x.ID); !errs.Is(err, errs.KindConflict) {
+			t.Fatalf("removal after close: %v", err)
 		}
 		if !strings.HasPrefix(x.Evidence().Name, "Báo cáo") {
 			t.Fatal(x.Evidence())

@@ -39,6 +39,19 @@ func (s *Server) handleAdvisoryEvidenceAdd(w http.ResponseWriter, r *http.Reques
 	})
 }
 
+// handleAdvisoryEvidenceRemove takes a file off the actor's organisation's
+// answer.
+func (s *Server) handleAdvisoryEvidenceRemove(w http.ResponseWriter, r *http.Request) {
+	s.advisoryAction(w, r, "intel.adv.flash.evidence_removed", func(id int64) error {
+		rid, err1 := intParam(r, "rid")
+		fid, err2 := intParam(r, "fid")
+		if err1 != nil || err2 != nil {
+			return errs.NotFound("web: advisory evidence")
+		}
+		return s.Intel.RemoveAnswerEvidence(r.Context(), whoFrom(r).Actor, id, rid, fid)
+	})
+}
+
 // handleAdvisoryEvidence downloads a file of an answer: always an
 // attachment, never shown inline.
 func (s *Server) handleAdvisoryEvidence(w http.ResponseWriter, r *http.Request) {

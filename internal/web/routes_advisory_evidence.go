@@ -10,5 +10,6 @@ func init() {
 		// an attachment).
 		mux.Handle("POST /advisories/{id}/recipients/{rid}/evidence", s.limitUpload(advEvidenceLimit, s.page(s.handleAdvisoryEvidenceAdd)))
 		mux.Handle("GET /advisories/{id}/recipients/{rid}/evidence/{fid}", s.page(s.handleAdvisoryEvidence))
+		mux.Handle("POST /advisories/{id}/recipients/{rid}/evidence/{fid}/remove", s.page(s.handleAdvisoryEvidenceRemove))
 	})
 }

@@ -104,6 +104,19 @@ func TestWebAdvisoryEvidence(t *testing.T) {
 	if p := ob.upload(up, url.Values{}, "x.pdf", pdf); p.Status != http.StatusForbidden {
 		t.Fatalf("other recipient uploads: %d", p.Status)
 	}
+	// The bank takes the file off its answer; the publisher cannot.
+	rm := dl + "/remove"
+	nb.get(path)
+	if p := nb.post(rm, url.Values{}); p.Status != http.StatusForbidden {
+		t.Fatalf("publisher removes: %d", p.Status)
+	}
+	p = bb.get(path)
+	orgWant(t, "answer card with the remove button", p.Body, rm)
+	if p := bb.post(rm, url.Values{}); p.Status != http.StatusSeeOther {
+		t.Fatalf("remove: %d %s", p.Status, p.Body)
+	}
+	p = bb.get(path)
+	orgWant(t, "answer card after the removal", p.Body, "Đã gỡ tệp minh chứng", "Chưa có tệp minh chứng.")
 }
 
 // --- the matrix ---
@@ -153,5 +166,18 @@ var wmAdvEvidenceRoutes = map[string]wmRoute{
 		},
 		decide: wmAdvFollow,
 		ctype:  "application/octet-stream",
+	},
+	"POST /advisories/{id}/recipients/{rid}/evidence/{fid}/remove": {
+		req: func(t *testing.T, c *wmCase) wmReq {
+			v := c.advisory(t)
+			r := c.advRecipient(t, v)
+			x, err := c.m.e.App.Intel.AttachAnswerEvidence(c.m.ctx, c.intelActor(), v.ID, r,
+				intel.AnswerEvidenceInput{Name: "ket-qua.txt", Body: strings.NewReader("Đã vá")})
+			if err != nil {
+				t.Fatalf("matrix evidence: %v", err)
+			}
+			return wmReq{method: http.MethodPost, path: advPath(v, fmt.Sprintf("/recipients/%d/evidence/%d/remove", r, x.ID)), form: url.Values{}}
+		},
+		decide: wmAdvRespond,
 	},
 }
