@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -409,11 +410,43 @@ func (h *intelAPI) listAdvisories(w http.ResponseWriter, r *http.Request, a poli
 	if err := e.OrNil(); err != nil {
 		return nil, 0, err
 	}
-	list, err := svc.Advisories(r.Context(), a, f)
+	if q.Has("offset") {
+		// The older form: an offset into the list.
+		list, err := svc.Advisories(r.Context(), a, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		return items(list), http.StatusOK, nil
+	}
+	// Keyset pages: a page never skips or repeats an advisory when others
+	// are published meanwhile.
+	var before, after int64
+	for name, to := range map[string]*int64{"before": &before, "after": &after} {
+		if s := q.Get(name); s != "" {
+			n, perr := strconv.ParseInt(s, 10, 64)
+			if perr != nil || n < 1 {
+				return nil, 0, errs.Invalid("api: advisories").Field(name, "field.invalid")
+			}
+			*to = n
+		}
+	}
+	p, err := svc.AdvisoriesPage(r.Context(), a, f, before, after)
 	if err != nil {
 		return nil, 0, err
 	}
-	return items(list), http.StatusOK, nil
+	rows := p.Rows
+	if rows == nil {
+		rows = []intel.AdvisoryRow{}
+	}
+	return advisoryPageOut{Items: rows, Older: p.Older, Newer: p.Newer}, http.StatusOK, nil
+}
+
+// advisoryPageOut is a page of the advisory list with the cursors of its
+// neighbours.
+type advisoryPageOut struct {
+	Items []intel.AdvisoryRow `json:"items"`
+	Older int64               `json:"older,omitempty"` // pass as before for the next (older) page
+	Newer int64               `json:"newer,omitempty"` // pass as after for the page before
 }
 
 // advisoryBody is a draft advisory.
