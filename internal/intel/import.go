@@ -327,13 +327,17 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 	if len(name) > 300 {
 		name = name[:300]
 	}
-	now := s.stamp()
-	*res = ImportResult{Format: format, Name: name, CreatedAt: now, Errors: []stix.ObjectError{}}
+	*res = ImportResult{Format: format, Name: name, Errors: []stix.ObjectError{}}
 	// A bulk transaction: SQLite does not enforce the foreign keys in it, so
 	// the parents of what the import writes are checked here, once: every
 	// row it writes refers to the owner or to a row it wrote itself or read
 	// in the same transaction.
 	err := s.DB.InBulkTx(ctx, func(tx *store.Tx) error {
+		// Stamped once the transaction holds the write lock (SQLite): a
+		// writer that went before it has an earlier stamp, so a TAXII
+		// reader's date-added cursor never passes rows committed later.
+		now := s.stamp()
+		*res = ImportResult{Format: format, Name: name, CreatedAt: now, Errors: []stix.ObjectError{}}
 		if err := importOwner(ctx, tx, a); err != nil {
 			return err
 		}
