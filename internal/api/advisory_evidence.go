@@ -41,6 +41,15 @@ func answerIDs(r *http.Request) (id, rid int64, err error) {
 	return id, rid, err
 }
 
+// answerFileIDs reads the advisory, recipient and file ids of the path.
+func answerFileIDs(r *http.Request) (id, rid, fid int64, err error) {
+	if id, rid, err = answerIDs(r); err != nil {
+		return 0, 0, 0, err
+	}
+	fid, err = pathID(r, "fid")
+	return id, rid, fid, err
+}
+
 func (h *intelAPI) answerEvidence(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	svc, err := h.service()
 	if err != nil {
@@ -88,11 +97,7 @@ func (h *intelAPI) downloadAnswerEvidence(w http.ResponseWriter, r *http.Request
 		h.s.writeError(w, r, err)
 		return
 	}
-	id, rid, err := answerIDs(r)
-	var fid int64
-	if err == nil {
-		fid, err = pathID(r, "fid")
-	}
+	id, rid, fid, err := answerFileIDs(r)
 	if err != nil {
 		h.s.writeError(w, r, err)
 		return
@@ -113,11 +118,7 @@ func (h *intelAPI) removeAnswerEvidence(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return nil, 0, err
 	}
-	id, rid, err := answerIDs(r)
-	if err != nil {
-		return nil, 0, err
-	}
-	fid, err := pathID(r, "fid")
+	id, rid, fid, err := answerFileIDs(r)
 	if err != nil {
 		return nil, 0, err
 	}

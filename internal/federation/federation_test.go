@@ -88,6 +88,24 @@ func (c *child) peer(t *testing.T, root, secret string, pull ...string) federati
 	return p
 }
 
+// pullAdvisory syncs the peer, which brings one advisory, and returns it.
+func (c *child) pullAdvisory(t *testing.T, p federation.Peer) intel.Advisory {
+	t.Helper()
+	ctx := context.Background()
+	if rep, err := c.svc.SyncNow(ctx, c.admin, p.ID); err != nil || rep.Advisories != 1 {
+		t.Fatalf("sync: %+v %v", rep, err)
+	}
+	var id int64
+	if err := c.e.DB.QueryRow(ctx, "SELECT advisory_id FROM federation_advisories WHERE peer_id = ?", p.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.e.App.Intel.Advisory(ctx, c.e.Sys, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func values(t *testing.T, db *store.DB, owner int64) []string {
 	t.Helper()
 	rows, err := db.Query(context.Background(), "SELECT value FROM intel_indicators WHERE owner_org_id = ? ORDER BY value", owner)
@@ -421,7 +439,6 @@ func TestPushBatchesAndStatus(t *testing.T) {
 // do) gives the pulled advisory both, without the vulnerability objects.
 func TestAdvisoryFromParentReportFields(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
 		c := newChild(t, db)
 		f := &fakeParent{}
 		at := c.e.Clock.Now().Add(-time.Hour)
@@ -437,18 +454,7 @@ func TestAdvisoryFromParentReportFields(t *testing.T) {
 		f.added = []time.Time{at, at.Add(time.Second)}
 		srv := httptest.NewServer(f.handler(t))
 		defer srv.Close()
-		p := c.peer(t, srv.URL+"/api/", "secret-token", "green")
-		if rep, err := c.svc.SyncNow(ctx, c.admin, p.ID); err != nil || rep.Advisories != 1 {
-			t.Fatalf("sync: %+v %v", rep, err)
-		}
-		var id int64
-		if err := db.QueryRow(ctx, "SELECT advisory_id FROM federation_advisories WHERE peer_id = ?", p.ID).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		v, err := c.e.App.Intel.Advisory(ctx, c.e.Sys, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := c.pullAdvisory(t, c.peer(t, srv.URL+"/api/", "secret-token", "green"))
 		if !slices.Equal(v.CVEs, []string{"CVE-2026-0042"}) || !v.DeadlineAt.Equal(deadline) || v.Severity != "critical" {
 			t.Fatalf("advisory: CVEs %v, deadline %v (want %v), severity %s", v.CVEs, v.DeadlineAt, deadline, v.Severity)
 		}
@@ -478,18 +484,8 @@ func TestAdvisoryFromParent(t *testing.T) {
 		srv := httptest.NewServer(f.handler(t))
 		defer srv.Close()
 		p := c.peer(t, srv.URL+"/api/", "secret-token", "amber")
-		rep, err := c.svc.SyncNow(ctx, c.admin, p.ID)
-		if err != nil || rep.Advisories != 1 {
-			t.Fatalf("sync: %+v %v", rep, err)
-		}
-		var id int64
-		if err := db.QueryRow(ctx, "SELECT advisory_id FROM federation_advisories WHERE peer_id = ?", p.ID).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		v, err := c.e.App.Intel.Advisory(ctx, c.e.Sys, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := c.pullAdvisory(t, p)
+		id := v.ID
 		if v.OwnerOrgID != c.nat.ID || v.Status != intel.AdvisoryPublished || v.Severity != "high" || v.TLP != policy.TLPAmber ||
 			!slices.Equal(v.CVEs, []string{"CVE-2026-12345"}) || len(v.IndicatorIDs) != 1 || v.Actions != "Vá ngay" {
 			t.Fatalf("advisory: %+v", v)
@@ -513,7 +509,7 @@ func TestAdvisoryFromParent(t *testing.T) {
 		f.objs = append(f.objs, closed)
 		f.added = append(f.added, at.Add(time.Minute))
 		f.mu.Unlock()
-		if rep, err = c.svc.SyncNow(ctx, c.admin, p.ID); err != nil || rep.Advisories != 0 {
+		if rep, err := c.svc.SyncNow(ctx, c.admin, p.ID); err != nil || rep.Advisories != 0 {
 			t.Fatalf("second sync: %+v %v", rep, err)
 		}
 		v, _ = c.e.App.Intel.Advisory(ctx, c.e.Sys, id)

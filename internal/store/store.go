@@ -263,18 +263,23 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, engine: db.Engine, stmts: db.stmts}
+	return db.run(sqlTx, fn)
+}
+
+// run runs fn in the begun transaction: commit on nil, rollback otherwise
+// (also on panic).
+func (db *DB) run(sqlTx *sql.Tx, fn func(tx *Tx) error) error {
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
 			panic(p)
 		}
 	}()
-	if err = fn(tx); err != nil {
+	if err := fn(&Tx{tx: sqlTx, engine: db.Engine, stmts: db.stmts}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
-	if err = sqlTx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -291,8 +296,8 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 // instead.
 //
 // The commit does not wait for the WAL checkpoint that SQLite would run in
-// it (copying a bulk write into the database file takes as long again as
-// a tenth of the write): the transaction is durable once committed — in the
+// it (copying a million-row write into the database file adds a tenth to
+// its time): the transaction is durable once committed — in the
 // WAL, synced — and the checkpoint runs after it on another connection
 // while readers go on (WaitCheckpoints; Close waits for it). On PostgreSQL
 // InBulkTx is InTx.
@@ -337,19 +342,8 @@ func (db *DB) InBulkTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, engine: db.Engine, stmts: db.stmts}
-	defer func() {
-		if p := recover(); p != nil {
-			sqlTx.Rollback()
-			panic(p)
-		}
-	}()
-	if err = fn(tx); err != nil {
-		sqlTx.Rollback()
+	if err := db.run(sqlTx, fn); err != nil {
 		return err
-	}
-	if err = sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
 	return nil

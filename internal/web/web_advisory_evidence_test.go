@@ -144,6 +144,20 @@ func (c *wmCase) advRecipient(t *testing.T, v intel.Advisory) int64 {
 	return rs[0].ID
 }
 
+// advEvidenceFile attaches a file to the target's answer and returns its
+// path.
+func (c *wmCase) advEvidenceFile(t *testing.T) string {
+	t.Helper()
+	v := c.advisory(t)
+	r := c.advRecipient(t, v)
+	x, err := c.m.e.App.Intel.AttachAnswerEvidence(c.m.ctx, c.intelActor(), v.ID, r,
+		intel.AnswerEvidenceInput{Name: "ket-qua.txt", Body: strings.NewReader("Đã vá")})
+	if err != nil {
+		t.Fatalf("matrix evidence: %v", err)
+	}
+	return advPath(v, fmt.Sprintf("/recipients/%d/evidence/%d", r, x.ID))
+}
+
 var wmAdvEvidenceRoutes = map[string]wmRoute{
 	"POST /advisories/{id}/recipients/{rid}/evidence": {
 		req: func(t *testing.T, c *wmCase) wmReq {
@@ -155,28 +169,14 @@ var wmAdvEvidenceRoutes = map[string]wmRoute{
 	},
 	"GET /advisories/{id}/recipients/{rid}/evidence/{fid}": {
 		req: func(t *testing.T, c *wmCase) wmReq {
-			v := c.advisory(t)
-			r := c.advRecipient(t, v)
-			x, err := c.m.e.App.Intel.AttachAnswerEvidence(c.m.ctx, c.intelActor(), v.ID, r,
-				intel.AnswerEvidenceInput{Name: "ket-qua.txt", Body: strings.NewReader("Đã vá")})
-			if err != nil {
-				t.Fatalf("matrix evidence: %v", err)
-			}
-			return wmReq{method: http.MethodGet, path: advPath(v, fmt.Sprintf("/recipients/%d/evidence/%d", r, x.ID))}
+			return wmReq{method: http.MethodGet, path: c.advEvidenceFile(t)}
 		},
 		decide: wmAdvFollow,
 		ctype:  "application/octet-stream",
 	},
 	"POST /advisories/{id}/recipients/{rid}/evidence/{fid}/remove": {
 		req: func(t *testing.T, c *wmCase) wmReq {
-			v := c.advisory(t)
-			r := c.advRecipient(t, v)
-			x, err := c.m.e.App.Intel.AttachAnswerEvidence(c.m.ctx, c.intelActor(), v.ID, r,
-				intel.AnswerEvidenceInput{Name: "ket-qua.txt", Body: strings.NewReader("Đã vá")})
-			if err != nil {
-				t.Fatalf("matrix evidence: %v", err)
-			}
-			return wmReq{method: http.MethodPost, path: advPath(v, fmt.Sprintf("/recipients/%d/evidence/%d/remove", r, x.ID)), form: url.Values{}}
+			return wmReq{method: http.MethodPost, path: c.advEvidenceFile(t) + "/remove", form: url.Values{}}
 		},
 		decide: wmAdvRespond,
 	},
