@@ -176,6 +176,11 @@ func (s *Service) Create(ctx context.Context, a policy.Actor, in Input) (Indicat
 	}
 	var out Indicator
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		// The row's time is taken holding the write lock (SQLite), as
+		// every writer of what TAXII serves does: stamps follow the order
+		// of the commits, so a date-added cursor never passes a row
+		// committed after it.
+		now := s.stamp()
 		id, created, err := upsert(ctx, tx, now, a, ind, src, in.Ref)
 		if err != nil {
 			return err
@@ -475,8 +480,8 @@ func (s *Service) change(ctx context.Context, a policy.Actor, id int64, action, 
 	if err := policy.Check(a, policy.IntelWrite, i.Resource()); err != nil {
 		return err
 	}
-	now := s.stamp()
 	return errs.Wrap(op, s.DB.InTx(ctx, func(tx *store.Tx) error {
+		now := s.stamp() // holding the write lock, as in Create
 		if _, err := tx.Exec(ctx, q, now, now, id); err != nil {
 			return err
 		}
