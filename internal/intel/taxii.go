@@ -2,6 +2,7 @@ package intel
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -73,7 +74,10 @@ type SharedQuery struct {
 	Limit      int
 	After      Cursor    // the page starts after it
 	AddedAfter time.Time // only objects added after
-	IDs        []string
+	// AddedBefore, when set, leaves out the objects added at or after it
+	// (Horizon: what a transaction still open may yet add before).
+	AddedBefore time.Time
+	IDs         []string
 	Types      []string
 	// Versions are exact versions (STIX timestamps, to the millisecond);
 	// empty: the current one, which certnet keeps only.
@@ -209,6 +213,35 @@ func (s *Service) SharedObject(ctx context.Context, a policy.Actor, tlps []polic
 	return p[0], nil
 }
 
+// horizonMargin covers the difference between the clocks of certnet's
+// nodes and PostgreSQL's.
+const horizonMargin = time.Second
+
+// Horizon is the date added before which no transaction still open can
+// add an object (zero: none is open). A writer stamps its rows after its
+// transaction began; on PostgreSQL writers run side by side, so one that
+// began earlier can commit after a later one, and a reader paging by date
+// added that went past the later one's rows would never see the earlier
+// one's. Serving only what was added before the horizon closes that gap.
+// It is the start of the oldest transaction open on another connection of
+// this certnet (the same application_name: psql, pg_dump and other tools
+// do not hold it back; one open for over an hour, stuck, is ignored), less
+// a margin for the clocks. On SQLite one writer at a time stamps its rows
+// holding the lock, so stamps follow commits: no horizon.
+func (s *Service) Horizon(ctx context.Context) (time.Time, error) {
+	if s.DB.Engine != store.Postgres {
+		return time.Time{}, nil
+	}
+	var oldest sql.NullTime
+	err := s.DB.QueryRow(ctx, `SELECT MIN(xact_start) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = current_setting('application_name')
+		AND xact_start IS NOT NULL AND xact_start > now() - interval '1 hour'`).Scan(&oldest)
+	if err != nil || !oldest.Valid {
+		return time.Time{}, errs.Ensure("intel: horizon", err)
+	}
+	return oldest.Time.UTC().Add(-horizonMargin), nil
+}
+
 // maxOwnerBranches is the largest scope whose AMBER indicators are read
 // one organisation at a time.
 const maxOwnerBranches = 16
@@ -285,6 +318,10 @@ func branch(a policy.Actor, q SharedQuery, src int, t policy.TLP, owner int64, s
 	if !q.AddedAfter.IsZero() {
 		b.WriteString(" AND " + added + " > ?")
 		args = append(args, q.AddedAfter.UTC())
+	}
+	if !q.AddedBefore.IsZero() {
+		b.WriteString(" AND " + added + " < ?")
+		args = append(args, q.AddedBefore.UTC())
 	}
 	if len(q.IDs) > 0 {
 		if src == SourceIndicator {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -94,6 +95,14 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	// certnet's sessions name themselves (unless the address does) so
+	// that they know each other in pg_stat_activity (intel.Horizon).
+	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("application_name") {
+		q := u.Query()
+		q.Set("application_name", "certnet")
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)

@@ -381,7 +381,14 @@ func (s *Server) page(r *http.Request, a policy.Actor, c Collection, id string) 
 		}
 		q.IDs = []string{id}
 	}
-	return s.Intel.SharedPage(r.Context(), a, q.Shared(c.TLPs))
+	sq := q.Shared(c.TLPs)
+	// Only what no open transaction can still add before (PostgreSQL):
+	// the date-added cursor a client keeps never passes a row committed
+	// later.
+	if sq.AddedBefore, err = s.Intel.Horizon(r.Context()); err != nil {
+		return nil, intel.Cursor{}, err
+	}
+	return s.Intel.SharedPage(r.Context(), a, sq)
 }
 
 // envelope writes the date-added headers and the paging fields.

@@ -102,6 +102,10 @@ func NewPostgres(t testing.TB) *store.DB {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// Its own name: the test databases of other packages, run at the same
+	// time in the same PostgreSQL database, are not this certnet's
+	// sessions (intel.Horizon).
+	q.Set("application_name", "certnet_"+schema)
 	u.RawQuery = q.Encode()
 	db, err := store.Open(ctx, "", u.String())
 	if err != nil {
