@@ -78,7 +78,7 @@ type SharedQuery struct {
 	// (Horizon: what a transaction still open may yet add before).
 	AddedBefore time.Time
 	IDs         []string
-	Types      []string
+	Types       []string
 	// Versions are exact versions (STIX timestamps, to the millisecond);
 	// empty: the current one, which certnet keeps only.
 	Versions []time.Time
