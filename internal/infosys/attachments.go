@@ -1,13 +1,11 @@
 package infosys
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"io"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -42,39 +40,24 @@ const (
 // AttachKinds lists the attachment kinds.
 var AttachKinds = []string{AttachDesign, AttachExpert, AttachAssessment, AttachOther}
 
-// attachTypes are the accepted file types by extension, with the media
-// type recorded and a check of the content's signature.
-var attachTypes = map[string]struct {
-	media string
-	ok    func([]byte) bool
-}{
-	".pdf":  {"application/pdf", prefix("%PDF-")},
-	".docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", prefix("PK\x03\x04")},
-	".xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", prefix("PK\x03\x04")},
-	".odt":  {"application/vnd.oasis.opendocument.text", prefix("PK\x03\x04")},
-	".ods":  {"application/vnd.oasis.opendocument.spreadsheet", prefix("PK\x03\x04")},
-	".zip":  {"application/zip", prefix("PK\x03\x04")},
-	".doc":  {"application/msword", prefix("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")},
-	".xls":  {"application/vnd.ms-excel", prefix("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")},
-	".png":  {"image/png", prefix("\x89PNG\r\n\x1a\n")},
-	".jpg":  {"image/jpeg", prefix("\xff\xd8\xff")},
-	".jpeg": {"image/jpeg", prefix("\xff\xd8\xff")},
-	".txt":  {"text/plain", utf8.Valid},
-}
-
-func prefix(p string) func([]byte) bool {
-	return func(b []byte) bool { return bytes.HasPrefix(b, []byte(p)) }
+// attachTypes are the accepted file types by extension.
+var attachTypes = incident.FileTypes{
+	".pdf":  {Media: "application/pdf", Valid: incident.Signature("%PDF-")},
+	".docx": {Media: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Valid: incident.Signature("PK\x03\x04")},
+	".xlsx": {Media: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Valid: incident.Signature("PK\x03\x04")},
+	".odt":  {Media: "application/vnd.oasis.opendocument.text", Valid: incident.Signature("PK\x03\x04")},
+	".ods":  {Media: "application/vnd.oasis.opendocument.spreadsheet", Valid: incident.Signature("PK\x03\x04")},
+	".zip":  {Media: "application/zip", Valid: incident.Signature("PK\x03\x04")},
+	".doc":  {Media: "application/msword", Valid: incident.Signature("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")},
+	".xls":  {Media: "application/vnd.ms-excel", Valid: incident.Signature("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")},
+	".png":  {Media: "image/png", Valid: incident.Signature("\x89PNG\r\n\x1a\n")},
+	".jpg":  {Media: "image/jpeg", Valid: incident.Signature("\xff\xd8\xff")},
+	".jpeg": {Media: "image/jpeg", Valid: incident.Signature("\xff\xd8\xff")},
+	".txt":  {Media: "text/plain", Valid: utf8.Valid},
 }
 
 // AttachExtensions lists the accepted file extensions, sorted.
-func AttachExtensions() []string {
-	var out []string
-	for k := range attachTypes {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func AttachExtensions() []string { return attachTypes.Extensions() }
 
 // Attachment is a file attached to a system (and, when DossierID is set,
 // to one of its dossiers).
@@ -126,12 +109,7 @@ func (s *Service) Attach(ctx context.Context, a policy.Actor, systemID int64, in
 	}
 	v := errs.Invalid(op)
 	in.Name, in.Note = strings.TrimSpace(in.Name), strings.TrimSpace(in.Note)
-	ext := strings.ToLower(path.Ext(in.Name))
-	if k := incident.FileNameProblem(in.Name); k != "" {
-		v.Field("name", k, incident.MaxFileName)
-	} else if _, ok := attachTypes[ext]; !ok {
-		v.Field("file", "infosys.attach.err.type", strings.Join(AttachExtensions(), " "))
-	}
+	attachTypes.CheckName(v, in.Name, "infosys.attach.err.")
 	if in.Kind == "" {
 		in.Kind = AttachOther
 	}
@@ -145,20 +123,12 @@ func (s *Service) Attach(ctx context.Context, a policy.Actor, systemID int64, in
 	if err := v.OrNil(); err != nil {
 		return Attachment{}, err
 	}
-	data, err := io.ReadAll(io.LimitReader(in.Body, MaxAttachment+1))
+	data, t, err := attachTypes.Read(op, in.Name, in.Body, MaxAttachment, "infosys.attach.err.")
 	if err != nil {
-		return Attachment{}, errs.Invalid(op).Field("file", "infosys.attach.err.too_large", MaxAttachment>>20)
-	}
-	switch t := attachTypes[ext]; {
-	case len(data) > MaxAttachment:
-		return Attachment{}, errs.Invalid(op).Field("file", "infosys.attach.err.too_large", MaxAttachment>>20)
-	case len(data) == 0:
-		return Attachment{}, errs.Invalid(op).Field("file", "infosys.attach.err.empty")
-	case !t.ok(data):
-		return Attachment{}, errs.Invalid(op).Field("file", "infosys.attach.err.content", ext)
+		return Attachment{}, err
 	}
 	sum := sha256.Sum256(data)
-	x := Attachment{SystemID: systemID, DossierID: in.DossierID, Kind: in.Kind, Name: in.Name, MediaType: attachTypes[ext].media,
+	x := Attachment{SystemID: systemID, DossierID: in.DossierID, Kind: in.Kind, Name: in.Name, MediaType: t.Media,
 		Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Note: in.Note, UploadedBy: a.UserID, UploadedName: a.Label()}
 	err = s.tx(ctx, op, func(tx *store.Tx, now time.Time) error {
 		sys, err := getSystem(ctx, tx, systemID)

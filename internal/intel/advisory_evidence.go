@@ -1,14 +1,11 @@
 package intel
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"path"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,37 +31,22 @@ import (
 // MaxAnswerEvidence is the size limit of one evidence file.
 const MaxAnswerEvidence = 10 << 20
 
-// answerEvidenceTypes are the accepted types by extension: the media type
-// recorded and a check of the content's signature.
-var answerEvidenceTypes = map[string]struct {
-	media string
-	ok    func([]byte) bool
-}{
-	".pdf":  {"application/pdf", hasPrefix("%PDF-")},
-	".png":  {"image/png", hasPrefix("\x89PNG\r\n\x1a\n")},
-	".jpg":  {"image/jpeg", hasPrefix("\xff\xd8\xff")},
-	".jpeg": {"image/jpeg", hasPrefix("\xff\xd8\xff")},
-	".docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", hasPrefix("PK\x03\x04")},
-	".xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", hasPrefix("PK\x03\x04")},
-	".zip":  {"application/zip", hasPrefix("PK\x03\x04")},
-	".txt":  {"text/plain", utf8.Valid},
-	".csv":  {"text/csv", utf8.Valid},
-	".log":  {"text/plain", utf8.Valid},
-}
-
-func hasPrefix(p string) func([]byte) bool {
-	return func(b []byte) bool { return bytes.HasPrefix(b, []byte(p)) }
+// answerEvidenceTypes are the accepted types by extension.
+var answerEvidenceTypes = incident.FileTypes{
+	".pdf":  {Media: "application/pdf", Valid: incident.Signature("%PDF-")},
+	".png":  {Media: "image/png", Valid: incident.Signature("\x89PNG\r\n\x1a\n")},
+	".jpg":  {Media: "image/jpeg", Valid: incident.Signature("\xff\xd8\xff")},
+	".jpeg": {Media: "image/jpeg", Valid: incident.Signature("\xff\xd8\xff")},
+	".docx": {Media: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Valid: incident.Signature("PK\x03\x04")},
+	".xlsx": {Media: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Valid: incident.Signature("PK\x03\x04")},
+	".zip":  {Media: "application/zip", Valid: incident.Signature("PK\x03\x04")},
+	".txt":  {Media: "text/plain", Valid: utf8.Valid},
+	".csv":  {Media: "text/csv", Valid: utf8.Valid},
+	".log":  {Media: "text/plain", Valid: utf8.Valid},
 }
 
 // AnswerEvidenceExtensions lists the accepted extensions, sorted.
-func AnswerEvidenceExtensions() []string {
-	var out []string
-	for k := range answerEvidenceTypes {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func AnswerEvidenceExtensions() []string { return answerEvidenceTypes.Extensions() }
 
 // AnswerEvidence is a file attached to a recipient's answer.
 type AnswerEvidence struct {
@@ -144,22 +126,18 @@ func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, 
 	}
 	in.Name, in.Note = strings.TrimSpace(in.Name), strings.TrimSpace(in.Note)
 	e := checkAnswerEvidenceMeta(op, in.Name, in.Note)
-	ext := strings.ToLower(path.Ext(in.Name))
 	if in.Body == nil {
 		e.Field("file", "field.required")
 	}
 	if err := e.OrNil(); err != nil {
 		return AnswerEvidence{}, err
 	}
-	data, err := io.ReadAll(io.LimitReader(in.Body, MaxAnswerEvidence+1))
+	data, t, err := answerEvidenceTypes.Read(op, in.Name, in.Body, MaxAnswerEvidence, answerEvidenceKeys)
 	if err != nil {
-		return AnswerEvidence{}, errs.Invalid(op).Field("file", "intel.adv.evidence.err.too_large", MaxAnswerEvidence>>20)
-	}
-	if err := checkAnswerEvidenceContent(op, ext, data); err != nil {
 		return AnswerEvidence{}, err
 	}
 	sum := sha256.Sum256(data)
-	x := AnswerEvidence{AdvisoryID: id, RecipientID: rid, Name: in.Name, MediaType: answerEvidenceTypes[ext].media,
+	x := AnswerEvidence{AdvisoryID: id, RecipientID: rid, Name: in.Name, MediaType: t.Media,
 		Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Note: in.Note, UploadedName: a.Label()}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.stamp()
@@ -209,31 +187,16 @@ func (s *Service) ownAnswer(ctx context.Context, q store.Q, a policy.Actor, id, 
 	return v, r, nil
 }
 
+// answerEvidenceKeys prefixes the messages of a refused upload.
+const answerEvidenceKeys = "intel.adv.evidence.err."
+
 // checkAnswerEvidenceMeta checks an upload's file name (a plain name of
 // an accepted type) and note, before the body is read.
 func checkAnswerEvidenceMeta(op, name, note string) *errs.Error {
 	e := errs.Invalid(op)
-	if k := incident.FileNameProblem(name); k != "" {
-		e.Field("name", k, incident.MaxFileName)
-	} else if _, ok := answerEvidenceTypes[strings.ToLower(path.Ext(name))]; !ok {
-		e.Field("file", "intel.adv.evidence.err.type", strings.Join(AnswerEvidenceExtensions(), " "))
-	}
+	answerEvidenceTypes.CheckName(e, name, answerEvidenceKeys)
 	checkAdvText(e, "note", note, 1000, false, false)
 	return e
-}
-
-// checkAnswerEvidenceContent checks the bytes of a file of an accepted
-// extension: not empty, within the limit, of the type its name says.
-func checkAnswerEvidenceContent(op, ext string, data []byte) error {
-	switch t := answerEvidenceTypes[ext]; {
-	case len(data) > MaxAnswerEvidence:
-		return errs.Invalid(op).Field("file", "intel.adv.evidence.err.too_large", MaxAnswerEvidence>>20)
-	case len(data) == 0:
-		return errs.Invalid(op).Field("file", "intel.adv.evidence.err.empty")
-	case t.ok == nil || !t.ok(data):
-		return errs.Invalid(op).Field("file", "intel.adv.evidence.err.content", ext)
-	}
-	return nil
 }
 
 // AnswerEvidenceList lists the files of one recipient's answer, newest

@@ -1,6 +1,7 @@
 package intel
 
 import (
+	"bytes"
 	"path"
 	"strings"
 	"testing"
@@ -42,14 +43,14 @@ func FuzzAnswerEvidenceCheck(f *testing.F) {
 		if !ok || strings.ContainsAny(name, `/\:`) || !utf8.ValidString(name) || utf8.RuneCountInString(note) > 1000 {
 			t.Fatalf("accepted %q (note %q)", name, note)
 		}
-		err := checkAnswerEvidenceContent("fuzz", ext, data)
+		_, _, err := answerEvidenceTypes.Read("fuzz", name, bytes.NewReader(data), MaxAnswerEvidence, answerEvidenceKeys)
 		if err != nil {
 			if ee, ok := errs.As(err); !ok || ee.Kind != errs.KindInvalid || !ee.Has("file") {
 				t.Fatalf("%q: %v", name, err)
 			}
 			return
 		}
-		if len(data) == 0 || len(data) > MaxAnswerEvidence || !typ.ok(data) || typ.media == "" {
+		if len(data) == 0 || len(data) > MaxAnswerEvidence || !typ.Valid(data) || typ.Media == "" {
 			t.Fatalf("accepted %q with %d bytes", name, len(data))
 		}
 	})
