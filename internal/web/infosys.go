@@ -291,6 +291,24 @@ func (s *Server) handleInfosysDossierCreate(w http.ResponseWriter, r *http.Reque
 			return
 		}
 	}
+	s.systemFormAgain(w, r, err, false, func(v *infosysSystemView) {
+		v.Q = q
+		if e, ok := errs.As(err); ok && e.Kind == errs.KindInvalid {
+			lv, rs := infosys.Propose(in.Answers)
+			v.Proposal = lv
+			for _, x := range rs {
+				v.Reasons = append(v.Reasons, v.T(x.Msg.Key, x.Msg.Args...))
+			}
+		}
+	})
+}
+
+// systemFormAgain shows the system page again with a form's refusal next
+// to its fields (an error the form cannot show goes to the error page).
+// mayWrite: only to someone who may change the system (a bad date from
+// someone who may not is answered as refused, not shown on the form);
+// fill puts the form's values back.
+func (s *Server) systemFormAgain(w http.ResponseWriter, r *http.Request, err error, mayWrite bool, fill func(*infosysSystemView)) {
 	if !showOnForm(err) {
 		s.renderError(w, r, err, "")
 		return
@@ -300,13 +318,14 @@ func (s *Server) handleInfosysDossierCreate(w http.ResponseWriter, r *http.Reque
 		s.renderError(w, r, verr, "")
 		return
 	}
-	v.Q = q
-	if e, ok := errs.As(err); ok && e.Kind == errs.KindInvalid {
-		lv, rs := infosys.Propose(in.Answers)
-		v.Proposal = lv
-		for _, x := range rs {
-			v.Reasons = append(v.Reasons, v.T(x.Msg.Key, x.Msg.Args...))
+	if mayWrite {
+		if perr := infosys.Check(whoFrom(r).Actor, policy.InfosysWrite, v.Sys); perr != nil {
+			s.renderError(w, r, perr, "")
+			return
 		}
+	}
+	if fill != nil {
+		fill(&v)
 	}
 	v.formErrors(err)
 	s.render(w, r, formStatus(err), tplInfosysSystem, v)
@@ -343,23 +362,7 @@ func (s *Server) handleInfosysActivity(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !showOnForm(err) {
-		s.renderError(w, r, err, "")
-		return
-	}
-	v, verr := s.infosysSystemView(r)
-	if verr != nil {
-		s.renderError(w, r, verr, "")
-		return
-	}
-	if perr := infosys.Check(a, policy.InfosysWrite, v.Sys); perr != nil {
-		// A bad date from someone who may not record activities.
-		s.renderError(w, r, perr, "")
-		return
-	}
-	v.ActKind, v.ActOn, v.ActBy = kind, on, by
-	v.formErrors(err)
-	s.render(w, r, formStatus(err), tplInfosysSystem, v)
+	s.systemFormAgain(w, r, err, true, func(v *infosysSystemView) { v.ActKind, v.ActOn, v.ActBy = kind, on, by })
 }
 
 type infosysDossierView struct {

@@ -114,21 +114,7 @@ func (s *Server) handleInfosysAttach(w http.ResponseWriter, r *http.Request) {
 		s.redirect(w, r, fmt.Sprintf("/infosys/systems/%d#attachments", sid), "infosys.flash.attached")
 		return
 	}
-	if !showOnForm(err) {
-		s.renderError(w, r, err, "")
-		return
-	}
-	v, verr := s.infosysSystemView(r)
-	if verr != nil {
-		s.renderError(w, r, verr, "")
-		return
-	}
-	if perr := infosys.Check(a, policy.InfosysWrite, v.Sys); perr != nil {
-		s.renderError(w, r, perr, "")
-		return
-	}
-	v.formErrors(err)
-	s.render(w, r, formStatus(err), tplInfosysSystem, v)
+	s.systemFormAgain(w, r, err, true, nil)
 }
 
 // handleInfosysAttachment downloads a file: always an attachment, never
