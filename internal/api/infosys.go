@@ -69,6 +69,24 @@ func (h *infosysAPI) service() (*infosys.Service, error) {
 	return h.svc, nil
 }
 
+// target is the service and the id of the path's named segment.
+func (h *infosysAPI) target(r *http.Request, name string) (*infosys.Service, int64, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, name)
+	return svc, id, err
+}
+
+// groupBy is the KPI grouping asked for, by province when none.
+func groupBy(r *http.Request) string {
+	if by := strings.TrimSpace(r.URL.Query().Get("by")); by != "" {
+		return by
+	}
+	return infosys.ByProvince
+}
+
 func (h *infosysAPI) list(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	svc, err := h.service()
 	if err != nil {
@@ -131,11 +149,7 @@ type systemOut struct {
 }
 
 func (h *infosysAPI) get(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -154,11 +168,7 @@ func (h *infosysAPI) get(w http.ResponseWriter, r *http.Request, a policy.Actor)
 }
 
 func (h *infosysAPI) update(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -181,11 +191,7 @@ type activityBody struct {
 }
 
 func (h *infosysAPI) activity(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -209,11 +215,7 @@ func (h *infosysAPI) activity(w http.ResponseWriter, r *http.Request, a policy.A
 }
 
 func (h *infosysAPI) createDossier(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -236,11 +238,7 @@ type dossierOut struct {
 }
 
 func (h *infosysAPI) getDossier(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "did")
+	svc, id, err := h.target(r, "did")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -256,11 +254,7 @@ func (h *infosysAPI) getDossier(w http.ResponseWriter, r *http.Request, a policy
 }
 
 func (h *infosysAPI) updateDossier(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "did")
+	svc, id, err := h.target(r, "did")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -282,11 +276,7 @@ type moveBody struct {
 }
 
 func (h *infosysAPI) move(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "did")
+	svc, id, err := h.target(r, "did")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -380,10 +370,7 @@ func (h *infosysAPI) kpis(w http.ResponseWriter, r *http.Request, a policy.Actor
 	if err != nil {
 		return nil, 0, err
 	}
-	by := strings.TrimSpace(r.URL.Query().Get("by"))
-	if by == "" {
-		by = infosys.ByProvince
-	}
+	by := groupBy(r)
 	ks, err := svc.KPIs(r.Context(), a, by)
 	if err != nil {
 		return nil, 0, err
@@ -395,11 +382,7 @@ func (h *infosysAPI) kpis(w http.ResponseWriter, r *http.Request, a policy.Actor
 }
 
 func (h *infosysAPI) findings(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -421,11 +404,7 @@ func (h *infosysAPI) findings(w http.ResponseWriter, r *http.Request, a policy.A
 // json in the query, else JSON when the body is sent as application/json
 // and CSV otherwise.
 func (h *infosysAPI) importFindings(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -452,11 +431,7 @@ type findingStatusBody struct {
 }
 
 func (h *infosysAPI) findingStatus(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "fid")
+	svc, id, err := h.target(r, "fid")
 	if err != nil {
 		return nil, 0, err
 	}

@@ -104,11 +104,7 @@ type historyOut struct {
 }
 
 func (h *infosysAPI) history(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -123,11 +119,7 @@ func (h *infosysAPI) history(w http.ResponseWriter, r *http.Request, a policy.Ac
 }
 
 func (h *infosysAPI) attachments(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -147,11 +139,7 @@ func (h *infosysAPI) attachments(w http.ResponseWriter, r *http.Request, a polic
 // attach takes the file as the raw body; name, kind, dossier_id and note
 // are query parameters.
 func (h *infosysAPI) attach(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}

@@ -63,11 +63,7 @@ func layersAnswer(l infosys.Layers, org *infosys.Layers, st []infosys.LayerStatu
 }
 
 func (h *infosysAPI) orgLayers(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "oid")
+	svc, id, err := h.target(r, "oid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -79,11 +75,7 @@ func (h *infosysAPI) orgLayers(w http.ResponseWriter, r *http.Request, a policy.
 }
 
 func (h *infosysAPI) saveOrgLayers(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "oid")
+	svc, id, err := h.target(r, "oid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -98,11 +90,7 @@ func (h *infosysAPI) saveOrgLayers(w http.ResponseWriter, r *http.Request, a pol
 }
 
 func (h *infosysAPI) systemLayers(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -114,11 +102,7 @@ func (h *infosysAPI) systemLayers(w http.ResponseWriter, r *http.Request, a poli
 }
 
 func (h *infosysAPI) saveSystemLayers(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "sid")
+	svc, id, err := h.target(r, "sid")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -137,10 +121,7 @@ func (h *infosysAPI) qd1014(w http.ResponseWriter, r *http.Request, a policy.Act
 	if err != nil {
 		return nil, 0, err
 	}
-	by := strings.TrimSpace(r.URL.Query().Get("by"))
-	if by == "" {
-		by = infosys.ByProvince
-	}
+	by := groupBy(r)
 	xs, err := svc.IOCTargets(r.Context(), a, by)
 	if err != nil {
 		return nil, 0, err

@@ -55,6 +55,16 @@ func (h *intelAPI) service() (*intel.Service, error) {
 	return h.svc, nil
 }
 
+// target is the service and the id of the path's named segment.
+func (h *intelAPI) target(r *http.Request, name string) (*intel.Service, int64, error) {
+	svc, err := h.service()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, name)
+	return svc, id, err
+}
+
 // errUnavailable is the cause of the internal error a handler answers
 // when the Server was built without its service (intel and infosys).
 var errUnavailable = errors.New("service not configured")
@@ -183,11 +193,7 @@ func (h *intelAPI) create(w http.ResponseWriter, r *http.Request, a policy.Actor
 }
 
 func (h *intelAPI) get(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := h.target(r, "id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -199,11 +205,7 @@ func (h *intelAPI) get(w http.ResponseWriter, r *http.Request, a policy.Actor) (
 }
 
 func (h *intelAPI) change(r *http.Request, a policy.Actor, fn func(svc *intel.Service, id int64) error) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := h.target(r, "id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -298,11 +300,7 @@ func (h *intelAPI) importFile(w http.ResponseWriter, r *http.Request, a policy.A
 }
 
 func (h *intelAPI) getImport(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := h.target(r, "id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -528,11 +526,7 @@ func (h *intelAPI) advisoryOut(r *http.Request, a policy.Actor, v intel.Advisory
 }
 
 func (h *intelAPI) getAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := h.target(r, "id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -545,11 +539,7 @@ func (h *intelAPI) getAdvisory(w http.ResponseWriter, r *http.Request, a policy.
 
 func (h *intelAPI) updateAdvisory(w http.ResponseWriter, r *http.Request, a policy.Actor) (any, int, error) {
 	const op = "api: update advisory"
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := h.target(r, "id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -577,11 +567,7 @@ func (h *intelAPI) updateAdvisory(w http.ResponseWriter, r *http.Request, a poli
 
 // advisoryAction runs a change on the advisory of the path.
 func (h *intelAPI) advisoryAction(r *http.Request, do func(svc *intel.Service, id int64) (any, error)) (any, int, error) {
-	svc, err := h.service()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := h.target(r, "id")
 	if err != nil {
 		return nil, 0, err
 	}
