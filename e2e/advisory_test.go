@@ -43,29 +43,8 @@ func TestAdvisorySectorRates(t *testing.T) {
 	e.User(bankA.ID, "nganhang.it", policy.RoleReporter)
 	e.User(hospital.ID, "benhvien.it", policy.RoleReporter)
 
-	b := &page{t: t, ctx: ctx}
-	loggedIn := false
-	login := func(username string) {
-		t.Helper()
-		if loggedIn {
-			b.do("log out",
-				chromedp.Navigate(e.URL+"/"),
-				chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
-				chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			)
-		}
-		loggedIn = true
-		b.do("log in "+username,
-			chromedp.Navigate(e.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			chromedp.SendKeys(chromedp.CSS(`#username`), username),
-			chromedp.SendKeys(chromedp.CSS(`#password`), apptest.Password),
-			chromedp.Submit(chromedp.CSS(`#password`)),
-			urlWhere("past the login", func(u string) bool { return !strings.Contains(u, "/login") }),
-			chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
-		)
-	}
+	b := &page{t: t, ctx: ctx, base: e.URL}
+	login := b.login
 	const rates = `section[aria-labelledby="rates-h"] p[role="status"]`
 
 	// 1. The coordinator writes the advisory for the banking sector and

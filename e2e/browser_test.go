@@ -160,6 +160,39 @@ func TestLoginWithSecondFactorSearchAndWhois(t *testing.T) {
 type page struct {
 	t   *testing.T
 	ctx context.Context
+	// base is certnet's address, for login; signedIn whether someone is.
+	base     string
+	signedIn bool
+}
+
+// login signs username in (with apptest's password), signing out whoever
+// is first — from a page that has finished loading: the last step may
+// have submitted a form whose answer is still arriving.
+func (p *page) login(username string) {
+	p.t.Helper()
+	if p.signedIn {
+		p.do("log out",
+			chromedp.Navigate(p.base+"/"),
+			chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
+			chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		)
+	}
+	p.signedIn = true
+	p.do("log in "+username,
+		chromedp.Navigate(p.base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), username),
+		chromedp.SendKeys(chromedp.CSS(`#password`), apptest.Password),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+	)
+	for deadline := time.Now().Add(10 * time.Second); strings.Contains(p.location(), "/login"); {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("log in %s: still on %s: %s", username, p.location(), p.text(`main`))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.do("logged in "+username, chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)))
 }
 
 func (p *page) do(step string, actions ...chromedp.Action[chromedp.Void]) {

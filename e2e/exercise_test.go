@@ -54,36 +54,8 @@ func TestExerciseDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b := &page{t: t, ctx: ctx}
-	loggedIn := false
-	login := func(username string) {
-		t.Helper()
-		if loggedIn {
-			// From a page that has finished loading: the last step may
-			// have submitted a form whose answer is still arriving.
-			b.do("log out",
-				chromedp.Navigate(e.URL+"/"),
-				chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
-				chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			)
-		}
-		loggedIn = true
-		b.do("log in "+username,
-			chromedp.Navigate(e.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			chromedp.SendKeys(chromedp.CSS(`#username`), username),
-			chromedp.SendKeys(chromedp.CSS(`#password`), apptest.Password),
-			chromedp.Submit(chromedp.CSS(`#password`)),
-		)
-		for deadline := time.Now().Add(10 * time.Second); strings.Contains(b.location(), "/login"); {
-			if time.Now().After(deadline) {
-				t.Fatalf("log in %s: still on %s", username, b.location())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		b.do("logged in "+username, chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)))
-	}
+	b := &page{t: t, ctx: ctx, base: e.URL}
+	login := b.login
 
 	// 1. Hà Nội plans the drill from its ransomware scenario.
 	today := e.Clock.Now().In(i18n.Zone).Format("2006-01-02")

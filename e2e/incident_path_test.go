@@ -86,32 +86,8 @@ func TestIncidentWholePath(t *testing.T) {
 		}
 	}
 
-	b := &page{t: t, ctx: ctx}
-	loggedIn := false
-	login := func(username string) {
-		t.Helper()
-		if loggedIn {
-			b.do("log out",
-				chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			)
-		}
-		loggedIn = true
-		b.do("log in "+username,
-			chromedp.Navigate(e.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			chromedp.SendKeys(chromedp.CSS(`#username`), username),
-			chromedp.SendKeys(chromedp.CSS(`#password`), apptest.Password),
-			chromedp.Submit(chromedp.CSS(`#password`)),
-		)
-		for deadline := time.Now().Add(10 * time.Second); strings.Contains(b.location(), "/login"); {
-			if time.Now().After(deadline) {
-				t.Fatalf("log in %s: still on %s: %s", username, b.location(), b.text(`main`))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		b.do("logged in "+username, chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)))
-	}
+	b := &page{t: t, ctx: ctx, base: e.URL}
+	login := b.login
 
 	// 1. The hospital reports ransomware, with the ransom note attached.
 	note := []byte("YOUR FILES ARE ENCRYPTED by LockBit 3.0.\nContact: 198.51.100.23 (tor mirror)\nID: BM-2026-11-26\n")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -34,34 +33,8 @@ func TestInfosysLevelDossier(t *testing.T) {
 	e.User(hn.ID, "ucsc.hanoi", policy.RoleCoordinator)
 	e.User(bv.ID, "quantri.bva", policy.RoleAdmin)
 
-	b := &page{t: t, ctx: ctx}
-	loggedIn := false
-	login := func(username string) {
-		t.Helper()
-		if loggedIn {
-			b.do("log out",
-				chromedp.Navigate(e.URL+"/infosys/holidays"),
-				chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
-				chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			)
-		}
-		loggedIn = true
-		b.do("log in "+username,
-			chromedp.Navigate(e.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`#username`)),
-			chromedp.SendKeys(chromedp.CSS(`#username`), username),
-			chromedp.SendKeys(chromedp.CSS(`#password`), apptest.Password),
-			chromedp.Submit(chromedp.CSS(`#password`)),
-		)
-		for deadline := time.Now().Add(10 * time.Second); strings.Contains(b.location(), "/login"); {
-			if time.Now().After(deadline) {
-				t.Fatalf("log in %s: still on %s", username, b.location())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		b.do("logged in "+username, chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)))
-	}
+	b := &page{t: t, ctx: ctx, base: e.URL}
+	login := b.login
 	kpi := func() string {
 		t.Helper()
 		b.do("the KPIs", chromedp.Navigate(e.URL+"/infosys?by=province"), chromedp.WaitVisible(chromedp.CSS(`#kpi-h`)))
