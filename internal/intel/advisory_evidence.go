@@ -161,8 +161,8 @@ func (s *Service) AttachAnswerEvidence(ctx context.Context, a policy.Actor, id, 
 }
 
 // ownAnswer loads a published advisory and the recipient whose answer the
-// actor changes: only the recipient's own organisation, with a role that
-// answers advisories, adds files to it or takes them off.
+// actor changes: policy lets only the recipient's own organisation, with a
+// role that answers advisories, add files to it or take them off.
 func (s *Service) ownAnswer(ctx context.Context, q store.Q, a policy.Actor, id, rid int64, op string) (Advisory, Recipient, error) {
 	v, err := s.readable(ctx, q, a, id)
 	if err != nil {
@@ -174,9 +174,6 @@ func (s *Service) ownAnswer(ctx context.Context, q store.Q, a policy.Actor, id, 
 	}
 	if err != nil {
 		return v, r, err
-	}
-	if r.OrgID != a.OrgID {
-		return v, r, errs.Forbidden(op)
 	}
 	if err := policy.Check(a, policy.AdvisoryRespond, policy.Resource{OwnerOrg: r.OrgID, TLP: policy.TLPGreen}); err != nil {
 		return v, r, err

@@ -30,8 +30,9 @@ const (
 	AdvisoryWrite Action = "advisory.write"
 	// AdvisoryPublish: publish (to recipients inside the scope) and close.
 	AdvisoryPublish Action = "advisory.publish"
-	// AdvisoryRespond: acknowledge an advisory and report remediation for
-	// the recipient organisation.
+	// AdvisoryRespond: acknowledge an advisory, report remediation and
+	// attach or remove evidence for the recipient organisation — its own
+	// people only, not a response unit over it.
 	AdvisoryRespond Action = "advisory.respond"
 	// CVEImport: load NVD and CISA KEV files into the CVE table (national
 	// scope: the table is the network's).
@@ -46,7 +47,7 @@ func init() {
 		AdvisoryRead:    {roles: everyone},
 		AdvisoryWrite:   {write: true, roles: []Role{RoleAnalyst, RoleCoordinator, RoleAdmin}},
 		AdvisoryPublish: {write: true, roles: []Role{RoleCoordinator, RoleAdmin}},
-		AdvisoryRespond: {write: true, roles: []Role{RoleCoordinator, RoleAnalyst, RoleAdmin, RoleReporter}},
+		AdvisoryRespond: {write: true, own: true, roles: []Role{RoleCoordinator, RoleAnalyst, RoleAdmin, RoleReporter}},
 		CVEImport:       {write: true, roles: []Role{RoleAnalyst, RoleCoordinator, RoleAdmin}, national: true},
 	} {
 		if _, dup := rules[a]; dup {

@@ -163,6 +163,10 @@ type rule struct {
 	self bool
 	// selfOnly allows nobody but the subject user.
 	selfOnly bool
+	// own (a write) allows only the owner organisation's own people, not
+	// those of the organisations over it: what an organisation answers
+	// for itself (its answer to an advisory).
+	own bool
 }
 
 var everyone []Role
@@ -291,6 +295,9 @@ func Check(a Actor, act Action, r Resource) error {
 			return errs.Forbidden(op)
 		}
 		if ru.national && !a.Scope.All {
+			return errs.Forbidden(op)
+		}
+		if ru.own && r.OwnerOrg != a.OrgID {
 			return errs.Forbidden(op)
 		}
 		if !mayWrite(a, ru.roles) {

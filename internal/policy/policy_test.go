@@ -193,6 +193,8 @@ func expect(act policy.Action, role policy.Role, p place, tlp policy.TLP, shared
 		allowed = seen && roleOK
 	case rule.how == "write":
 		allowed = seen && in && roleOK && !readOnly
+	case rule.how == "own write":
+		allowed = seen && in && roleOK && !readOnly && p.letter == 'o'
 	case rule.how == "national write":
 		allowed = seen && in && roleOK && !readOnly && p.letter == 'n'
 	default:
