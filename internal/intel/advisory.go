@@ -722,50 +722,86 @@ func (s *Service) Advisories(ctx context.Context, a policy.Actor, f AdvisoryFilt
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal(op, err)
 	}
+	readable, err := s.listRows(ctx, a, list)
+	if err != nil {
+		return nil, errs.Internal(op, err)
+	}
 	out := []AdvisoryRow{}
-	skip := f.Offset
-	for _, v := range list {
-		if len(out) >= f.Limit {
-			break
-		}
-		row, ok, err := s.listRow(ctx, a, v)
-		if err != nil {
-			return nil, errs.Internal(op, err)
-		}
-		if !ok {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, row)
+	if f.Offset < len(readable) {
+		out = append(out, readable[f.Offset:min(len(readable), f.Offset+f.Limit)]...)
 	}
 	return out, nil
 }
 
-// listRow decides whether the actor may read a candidate of the list and
-// gives it with the actor's organisation's recipient row.
-func (s *Service) listRow(ctx context.Context, a policy.Actor, v Advisory) (AdvisoryRow, bool, error) {
-	var err error
-	if v.Status != AdvisoryDraft && v.TLP != policy.TLPClear && v.TLP != policy.TLPGreen {
-		if v.RecipientOrgs, err = store.IDs(ctx, s.DB, "SELECT org_id FROM advisory_recipients WHERE advisory_id = ?", v.ID); err != nil {
-			return AdvisoryRow{}, false, err
+// listRows decides which candidates of the list the actor may read and
+// gives each with the actor's organisation's recipient row, in their
+// order: the recipients a label needs and the actor's rows are read for
+// the whole batch, two queries.
+func (s *Service) listRows(ctx context.Context, a policy.Actor, vs []Advisory) ([]AdvisoryRow, error) {
+	var restricted, published []int64
+	for _, v := range vs {
+		if v.Status != AdvisoryDraft {
+			published = append(published, v.ID)
+			if v.TLP != policy.TLPClear && v.TLP != policy.TLPGreen {
+				restricted = append(restricted, v.ID)
+			}
 		}
 	}
-	if !canReadAdvisory(a, v) {
-		return AdvisoryRow{}, false, nil
+	orgs := map[int64][]int64{}
+	if len(restricted) > 0 {
+		in, args := store.InList(restricted)
+		rows, err := s.DB.Query(ctx, "SELECT advisory_id, org_id FROM advisory_recipients WHERE advisory_id IN "+in+" ORDER BY advisory_id, org_id", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, org int64
+			if err := rows.Scan(&id, &org); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			orgs[id] = append(orgs[id], org)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	row := AdvisoryRow{Advisory: v}
-	if a.OrgID != 0 && v.Status != AdvisoryDraft {
-		r, err := recipientOf(ctx, s.DB, v.ID, a.OrgID)
-		if err == nil {
+	mine := map[int64]Recipient{}
+	if a.OrgID != 0 && len(published) > 0 {
+		in, args := store.InList(published)
+		rows, err := s.DB.Query(ctx, "SELECT "+recipientCols+recipientFrom+" WHERE r.org_id = ? AND r.advisory_id IN "+in, append([]any{a.OrgID}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			r, err := scanRecipient(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			mine[r.AdvisoryID] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]AdvisoryRow, 0, len(vs))
+	for _, v := range vs {
+		if ids, ok := orgs[v.ID]; ok {
+			v.RecipientOrgs = ids
+		}
+		if !canReadAdvisory(a, v) {
+			continue
+		}
+		row := AdvisoryRow{Advisory: v}
+		if r, ok := mine[v.ID]; ok {
 			row.Mine = &r
-		} else if !store.IsNoRows(err) {
-			return AdvisoryRow{}, false, err
 		}
+		out = append(out, row)
 	}
-	return row, true, nil
+	return out, nil
 }
 
 // advisoryQuery is the advisory list's candidate query for the filter,

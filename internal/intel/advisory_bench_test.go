@@ -38,3 +38,30 @@ func BenchmarkPublishWholeNetwork(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAdvisoryListPage reads the first page of 50 of a member's
+// advisory list among 1 000 AMBER advisories (each needs its recipients
+// for the label, and the member's own recipient row).
+func BenchmarkAdvisoryListPage(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b, testkit.NewSQLite(b))
+	nat := f.actor(f.national, policy.RoleCoordinator)
+	for i := range 1000 {
+		v, err := f.s.CreateAdvisory(ctx, nat, AdvisoryInput{Title: fmt.Sprintf("Cảnh báo %d", i), Summary: "x", Actions: "x",
+			TLP: policy.TLPAmber, DeadlineAt: f.clock.Now().Add(72 * time.Hour), Targeting: Targeting{Orgs: []int64{f.hnm.ID, f.dn.ID}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.s.Publish(ctx, nat, v.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	member := f.actor(f.hnm, policy.RoleReporter)
+	b.ResetTimer()
+	for b.Loop() {
+		p, err := f.s.AdvisoriesPage(ctx, member, AdvisoryFilter{Limit: 50}, 0, 0)
+		if err != nil || len(p.Rows) != 50 || p.Rows[0].Mine == nil {
+			b.Fatalf("%d rows, %v", len(p.Rows), err)
+		}
+	}
+}

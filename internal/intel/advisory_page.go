@@ -104,14 +104,11 @@ func (s *Service) walk(ctx context.Context, a policy.Actor, f AdvisoryFilter, be
 		if err := rs.Err(); err != nil {
 			return nil, false, err
 		}
-		for _, v := range list {
-			row, ok, err := s.listRow(ctx, a, v)
-			if err != nil {
-				return nil, false, err
-			}
-			if !ok {
-				continue
-			}
+		rows, err := s.listRows(ctx, a, list)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, row := range rows {
 			if len(out) == n {
 				return out, true, nil
 			}
