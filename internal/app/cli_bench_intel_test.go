@@ -20,7 +20,7 @@ func TestBenchIntelSmoke(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	for _, want := range []string{"imported 3000 objects (3000 kept, 0 refused; 3000 indicators)", "STIX import, streaming (sqlite)",
-		"VmHWM", "TAXII first page", "TAXII cursor pages 2–2", "deep cursor", "added_after", "a member's view"} {
+		"VmHWM", "WAL checkpoint of the import", "TAXII first page", "TAXII cursor pages 2–2", "deep cursor", "added_after", "a member's view"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in\n%s", want, out.String())
 		}

@@ -337,7 +337,7 @@ func (s *Service) runImport(ctx context.Context, a policy.Actor, format string, 
 		// writer that went before it has an earlier stamp, so a TAXII
 		// reader's date-added cursor never passes rows committed later.
 		now := s.stamp()
-		*res = ImportResult{Format: format, Name: name, CreatedAt: now, Errors: []stix.ObjectError{}}
+		res.CreatedAt = now
 		if err := importOwner(ctx, tx, a); err != nil {
 			return err
 		}
