@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"certnet/internal/federation"
 	"certnet/internal/org"
@@ -17,27 +16,11 @@ func init() { addMatrixRoutes(federationMatrix) }
 // parent (an unreachable address: a sync answers 409 at once) stands for
 // a new organisation.
 func mxPeer(t *testing.T, c *mCase) federation.Peer {
-	t.Helper()
-	e := c.m.e
-	e.App.Federation.Retries = 0
-	parent := mxPeerParent(t, c)
-	p, err := e.App.Federation.Create(c.m.ctx, e.Sys, federation.PeerInput{OrgID: c.t.org.ID, ParentOrgID: parent.ID,
-		Name: fmt.Sprintf("peer-%d", c.n), APIRoot: "http://127.0.0.1:1/taxii2/api/", PushCollection: "amber",
-		PullCollections: []string{"amber"}, Secret: "cn_secret", Interval: time.Hour, Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return c.m.e.Peer(t, c.m.ctx, c.t.org.ID, mxPeerParent(t, c).ID, c.n)
 }
 
 func mxPeerParent(t *testing.T, c *mCase) org.Org {
-	t.Helper()
-	o, err := c.m.e.App.Orgs.Create(c.m.ctx, c.m.e.Sys, org.Input{Code: fmt.Sprintf("FEDP%d", c.n), Name: fmt.Sprintf("Cấp trên %d", c.n),
-		Roles: []org.Role{org.RoleNationalCoordinator}, Active: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return c.m.e.PeerParent(t, c.m.ctx, fmt.Sprintf("FEDP%d", c.n), c.n, "")
 }
 
 func decidePeer(act policy.Action) func(c *mCase) error {

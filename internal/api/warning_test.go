@@ -21,21 +21,7 @@ func init() { addMatrixRoutes(warningMatrix) }
 // mxWarning makes an open signature warning concerning the target, as the
 // evaluation job would.
 func mxWarning(t *testing.T, c *mCase) int64 {
-	t.Helper()
-	e := c.m.e
-	now := e.Clock.Now().UTC()
-	var id int64
-	err := e.DB.QueryRow(c.m.ctx, `INSERT INTO warnings (kind, subject, subject_key, label, state, active_key, orgs, provinces, total,
-		first_seen, last_seen, raised_at, updated_at) VALUES ('spread', 'signature', ?, ?, 'open', ?, 1, 0, 5, ?, ?, ?, ?) RETURNING id`,
-		fmt.Sprint(c.n), fmt.Sprintf("chữ ký %d", c.n), fmt.Sprintf("spread|signature|%d", c.n), now, now, now, now).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.DB.Exec(c.m.ctx, "INSERT INTO warning_orgs (warning_id, org_id, count, first_seen, last_seen) VALUES (?, ?, 5, ?, ?)",
-		id, c.t.org.ID, now, now); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return c.m.e.SignatureWarning(t, c.m.ctx, c.t.org.ID, c.n, fmt.Sprintf("chữ ký %d", c.n))
 }
 
 func ownRes(c *mCase) policy.Resource {

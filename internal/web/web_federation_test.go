@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"certnet/internal/apptest"
 	"certnet/internal/federation"
@@ -21,27 +20,11 @@ func init() { addWMRoutes(wmFederationRoutes) }
 // wmPeer makes (as the system) a peer of the target organisation whose
 // parent is unreachable (a sync answers at once with its error).
 func wmPeer(t *testing.T, c *wmCase) federation.Peer {
-	t.Helper()
-	e := c.m.e
-	e.App.Federation.Retries = 0
-	parent := wmPeerParent(t, c)
-	p, err := e.App.Federation.Create(c.m.ctx, e.Sys, federation.PeerInput{OrgID: c.t.org.ID, ParentOrgID: parent.ID,
-		Name: fmt.Sprintf("peer-%d", c.n), APIRoot: "http://127.0.0.1:1/taxii2/api/", PushCollection: "amber",
-		PullCollections: []string{"amber"}, Secret: "cn_secret", Interval: time.Hour, Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return c.m.e.Peer(t, c.m.ctx, c.t.org.ID, wmPeerParent(t, c).ID, c.n)
 }
 
 func wmPeerParent(t *testing.T, c *wmCase) org.Org {
-	t.Helper()
-	o, err := c.m.e.App.Orgs.Create(c.m.ctx, c.m.e.Sys, org.Input{Code: fmt.Sprintf("WFEDP%d", c.n), Name: fmt.Sprintf("Cấp trên %d", c.n),
-		Roles: []org.Role{org.RoleNationalCoordinator}, Active: true, TLP: policy.TLPGreen})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return c.m.e.PeerParent(t, c.m.ctx, fmt.Sprintf("WFEDP%d", c.n), c.n, policy.TLPGreen)
 }
 
 func onPeer(act policy.Action) func(c *wmCase) error {
